@@ -1,0 +1,77 @@
+# CloudMentor@Scale. `make run` serves the platform; `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+export HOST ?= 127.0.0.1
+export PORT ?= 8000
+
+.PHONY: run setup install test test-fast test-all lint typecheck layers pytest pytest-postgres browser bench lock clean messages
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e . 2>/dev/null || $(PY) -m pip install --quiet --no-deps -e .
+	@touch $@
+
+install: $(VENV)/.installed
+
+setup: install
+	$(MANAGE) compile_translations
+	$(MANAGE) migrate --noinput
+	$(MANAGE) collectstatic --noinput -v0
+	$(MANAGE) demo_load
+
+run: setup
+	@echo ""
+	@echo "  CloudMentor@Scale is starting on http://$(HOST):$(PORT)/  (English: http://$(HOST):$(PORT)/en/)"
+	@echo "  Staff area: http://$(HOST):$(PORT)/staff/  demo login: staff / demo-staff-password"
+	@echo "  Ctrl-C stops the web server, the task worker and the scheduler."
+	@echo ""
+	$(VENV)/bin/honcho start -f Procfile
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy cloudmentor
+
+layers: install
+	$(VENV)/bin/lint-imports
+
+pytest: install
+	$(MANAGE) compile_translations >/dev/null
+	$(VENV)/bin/pytest -m "not browser" -n 2
+
+pytest-postgres: install
+	scripts/with-postgres.sh $(VENV)/bin/pytest -m "not browser" -n 2
+
+browser: install
+	scripts/install-system-deps.sh chromium
+	$(MANAGE) compile_translations >/dev/null
+	$(VENV)/bin/pytest -m browser -p no:xdist
+
+ifeq ($(CI),true)
+test: test-all
+else
+test: lint typecheck layers pytest
+endif
+
+test-all: lint typecheck layers pytest pytest-postgres browser
+
+bench: install
+	scripts/install-system-deps.sh wrk
+	$(PY) bench/run.py
+
+lock:
+	$(PY) -m pip install --quiet uv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+messages:
+	cd cloudmentor && ../$(MANAGE) makemessages -l en -l fr --no-obsolete --ignore "*/tests/*"
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""CloudMentor@Scale: a subscription learning platform for IT and cloud professionals."""

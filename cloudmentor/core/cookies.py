@@ -1,0 +1,124 @@
+"""The closed registry of every cookie the platform may set (CK-1, CK-2, CK-9).
+
+The encryption middleware refuses to send any cookie not declared here, and the cookie
+policy page renders its table from this registry, so page and behaviour cannot drift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+
+@dataclass(frozen=True)
+class CookieSpec:
+    """One cookie: what it is for, what it holds and how long it lives."""
+
+    name: str
+    purpose: str | Promise
+    content: str | Promise
+    # Seconds the cookie lives, read at call time from settings; None for "see lifetime_text".
+    max_age: Callable[[], int | None]
+    lifetime_text: Callable[[], str] | None = None
+    same_site: str = "Lax"
+
+    def lifetime_display(self) -> str:
+        if self.lifetime_text is not None:
+            return self.lifetime_text()
+        seconds = self.max_age()
+        return duration_text(seconds) if seconds else ""
+
+
+def duration_text(seconds: int) -> str:
+    """Return a lifetime in words ("1 heure", "1 jour", "30 jours")."""
+    if seconds % 86400 == 0:
+        days = seconds // 86400
+        return ngettext("%(count)d jour", "%(count)d jours", days) % {"count": days}
+    if seconds % 3600 == 0:
+        hours = seconds // 3600
+        return ngettext("%(count)d heure", "%(count)d heures", hours) % {"count": hours}
+    minutes = max(1, seconds // 60)
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+
+
+def _form_lifetime(form_id: str) -> Callable[[], int]:
+    return lambda: int(settings.FORM_COOKIE_LIFETIMES[form_id])
+
+
+def form_cookie_name(form_id: str) -> str:
+    return f"cm_form_{form_id}"
+
+
+def _account_lifetime_text() -> str:
+    cap = duration_text(int(settings.SESSION_COOKIE_AGE))
+    return str(
+        _(
+            "Jusqu'à la fin de validité de votre compte (date jusqu'à laquelle il est payé) ; "
+            "%(cap)s au plus pour un compte sans date de fin."
+        )
+        % {"cap": cap}
+    )
+
+
+_FORM_CONTENT = _("Un identifiant aléatoire et sa date d'émission, chiffrés. Aucune donnée personnelle.")
+
+REGISTRY: dict[str, CookieSpec] = {
+    spec.name: spec
+    for spec in [
+        CookieSpec(
+            name=settings.SESSION_COOKIE_NAME,
+            purpose=_("Vous identifier en tant que membre connecté sur cet appareil."),
+            content=_(
+                "Identifiant de session, nom d'utilisateur et adresse e-mail, chiffrés. "
+                "Supprimé à la déconnexion de cet appareil."
+            ),
+            max_age=lambda: int(settings.SESSION_COOKIE_AGE),
+            lifetime_text=_account_lifetime_text,
+        ),
+        CookieSpec(
+            name=form_cookie_name("login"),
+            purpose=_("Suivre la validité du formulaire de connexion."),
+            content=_FORM_CONTENT,
+            max_age=_form_lifetime("login"),
+            same_site="Strict",
+        ),
+        CookieSpec(
+            name=form_cookie_name("register"),
+            purpose=_("Suivre la validité du formulaire d'inscription."),
+            content=_FORM_CONTENT,
+            max_age=_form_lifetime("register"),
+            same_site="Strict",
+        ),
+        CookieSpec(
+            name=form_cookie_name("recover"),
+            purpose=_("Suivre la validité du formulaire de récupération du mot de passe (étape 1 : e-mail)."),
+            content=_FORM_CONTENT,
+            max_age=_form_lifetime("recover"),
+            same_site="Strict",
+        ),
+        CookieSpec(
+            name=form_cookie_name("reset"),
+            purpose=_("Suivre la validité du formulaire de nouveau mot de passe (étape 2)."),
+            content=_FORM_CONTENT,
+            max_age=_form_lifetime("reset"),
+            same_site="Strict",
+        ),
+        CookieSpec(
+            name=form_cookie_name("contact"),
+            purpose=_("Suivre la validité du formulaire de contact."),
+            content=_FORM_CONTENT,
+            max_age=_form_lifetime("contact"),
+            same_site="Strict",
+        ),
+    ]
+}
+
+
+def cookie_list() -> list[CookieSpec]:
+    """Return every cookie the platform may set, in policy order."""
+    return list(REGISTRY.values())

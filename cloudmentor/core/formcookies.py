@@ -1,0 +1,146 @@
+"""Form cookies: a short-lived encrypted random id bound to one form (CK-2, CK-3, CK-5, CK-6, CK-8).
+
+Showing a form sets ``cm_form_<form>`` holding a random id and its issue time (no personal
+data; the encryption middleware seals it). The page carries the same id in a hidden
+field. A POST is accepted only when the cookie is present, belongs to this form, is within
+its lifetime and matches the hidden field; success deletes the cookie. Because the cookie
+is SameSite=Strict and must match the page, this is also the CSRF protection of the forms
+visitors fill in.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.utils.decorators import method_decorator
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+
+from .cookies import form_cookie_name
+
+FIELD_NAME = "form_token"
+
+EXPIRED = _("Ce formulaire a expiré ou a déjà été utilisé. Un nouveau formulaire vous est présenté : veuillez le soumettre à nouveau.")
+NO_COOKIES = _(
+    "Votre navigateur n'a envoyé aucun cookie. Ce formulaire a besoin d'un cookie temporaire pour "
+    "fonctionner : autorisez les cookies pour ce site, puis soumettez-le à nouveau."
+)
+
+
+@dataclass(frozen=True)
+class FormCookieProblem:
+    """Why a submitted form was refused; `cookies_disabled` asks for the cookie-policy link."""
+
+    message: str | Promise
+    cookies_disabled: bool
+
+
+def _now() -> float:
+    return time.time()
+
+
+def lifetime(form_id: str) -> int:
+    return int(settings.FORM_COOKIE_LIFETIMES[form_id])
+
+
+def form_cookie_check(request: HttpRequest, form_id: str) -> FormCookieProblem | None:
+    """Return why the POSTed form must be refused, or None when its cookie is valid."""
+    raw = request.COOKIES.get(form_cookie_name(form_id))
+    submitted = request.POST.get(FIELD_NAME, "")
+    if raw is None:
+        if not getattr(request, "browser_sent_cookies", True):
+            return FormCookieProblem(message=NO_COOKIES, cookies_disabled=True)
+        return FormCookieProblem(message=EXPIRED, cookies_disabled=False)
+    try:
+        payload = json.loads(raw)
+        token, bound_form, issued_at = payload["id"], payload["form"], float(payload["iat"])
+    except (ValueError, KeyError, TypeError):
+        return FormCookieProblem(message=EXPIRED, cookies_disabled=False)
+    fresh = 0 <= _now() - issued_at <= lifetime(form_id)
+    if bound_form != form_id or not fresh or not secrets.compare_digest(str(token), submitted):
+        return FormCookieProblem(message=EXPIRED, cookies_disabled=False)
+    request.form_cookie_token = str(token)  # type: ignore[attr-defined]
+    return None
+
+
+def form_cookie_token(request: HttpRequest) -> str:
+    """Return the id the page must carry, issuing a new one if the request has none yet."""
+    token = getattr(request, "form_cookie_token", None)
+    if token is None:
+        token = secrets.token_urlsafe(18)
+        request.form_cookie_token = token  # type: ignore[attr-defined]
+        request.form_cookie_is_new = True  # type: ignore[attr-defined]
+    return str(token)
+
+
+def form_cookie_issue(request: HttpRequest, response: HttpResponseBase, form_id: str) -> None:
+    """Set the form cookie for the id the rendered page carries (a new id only)."""
+    if not getattr(request, "form_cookie_is_new", False):
+        return
+    payload = {"id": request.form_cookie_token, "form": form_id, "iat": int(_now())}  # type: ignore[attr-defined]
+    response.set_cookie(form_cookie_name(form_id), json.dumps(payload), max_age=lifetime(form_id))
+
+
+def form_cookie_clear(response: HttpResponseBase, form_id: str) -> None:
+    response.delete_cookie(form_cookie_name(form_id))
+
+
+class FormCookieMixin:
+    """Protect a FormView with a form cookie.
+
+    Success must answer with a redirect (the usual POST/redirect/GET); the cookie is then
+    deleted. A refused submission re-renders the form with the reason and a new cookie,
+    and changes nothing: the form's own validation is never run.
+    """
+
+    form_cookie: str = ""
+    request: HttpRequest
+
+    @method_decorator([csrf_exempt, never_cache])
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response: HttpResponse = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        return response
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response: HttpResponse = super().get(request, *args, **kwargs)  # type: ignore[misc]
+        return self._with_cookie(response)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        problem = form_cookie_check(request, self.form_cookie)
+        if problem is not None:
+            return self._with_cookie(self.form_cookie_refused(problem))
+        response: HttpResponse = super().post(request, *args, **kwargs)  # type: ignore[misc]
+        return self._with_cookie(response)
+
+    def form_cookie_refused(self, problem: FormCookieProblem) -> HttpResponse:
+        """Show the form again, unbound but keeping what was typed except secrets."""
+        initial = {
+            key: value
+            for key, value in self.request.POST.items()
+            if "password" not in key and key not in {FIELD_NAME, "csrfmiddlewaretoken"}
+        }
+        form = self.get_form_class()(initial=initial, **self.form_cookie_form_kwargs())  # type: ignore[attr-defined]
+        context = self.get_context_data(form=form, form_cookie_problem=problem)  # type: ignore[attr-defined]
+        response: HttpResponse = self.render_to_response(context, status=400)  # type: ignore[attr-defined]
+        return response
+
+    def form_cookie_form_kwargs(self) -> dict[str, Any]:
+        """Extra constructor arguments of the form (e.g. ``request`` for a login form)."""
+        return {}
+
+    def _with_cookie(self, response: HttpResponse) -> HttpResponse:
+        if 300 <= response.status_code < 400:
+            form_cookie_clear(response, self.form_cookie)
+            return response
+        # The template may render lazily (TemplateResponse): fix the id before it does.
+        form_cookie_token(self.request)
+        form_cookie_issue(self.request, response, self.form_cookie)
+        return response

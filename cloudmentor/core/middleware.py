@@ -1,0 +1,86 @@
+"""Middleware of the platform's foundation."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from email.utils import parsedate_to_datetime
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest, HttpResponseBase
+
+from . import crypto
+from .cookies import REGISTRY
+
+logger = logging.getLogger(__name__)
+
+
+class CookieEncryptionMiddleware:
+    """Seal every outgoing cookie and unseal every incoming one (CK-1).
+
+    Stands outermost, so every other layer only ever sees plaintext values. A cookie that
+    is not in the registry, or fails to decrypt (tampered, truncated, foreign, expired),
+    is dropped and the request goes on as if it was never sent. A cookie that is not in
+    the registry is never sent: the set of cookies is closed.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        # Whether the browser sent any cookie at all: forms use it to tell a user whose
+        # browser refuses cookies why the form cannot work (CK-8).
+        request.browser_sent_cookies = bool(request.META.get("HTTP_COOKIE"))  # type: ignore[attr-defined]
+        request.COOKIES = self._open(request.COOKIES)
+        response = self.get_response(request)
+        self._seal(response)
+        return response
+
+    @staticmethod
+    def _open(cookies: dict[str, str]) -> dict[str, str]:
+        opened: dict[str, str] = {}
+        for name, token in cookies.items():
+            if name not in REGISTRY:
+                continue
+            value = crypto.unseal(name, token)
+            if isinstance(value, str):
+                opened[name] = value
+        return opened
+
+    @staticmethod
+    def _seal(response: HttpResponseBase) -> None:
+        for name, morsel in list(response.cookies.items()):
+            spec = REGISTRY.get(name)
+            if spec is None:
+                del response.cookies[name]
+                message = f"Refused to set cookie {name!r}: it is not in the cookie registry."
+                if settings.DEBUG or settings.TESTING:
+                    raise ImproperlyConfigured(message)
+                logger.error(message)
+                continue
+            morsel["httponly"] = True
+            morsel["samesite"] = spec.same_site
+            morsel["secure"] = bool(settings.COOKIES_SECURE)
+            morsel["path"] = "/"
+            if _is_deletion(morsel):
+                morsel.set(name, "", "")
+                continue
+            morsel.set(name, crypto.seal(name, morsel.value, expires_at=_expiry(morsel)), "")
+
+
+def _is_deletion(morsel: object) -> bool:
+    max_age = morsel["max-age"]  # type: ignore[index]
+    return str(max_age) == "0" or str(morsel["expires"]).startswith("Thu, 01 Jan 1970")  # type: ignore[index]
+
+
+def _expiry(morsel: object) -> float | None:
+    """Return when the cookie expires (epoch seconds), or None for a browser-session cookie."""
+    max_age = morsel["max-age"]  # type: ignore[index]
+    if max_age not in ("", None):
+        return time.time() + int(max_age)
+    expires = morsel["expires"]  # type: ignore[index]
+    if expires:
+        return parsedate_to_datetime(str(expires)).timestamp()
+    return None

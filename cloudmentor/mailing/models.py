@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class OutboxEmail(models.Model):
+    """One email, rendered when queued and kept until it is sent (or given up on)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("en attente")
+        SENT = "sent", _("envoyé")
+        FAILED = "failed", _("abandonné")
+
+    to = models.EmailField(_("destinataire"))
+    template = models.CharField(_("modèle"), max_length=100)
+    language = models.CharField(_("langue"), max_length=8)
+    subject = models.CharField(_("objet"), max_length=255)
+    body_text = models.TextField(_("texte"))
+    body_html = models.TextField(_("HTML"), blank=True)
+    headers = models.JSONField(_("en-têtes"), default=dict, blank=True)
+    status = models.CharField(_("état"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(_("tentatives"), default=0)
+    last_error = models.TextField(_("dernière erreur"), blank=True)
+    created_at = models.DateTimeField(_("créé le"), default=timezone.now)
+    next_attempt_at = models.DateTimeField(_("prochaine tentative"), default=timezone.now)
+    sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("e-mail")
+        verbose_name_plural = _("e-mails")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="mailing_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to}"

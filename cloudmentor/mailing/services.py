@@ -1,0 +1,138 @@
+"""The email outbox: queue (render + store), then send after commit, retrying on failure.
+
+Nothing is lost when the SMTP server is down: the row stays queued with a growing
+back-off and ``manage.py mailing_retry`` (scheduled) enqueues it again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from .models import OutboxEmail
+
+logger = logging.getLogger(__name__)
+
+
+def _render(template: str, context: Mapping[str, Any], language: str) -> tuple[str, str, str]:
+    base = {"site_url": settings.SITE_URL, "support_email": settings.SUPPORT_EMAIL, **context}
+    with translation.override(language):
+        subject = " ".join(render_to_string(f"{template}_subject.txt", base).split())
+        text = render_to_string(f"{template}_message.txt", base)
+        try:
+            html = render_to_string(f"{template}_message.html", base)
+        except TemplateDoesNotExist:  # the HTML part is optional
+            html = ""
+    return subject, text, html
+
+
+def email_queue(
+    *,
+    to: str,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    language: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> OutboxEmail:
+    """Render `template` in `language` for `to`, store it, and send it once committed.
+
+    `template` names ``<template>_subject.txt``, ``<template>_message.txt`` and the optional
+    ``<template>_message.html``.
+    """
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    subject, text, html = _render(template, context or {}, language)
+    email = OutboxEmail.objects.create(
+        to=to,
+        template=template,
+        language=language,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        headers=dict(headers or {}),
+    )
+    transaction.on_commit(partial(_enqueue_send, email.pk))
+    return email
+
+
+def _enqueue_send(email_id: int) -> None:
+    from .tasks import email_send_task
+
+    email_send_task.enqueue(email_id)
+
+
+def _backoff(attempts: int) -> timedelta:
+    """Return the wait before the next try: 1, 2, 4 ... minutes, capped at 6 hours."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
+
+
+def email_send(*, email_id: int) -> bool:
+    """Send one queued email; return whether it is now sent. Safe to call twice.
+
+    The row is claimed by moving ``next_attempt_at`` forward in one UPDATE, so two
+    workers never send the same email at once.
+    """
+    now = timezone.now()
+    lease = now + timedelta(minutes=5)
+    claimed = OutboxEmail.objects.filter(
+        pk=email_id, status=OutboxEmail.Status.QUEUED, next_attempt_at__lte=now
+    ).update(next_attempt_at=lease)
+    if not claimed:
+        return OutboxEmail.objects.filter(pk=email_id, status=OutboxEmail.Status.SENT).exists()
+    email = OutboxEmail.objects.get(pk=email_id)
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[email.to],
+        headers=email.headers,
+        connection=get_connection(),
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    attempts = email.attempts + 1
+    try:
+        message.send(fail_silently=False)
+    except Exception as error:  # noqa: BLE001 - any transport failure means "try later"
+        give_up = attempts >= settings.MAILING_MAX_ATTEMPTS
+        OutboxEmail.objects.filter(pk=email_id).update(
+            attempts=attempts,
+            last_error=f"{type(error).__name__}: {error}"[:2000],
+            status=OutboxEmail.Status.FAILED if give_up else OutboxEmail.Status.QUEUED,
+            next_attempt_at=timezone.now() + _backoff(attempts),
+        )
+        logger.warning("Email %s not sent (attempt %s): %s", email_id, attempts, error)
+        return False
+    OutboxEmail.objects.filter(pk=email_id).update(
+        attempts=attempts, status=OutboxEmail.Status.SENT, sent_at=timezone.now(), last_error=""
+    )
+    return True
+
+
+def email_retry_due(*, limit: int = 500) -> int:
+    """Enqueue a send for every queued email whose next attempt is due; return how many."""
+    due = list(
+        OutboxEmail.objects.filter(status=OutboxEmail.Status.QUEUED, next_attempt_at__lte=timezone.now())
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for email_id in due:
+        _enqueue_send(email_id)
+    return len(due)
+
+
+def email_requeue(*, email_id: int) -> None:
+    """Give a failed email another round of attempts (staff action)."""
+    OutboxEmail.objects.filter(pk=email_id).exclude(status=OutboxEmail.Status.SENT).update(
+        status=OutboxEmail.Status.QUEUED, attempts=0, next_attempt_at=timezone.now()
+    )
+    transaction.on_commit(partial(_enqueue_send, email_id))

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+
+from cloudmentor.mailing.services import email_queue
+
+from .models import ContactMessage
+
+
+@transaction.atomic
+def contact_message_create(*, name: str, email: str, subject: str, message: str, language: str) -> ContactMessage:
+    """Store a contact message and alert staff by email (reply goes to the sender)."""
+    contact = ContactMessage.objects.create(name=name, email=email, subject=subject, message=message, language=language)
+    for address in settings.STAFF_ALERT_EMAILS:
+        email_queue(
+            to=address,
+            template="operations/emails/contact_received",
+            context={"contact": contact},
+            language=settings.LANGUAGE_CODE,
+            headers={"Reply-To": email},
+        )
+    return contact

@@ -1,0 +1,253 @@
+"""Settings, read from the environment (django-environ).
+
+Defaults give the embedded set-up (SQLite, local-memory cache, console email, secrets
+generated once into ``var/secrets.json``). ``CLOUDMENTOR_ENV=production`` turns on the
+production profile: every secret must then come from the environment, cookies are
+Secure, HTTPS is enforced and ``manage.py check --deploy`` is clean.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+import environ
+from csp.constants import NONE, SELF
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(environ.Env().str("CLOUDMENTOR_VAR_DIR", default=str(BASE_DIR / "var")))
+
+env = environ.Env()
+ENVIRONMENT = env.str("CLOUDMENTOR_ENV", default="development")
+PRODUCTION = ENVIRONMENT == "production"
+TESTING = ENVIRONMENT == "test"
+
+
+def _local_secrets() -> dict[str, Any]:
+    """Return the secrets of the embedded set-up, generated on first use.
+
+    Production never reaches this: its secrets come from the environment only.
+    """
+    path = VAR_DIR / "secrets.json"
+    if path.exists():
+        return dict(json.loads(path.read_text()))
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    generated = {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "COOKIE_KEYS": [secrets.token_urlsafe(32)],
+    }
+    path.write_text(json.dumps(generated))
+    path.chmod(0o600)
+    return generated
+
+
+if PRODUCTION:
+    SECRET_KEY = env.str("SECRET_KEY")
+    # Comma-separated, newest first: the first key encrypts, every key decrypts.
+    COOKIE_KEYS = env.list("COOKIE_KEYS")
+else:
+    _secrets = _local_secrets()
+    SECRET_KEY = env.str("SECRET_KEY", default=_secrets["SECRET_KEY"])
+    COOKIE_KEYS = env.list("COOKIE_KEYS", default=_secrets["COOKIE_KEYS"])
+
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Addresses of reverse proxies whose X-Forwarded-For header is believed.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="cloudmentor.scale@gmail.com")
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "cloudmentor.core",
+    "cloudmentor.mailing",
+    "cloudmentor.accounts",
+    "cloudmentor.operations",
+    "cloudmentor.legal",
+    "cloudmentor.demo",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+]
+
+MIDDLEWARE = [
+    # Outermost: every cookie is decrypted on the way in and encrypted on the way out.
+    "cloudmentor.core.middleware.CookieEncryptionMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "cloudmentor.urls"
+WSGI_APPLICATION = "cloudmentor.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "cloudmentor.core.context_processors.site",
+            ],
+        },
+    },
+]
+
+# Database: SQLite (WAL, busy timeout) unless DATABASE_URL names another.
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
+        ),
+    }
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {
+    "default": env.cache("REDIS_URL")
+    if env.str("REDIS_URL", default="")
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cloudmentor"}
+}
+if "REDIS_URL" in env and env.str("REDIS_URL"):
+    CACHES["default"]["BACKEND"] = "django.core.cache.backends.redis.RedisCache"
+
+TASKS = {
+    "default": {
+        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+    }
+}
+
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/staff/login/"
+
+# Sessions: stored server-side; the cookie is named in the cookie registry and sealed
+# by the encryption middleware. The CSRF token lives in the session, never in a cookie.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_NAME = "cm_account"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 30 * 24 * 3600
+CSRF_USE_SESSIONS = True
+CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "cloudmentor.core.views.csrf_failure"
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+# Lifetimes of the form cookies (CK-3, CK-5, CK-6), in seconds; the cookie policy page
+# reads the same values.
+FORM_COOKIE_LIFETIMES = {
+    "login": 24 * 3600,
+    "register": 3600,
+    "recover": 3600,
+    "reset": 3600,
+    "contact": 3600,
+}
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "cloudmentor" / "locale"]
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if TESTING or DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+MEDIA_ROOT = VAR_DIR / "media"
+
+# Email: console by default. Production example (Gmail, STARTTLS):
+# EMAIL_URL=smtp+tls://cloudmentor.scale@gmail.com:app-password@smtp.gmail.com:587
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"CloudMentor@Scale <{SUPPORT_EMAIL}>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Staff addresses alerted by the platform (unauthorized use, contact messages, ...).
+STAFF_ALERT_EMAILS = env.list("STAFF_ALERT_EMAILS", default=[SUPPORT_EMAIL])
+MAILING_MAX_ATTEMPTS = env.int("MAILING_MAX_ATTEMPTS", default=8)
+
+# Periodic jobs run by `manage.py scheduler`: management command and interval (seconds).
+SCHEDULER_JOBS: dict[str, dict[str, Any]] = {
+    "mailing_retry": {"command": "mailing_retry", "every": 60},
+    "prune_task_results": {"command": "prune_db_task_results", "every": 24 * 3600, "options": {"min_age_days": 7}},
+}
+SCHEDULER_TICK_SECONDS = env.int("SCHEDULER_TICK_SECONDS", default=5)
+
+# Security headers.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-src": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+COOKIES_SECURE = PRODUCTION
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,26 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+
+from cloudmentor.core import views as core_views
+from cloudmentor.operations import views as operations_views
+
+admin.site.site_header = "CloudMentor@Scale — staff"
+admin.site.site_title = "CloudMentor@Scale staff"
+
+urlpatterns = [
+    path("healthz", operations_views.healthz, name="healthz"),
+]
+
+urlpatterns += i18n_patterns(
+    path("", include(("cloudmentor.core.urls", "core"))),
+    path("", include("cloudmentor.operations.urls")),
+    path("", include("cloudmentor.legal.urls")),
+    path("staff/", admin.site.urls),
+    prefix_default_language=False,
+)
+
+handler400 = core_views.bad_request
+handler403 = core_views.permission_denied
+handler404 = core_views.page_not_found
+handler500 = core_views.server_error

@@ -1,0 +1,102 @@
+"""Fixtures shared by every app's tests."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.test import Client
+
+from cloudmentor.core import crypto
+from cloudmentor.core.cookies import REGISTRY
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class _Collector:
+    messages: list[Message] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
+        message = message_from_bytes(envelope.content)
+        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+
+@dataclass
+class SmtpServer:
+    host: str
+    port: int
+    collector: _Collector
+    controller: Controller | None = None
+
+    @property
+    def messages(self) -> list[Message]:
+        return self.collector.messages
+
+    def start(self) -> None:
+        self.controller = Controller(self.collector, hostname=self.host, port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def smtp_server(settings: Any) -> Iterator[SmtpServer]:
+    """Start a real SMTP server (aiosmtpd) on a free local port and send email through it."""
+    server = SmtpServer(host="127.0.0.1", port=free_port(), collector=_Collector())
+    server.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = server.host
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 5
+    yield server
+    server.stop()
+
+
+def body_text(message: Message) -> str:
+    """Return the plain-text part of an email, decoded."""
+    part = next((p for p in message.walk() if p.get_content_type() == "text/plain"), message)
+    payload = part.get_payload(decode=True)
+    return payload.decode(part.get_content_charset() or "utf-8") if isinstance(payload, bytes) else str(payload)
+
+
+def assert_cookies_sealed(response: Any) -> None:
+    """Fail if a cookie is outside the registry or any value is readable (CK-1)."""
+    for name, morsel in response.cookies.items():
+        assert name in REGISTRY, f"cookie {name!r} is not in the registry"
+        if morsel.value == "":
+            continue  # a deletion
+        assert crypto.unseal(name, morsel.value) is not None, f"cookie {name!r} does not unseal"
+        for readable in ("{", "}", '"', "@", "iat", "form"):
+            assert readable not in morsel.value, f"cookie {name!r} shows plaintext"
+
+
+@pytest.fixture(autouse=True)
+def _every_cookie_is_sealed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Check every response of the whole suite: no cookie value decodes to plaintext."""
+    original = Client.request
+
+    def checked(self: Client, **request: Any) -> Any:
+        response = original(self, **request)
+        assert_cookies_sealed(response)
+        return response
+
+    monkeypatch.setattr(Client, "request", checked)
