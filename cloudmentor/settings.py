@@ -178,7 +178,8 @@ FORM_COOKIE_LIFETIMES = {
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "cloudmentor" / "locale"]
+# Each app keeps its own catalog in cloudmentor/<app>/locale/.
+LOCALE_PATHS: list[Path] = []
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
