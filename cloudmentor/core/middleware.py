@@ -65,9 +65,11 @@ class CookieEncryptionMiddleware:
             morsel["secure"] = bool(settings.COOKIES_SECURE)
             morsel["path"] = "/"
             if _is_deletion(morsel):
-                morsel.set(name, "", "")
+                morsel.set(name, "", '""')
                 continue
-            morsel.set(name, crypto.seal(name, morsel.value, expires_at=_expiry(morsel)), "")
+            # URL-safe base64: needs no quoting, so the coded value is the value itself.
+            sealed = crypto.seal(name, morsel.value, expires_at=_expiry(morsel))
+            morsel.set(name, sealed, sealed)
 
 
 def _is_deletion(morsel: object) -> bool:
