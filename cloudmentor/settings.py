@@ -54,7 +54,9 @@ else:
     COOKIE_KEYS = env.list("COOKIE_KEYS", default=_secrets["COOKIE_KEYS"])
 
 DEBUG = env.bool("DEBUG", default=False)
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"])
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
+)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Addresses of reverse proxies whose X-Forwarded-For header is believed.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
@@ -119,9 +121,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
-        ),
+        "init_command": ("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"),
     }
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
@@ -201,7 +201,7 @@ MEDIA_ROOT = VAR_DIR / "media"
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"CloudMentor@Scale <{SUPPORT_EMAIL}>")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f'"CloudMentor@Scale" <{SUPPORT_EMAIL}>')
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Staff addresses alerted by the platform (unauthorized use, contact messages, ...).
 STAFF_ALERT_EMAILS = env.list("STAFF_ALERT_EMAILS", default=[SUPPORT_EMAIL])

@@ -4,10 +4,10 @@ import os
 
 os.environ.setdefault("CLOUDMENTOR_ENV", "test")
 
-from cloudmentor.settings import *  # noqa: E402, F403
+from cloudmentor.settings import *  # noqa: F403
 
 # Argon2 costs ~200 ms per hash on this hardware; tests that prove PV-2 switch it back on.
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tasks run in-process, right when `transaction.on_commit` fires.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

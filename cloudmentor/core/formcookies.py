@@ -28,7 +28,9 @@ from .cookies import form_cookie_name
 
 FIELD_NAME = "form_token"
 
-EXPIRED = _("Ce formulaire a expiré ou a déjà été utilisé. Un nouveau formulaire vous est présenté : veuillez le soumettre à nouveau.")
+EXPIRED = _(
+    "Ce formulaire a expiré ou a déjà été utilisé. Un nouveau formulaire vous est présenté : veuillez le soumettre à nouveau."
+)
 NO_COOKIES = _(
     "Votre navigateur n'a envoyé aucun cookie. Ce formulaire a besoin d'un cookie temporaire pour "
     "fonctionner : autorisez les cookies pour ce site, puis soumettez-le à nouveau."

@@ -16,7 +16,9 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         "core/error.html",
         {
             "title": _("Formulaire expiré"),
-            "message": _("Ce formulaire a expiré ou a été envoyé depuis une autre page. Rechargez la page et réessayez."),
+            "message": _(
+                "Ce formulaire a expiré ou a été envoyé depuis une autre page. Rechargez la page et réessayez."
+            ),
         },
         status=403,
     )

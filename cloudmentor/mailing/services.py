@@ -29,6 +29,7 @@ def _render(template: str, context: Mapping[str, Any], language: str) -> tuple[s
     with translation.override(language):
         subject = " ".join(render_to_string(f"{template}_subject.txt", base).split())
         text = render_to_string(f"{template}_message.txt", base)
+        html: str
         try:
             html = render_to_string(f"{template}_message.html", base)
         except TemplateDoesNotExist:  # the HTML part is optional

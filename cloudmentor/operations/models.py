@@ -32,6 +32,9 @@ class SchedulerLease(models.Model):
     holder = models.CharField(max_length=100)
     expires_at = models.DateTimeField()
 
+    def __str__(self) -> str:
+        return f"{self.name}: {self.holder}"
+
 
 class JobRun(models.Model):
     """When each periodic job last ran, so a restarted scheduler does not run it early."""
@@ -44,3 +47,6 @@ class JobRun(models.Model):
     class Meta:
         verbose_name = _("tâche périodique")
         verbose_name_plural = _("tâches périodiques")
+
+    def __str__(self) -> str:
+        return self.name

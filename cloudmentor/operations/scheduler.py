@@ -70,7 +70,7 @@ def job_run(*, name: str, job: dict[str, Any]) -> None:
     error = ""
     try:
         call_command(job["command"], **job.get("options", {}))
-    except Exception:  # noqa: BLE001 - one failing job must not stop the others
+    except Exception:
         error = traceback.format_exc()[-4000:]
         logger.exception("Periodic job %s failed", name)
     JobRun.objects.filter(name=name).update(last_finished_at=timezone.now(), last_error=error)

@@ -14,7 +14,10 @@ def health_status() -> dict[str, Any]:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         oldest = (
-            DBTaskResult.objects.filter(status="READY").order_by("enqueued_at").values_list("enqueued_at", flat=True).first()
+            DBTaskResult.objects.filter(status="READY")
+            .order_by("enqueued_at")
+            .values_list("enqueued_at", flat=True)
+            .first()
         )
     except Exception as error:  # noqa: BLE001 - a health check reports, it never raises
         status["database"] = f"error: {type(error).__name__}"

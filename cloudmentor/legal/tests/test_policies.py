@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from cloudmentor.legal.models import PolicyDocument
+from cloudmentor.legal.services import policy_seed
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "title", "sentence"),
+    [
+        ("/legal/cookies/", "Politique des cookies", "nous définirons un cookie temporaire"),
+        ("/legal/privacy/", "Politique de confidentialité", "adresse IP"),
+        ("/legal/terms/", "Conditions d'utilisation", "Abonnements et Paiements"),
+        ("/en/legal/cookies/", "Cookie policy", "temporary cookie"),
+        ("/en/legal/privacy/", "Privacy policy", "IP (Internet Protocol) address"),
+        ("/en/legal/terms/", "Terms of use", "Subscriptions and payments"),
+    ],
+)
+def test_tm1_the_three_policies_are_served_in_french_and_english(
+    client: Client, path: str, title: str, sentence: str
+) -> None:
+    body = client.get(path).content.decode()
+
+    assert f"<h1>{title}</h1>" in body.replace("&#x27;", "'")
+    assert sentence in body.replace("&#x27;", "'")
+    assert "Version 1" in body
+
+
+@pytest.mark.django_db
+def test_tm1_a_newer_published_version_replaces_the_page_and_a_draft_does_not(client: Client) -> None:
+    base = PolicyDocument.objects.get(kind="terms", language="fr")
+    PolicyDocument.objects.create(
+        kind="terms",
+        version=2,
+        language="fr",
+        title=base.title,
+        body="## Nouveau\n\nTexte v2",
+        published_at=timezone.now(),
+    )
+    PolicyDocument.objects.create(
+        kind="terms", version=3, language="fr", title=base.title, body="Brouillon", published_at=None
+    )
+    PolicyDocument.objects.create(
+        kind="terms",
+        version=4,
+        language="fr",
+        title=base.title,
+        body="Futur",
+        published_at=timezone.now() + timedelta(days=1),
+    )
+
+    body = client.get("/legal/terms/").content.decode()
+
+    assert "Texte v2" in body and "Version 2" in body
+    assert "Brouillon" not in body and "Futur" not in body
+
+
+@pytest.mark.django_db
+def test_policy_markdown_is_sanitized(client: Client) -> None:
+    PolicyDocument.objects.create(
+        kind="privacy",
+        version=9,
+        language="fr",
+        title="P",
+        published_at=timezone.now(),
+        body="<script>alert(1)</script>\n\n[x](javascript:alert(1)) [ok](https://example.org)",
+    )
+
+    body = client.get("/legal/privacy/").content.decode()
+
+    assert "<script>alert" not in body
+    assert "javascript:" not in body
+    assert 'href="https://example.org" rel="noopener noreferrer"' in body
+
+
+@pytest.mark.django_db
+def test_seeding_twice_creates_nothing_more() -> None:
+    assert PolicyDocument.objects.count() == 6
+    assert policy_seed() == 0
+    assert PolicyDocument.objects.count() == 6
+
+
+@pytest.mark.django_db
+def test_unknown_policy_is_a_404(client: Client) -> None:
+    assert client.get("/legal/nothing/").status_code == 404
