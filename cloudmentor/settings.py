@@ -70,7 +70,8 @@ INSTALLED_APPS = [
     "cloudmentor.operations",
     "cloudmentor.legal",
     "cloudmentor.demo",
-    "django.contrib.admin",
+    # Django's admin, with the staff site of accounts (login through the site, TOTP).
+    "cloudmentor.accounts.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -78,6 +79,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
@@ -86,11 +89,13 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's SessionMiddleware, with the account cookie as an envelope (CK-4).
+    "cloudmentor.accounts.middleware.AccountSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -150,17 +155,40 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/staff/login/"
+AUTHENTICATION_BACKENDS = ["cloudmentor.accounts.backends.UsernameOrEmailBackend"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:profile"
+# Password reset links live 1 hour (CK-6).
+PASSWORD_RESET_TIMEOUT = 3600
+
+# Accounts (docs/accounts.md). Sessions without an account end date live this long.
+ACCOUNTS_SESSION_CAP_DAYS = env.int("ACCOUNTS_SESSION_CAP_DAYS", default=30)
+ACCOUNTS_MAX_SESSIONS = env.int("ACCOUNTS_MAX_SESSIONS", default=3)
+ACCOUNTS_SHARING_MAX_DEVICES_PER_DAY = env.int("ACCOUNTS_SHARING_MAX_DEVICES_PER_DAY", default=4)
+ACCOUNTS_SHARING_MAX_NETWORKS_PER_DAY = env.int("ACCOUNTS_SHARING_MAX_NETWORKS_PER_DAY", default=4)
+ACCOUNTS_SESSION_TOUCH_SECONDS = 300
+ACCOUNTS_EMAIL_CHANGE_SECONDS = 24 * 3600
+ACCOUNTS_TERMS_LOOKUP = "cloudmentor.legal.selectors.policy_current"
+# Throttling (TM-9): failures per window, in the cache (Redis when REDIS_URL is set).
+ACCOUNTS_LOGIN_MAX_PER_IP = env.int("ACCOUNTS_LOGIN_MAX_PER_IP", default=20)
+ACCOUNTS_LOGIN_MAX_PER_ACCOUNT_IP = env.int("ACCOUNTS_LOGIN_MAX_PER_ACCOUNT_IP", default=5)
+ACCOUNTS_LOGIN_WINDOW_SECONDS = env.int("ACCOUNTS_LOGIN_WINDOW_SECONDS", default=900)
+ACCOUNTS_REGISTER_MAX_PER_IP = env.int("ACCOUNTS_REGISTER_MAX_PER_IP", default=10)
+ACCOUNTS_REGISTER_WINDOW_SECONDS = env.int("ACCOUNTS_REGISTER_WINDOW_SECONDS", default=3600)
+ACCOUNTS_RECOVERY_MAX_PER_IP = env.int("ACCOUNTS_RECOVERY_MAX_PER_IP", default=10)
+ACCOUNTS_RECOVERY_MAX_PER_ACCOUNT = env.int("ACCOUNTS_RECOVERY_MAX_PER_ACCOUNT", default=3)
+ACCOUNTS_RECOVERY_WINDOW_SECONDS = env.int("ACCOUNTS_RECOVERY_WINDOW_SECONDS", default=3600)
+OTP_TOTP_ISSUER = "CloudMentor@Scale"
 
 # Sessions: stored server-side; the cookie is named in the cookie registry and sealed
 # by the encryption middleware. The CSRF token lives in the session, never in a cookie.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "cloudmentor.accounts.sessions"
 SESSION_COOKIE_NAME = "cm_account"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = 30 * 24 * 3600
+# Fallback only: each session's expiry is set at login (accounts.services.session_expiry_for).
+SESSION_COOKIE_AGE = ACCOUNTS_SESSION_CAP_DAYS * 24 * 3600
 CSRF_USE_SESSIONS = True
 CSRF_COOKIE_HTTPONLY = True
 CSRF_FAILURE_VIEW = "cloudmentor.core.views.csrf_failure"

@@ -1,6 +1,6 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from cloudmentor.core import views as core_views
 from cloudmentor.operations import views as operations_views
@@ -8,7 +8,7 @@ from cloudmentor.operations import views as operations_views
 admin.site.site_header = "CloudMentor@Scale — staff"
 admin.site.site_title = "CloudMentor@Scale staff"
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", operations_views.healthz, name="healthz"),
 ]
 
@@ -16,6 +16,7 @@ urlpatterns += i18n_patterns(
     path("", include(("cloudmentor.core.urls", "core"))),
     path("", include("cloudmentor.operations.urls")),
     path("", include("cloudmentor.legal.urls")),
+    path("", include("cloudmentor.accounts.urls")),
     path("staff/", admin.site.urls),
     prefix_default_language=False,
 )

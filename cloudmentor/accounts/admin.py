@@ -1,6 +1,171 @@
-from django.contrib import admin
+"""Staff views of accounts: search, view, edit, disable and re-enable members (PV-7, TM-6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 
-from .models import User
+from . import events, services
+from .forms import StaffReasonForm
+from .models import AccountEvent, AccountSession, User
 
-admin.site.register(User, UserAdmin)
+
+class SharingFilter(admin.SimpleListFilter):
+    title = _("partage suspecté")
+    parameter_name = "sharing"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("oui")), ("no", _("non"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> QuerySet[User]:
+        if self.value() == "yes":
+            return queryset.filter(sharing_flagged_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(sharing_flagged_at__isnull=True)
+        return queryset
+
+
+class AccountEventInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = AccountEvent
+    fk_name = "user"
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "kind", "actor", "reason", "ip", "browser", "os")
+    readonly_fields = fields
+    ordering = ("-created_at",)
+    verbose_name_plural = _("historique du compte")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class AccountSessionInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = AccountSession
+    extra = 0
+    fields = ("browser", "os", "ip", "created_at", "last_seen_at", "expire_date")
+    readonly_fields = fields
+    verbose_name_plural = _("sessions ouvertes (cocher « supprimer » pour fermer)")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(User)
+class MemberAdmin(UserAdmin):  # type: ignore[type-arg]
+    list_display = ("username", "email", "is_active", "is_staff", "access_ends_at", "sharing_flagged_at", "date_joined")
+    list_filter = ("is_active", "is_staff", SharingFilter, "date_joined")
+    search_fields = ("username", "email")
+    ordering = ("-date_joined",)
+    readonly_fields = (
+        "is_active",
+        "last_login",
+        "date_joined",
+        "language",
+        "terms_version",
+        "terms_accepted_at",
+        "newsletter_opt_in",
+        "newsletter_opt_in_at",
+        "access_ends_at",
+        "sharing_flagged_at",
+    )
+    fieldsets = (
+        (None, {"fields": ("username", "email", "password")}),
+        (_("Compte"), {"fields": ("is_active", "access_ends_at", "language", "date_joined", "last_login")}),
+        (
+            _("Consentements"),
+            {"fields": ("terms_version", "terms_accepted_at", "newsletter_opt_in", "newsletter_opt_in_at")},
+        ),
+        (_("Sécurité"), {"fields": ("sharing_flagged_at",)}),
+        (_("Identité (facultatif)"), {"fields": ("first_name", "last_name"), "classes": ("collapse",)}),
+        (_("Droits"), {"fields": ("is_staff", "is_superuser", "groups", "user_permissions"), "classes": ("collapse",)}),
+    )
+    inlines = (AccountEventInline, AccountSessionInline)
+    change_form_template = "admin/accounts/user/change_form.html"
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        old = User.objects.filter(pk=obj.pk).values("username", "email").first() if change else None
+        super().save_model(request, obj, form, change)
+        actor: Any = request.user
+        if old and old["email"] != obj.email:
+            events.email_changed(user=obj, old_email=old["email"], actor=actor)
+        if old and old["username"] != obj.username:
+            events.username_changed(user=obj, old_username=old["username"], actor=actor)
+
+    def get_urls(self) -> list[Any]:
+        extra = [
+            path("<int:user_id>/disable/", self.admin_site.admin_view(self.disable_view), name="accounts_user_disable"),
+            path("<int:user_id>/enable/", self.admin_site.admin_view(self.enable_view), name="accounts_user_enable"),
+        ]
+        return extra + super().get_urls()
+
+    def disable_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
+        return self._reason_view(request, user_id, disable=True)
+
+    def enable_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
+        return self._reason_view(request, user_id, disable=False)
+
+    def _reason_view(self, request: HttpRequest, user_id: int, *, disable: bool) -> HttpResponse:
+        if not self.has_change_permission(request):
+            return HttpResponseRedirect(reverse("admin:index"))
+        member = get_object_or_404(User, pk=user_id)
+        form = StaffReasonForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            actor: Any = request.user
+            reason = form.cleaned_data["reason"]
+            if disable:
+                services.user_disable(user=member, actor=actor, reason=reason)
+                messages.success(request, _("Le compte est désactivé et toutes ses sessions sont fermées."))
+            else:
+                services.user_enable(user=member, actor=actor, reason=reason)
+                messages.success(request, _("Le compte est réactivé."))
+            return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[member.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Désactiver le compte") if disable else _("Réactiver le compte"),
+            "member": member,
+            "form": form,
+            "disable": disable,
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/accounts/user/reason_form.html", context)
+
+
+@admin.register(AccountSession)
+class AccountSessionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("user", "browser", "os", "ip", "created_at", "last_seen_at", "expire_date")
+    list_filter = ("browser", "os")
+    search_fields = ("user__username", "user__email", "ip")
+    list_select_related = ("user",)
+    fields = ("user", "device_id", "ip", "user_agent", "browser", "os", "created_at", "last_seen_at", "expire_date")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(AccountEvent)
+class AccountEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("created_at", "user", "kind", "actor", "ip")
+    list_filter = ("kind",)
+    search_fields = ("user__username", "user__email", "ip", "reason")
+    list_select_related = ("user", "actor")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,19 +1,122 @@
 from __future__ import annotations
 
+import secrets
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
 class User(AbstractUser):
-    """A person with an account: member, group owner, content creator or staff."""
+    """A person with an account: member, group owner, content creator or staff.
+
+    ``is_active`` False means disabled (TM-6): the reason and author are in AccountEvent.
+    """
 
     email = models.EmailField(_("adresse e-mail"))
+    # End of the paid-up period, maintained by billing; None: no end date (free access,
+    # staff). The account cookie lives until this moment (CK-4).
+    access_ends_at = models.DateTimeField(_("fin de validité du compte"), null=True, blank=True)
+    # Language of the emails sent to the member: the one they registered in.
+    language = models.CharField(_("langue"), max_length=8, default="fr")
+    terms_version = models.PositiveIntegerField(_("version des conditions acceptée"), null=True, blank=True)
+    terms_accepted_at = models.DateTimeField(_("conditions acceptées le"), null=True, blank=True)
+    newsletter_opt_in = models.BooleanField(_("inscription à la newsletter demandée"), default=False)
+    newsletter_opt_in_at = models.DateTimeField(_("newsletter demandée le"), null=True, blank=True)
+    # Set when the account was seen on more devices or networks in a day than allowed (TM-9).
+    sharing_flagged_at = models.DateTimeField(_("partage de compte suspecté le"), null=True, blank=True)
 
-    class Meta(AbstractUser.Meta):
+    class Meta:
         verbose_name = _("utilisateur")
         verbose_name_plural = _("utilisateurs")
         constraints = [
             models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
         ]
+
+
+def _device_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class AccountSession(AbstractBaseSession):
+    """A server-side session, with the device it was opened from (CK-4, CK-7, TM-9).
+
+    The session key never leaves the server in a page: pages name a session by its
+    ``device_id``.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("utilisateur"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="account_sessions",
+    )
+    device_id = models.CharField(_("identifiant public"), max_length=32, unique=True, default=_device_id)
+    ip = models.GenericIPAddressField(_("adresse IP"), null=True, blank=True)
+    user_agent = models.CharField(_("agent utilisateur"), max_length=512, blank=True)
+    browser = models.CharField(_("navigateur"), max_length=100, blank=True)
+    os = models.CharField(_("système d'exploitation"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("ouverte le"), default=timezone.now)
+    last_seen_at = models.DateTimeField(_("vue pour la dernière fois le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        indexes = [models.Index(fields=["user", "created_at"], name="accounts_session_user_idx")]
+
+    @classmethod
+    def get_session_store_class(cls) -> type:
+        from .sessions import SessionStore
+
+        return SessionStore
+
+
+class AccountEvent(models.Model):
+    """One thing that happened to an account, with who did it, when and why (audit trail)."""
+
+    class Kind(models.TextChoices):
+        REGISTERED = "registered", _("Inscription")
+        LOGIN = "login", _("Connexion")
+        LOGIN_REFUSED_DISABLED = "login_refused_disabled", _("Connexion refusée : compte désactivé")
+        PASSWORD_CHANGED = "password_changed", _("Mot de passe modifié")
+        PASSWORD_RESET = "password_reset", _("Mot de passe réinitialisé")
+        EMAIL_CHANGED = "email_changed", _("Adresse e-mail modifiée")
+        USERNAME_CHANGED = "username_changed", _("Nom d'utilisateur modifié")
+        SESSIONS_REVOKED = "sessions_revoked", _("Sessions fermées")
+        UNAUTHORIZED_USE_REPORTED = "unauthorized_use_reported", _("Utilisation non autorisée signalée")
+        SHARING_FLAGGED = "sharing_flagged", _("Partage de compte suspecté")
+        DISABLED = "disabled", _("Compte désactivé")
+        ENABLED = "enabled", _("Compte réactivé")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("compte"), on_delete=models.CASCADE, related_name="account_events"
+    )
+    kind = models.CharField(_("événement"), max_length=40, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("auteur"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reason = models.TextField(_("motif ou détail"), blank=True)
+    ip = models.GenericIPAddressField(_("adresse IP"), null=True, blank=True)
+    browser = models.CharField(_("navigateur"), max_length=100, blank=True)
+    os = models.CharField(_("système d'exploitation"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("date"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("événement du compte")
+        verbose_name_plural = _("événements du compte")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "kind", "created_at"], name="accounts_event_user_kind_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -20,11 +20,12 @@ def client_ip(request: HttpRequest) -> str:
     did not add itself (the right-most address that is not a trusted proxy), so a
     client cannot choose its address by sending the header itself.
     """
-    remote = request.META.get("REMOTE_ADDR", "") or "0.0.0.0"  # noqa: S104 - a placeholder, never bound
+    remote = str(request.META.get("REMOTE_ADDR", "") or "0.0.0.0")  # noqa: S104 - a placeholder, never bound
     trusted = set(settings.TRUSTED_PROXIES)
     if remote not in trusted:
         return remote
-    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    header = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
+    forwarded = [part.strip() for part in header.split(",") if part.strip()]
     for address in reversed(forwarded):
         if address not in trusted and _is_ip(address):
             return address

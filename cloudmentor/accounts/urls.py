@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("accounts/register/", views.RegisterView.as_view(), name="register"),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", views.logout_view, name="logout"),
+    path("accounts/password/forgot/", views.PasswordForgotView.as_view(), name="password_forgot"),
+    path("accounts/password/forgot/sent/", views.password_forgot_sent, name="password_forgot_sent"),
+    path("accounts/password/reset/<str:token>/", views.PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/unauthorized-use-reported/", views.unauthorized_use_reported, name="unauthorized_use_reported"),
+    path("accounts/staff/verify/", views.staff_verify, name="staff_verify"),
+    path("accounts/staff/enroll/", views.staff_enroll, name="staff_enroll"),
+    path("account/", views.ProfileView.as_view(), name="profile"),
+    path("account/password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("account/email/confirm/<str:token>/", views.email_confirm, name="email_confirm"),
+    path("account/sessions/", views.sessions_view, name="sessions"),
+    path("account/report-unauthorized-use/", views.report_unauthorized_use, name="report_unauthorized_use"),
+]

@@ -1,0 +1,428 @@
+"""Pages of the accounts app: HTTP in, one service or selector call, HTTP out."""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from django.views.generic import FormView
+
+from cloudmentor.core.formcookies import FormCookieMixin
+from cloudmentor.core.http import client_ip, user_agent_of
+
+from . import services, throttle
+from .exceptions import AccountDisabled, EmailTaken, InvalidCredentials, InvalidToken, UsernameTaken
+from .forms import (
+    LoginForm,
+    NewPasswordForm,
+    OtpTokenForm,
+    PasswordChangeForm,
+    PasswordForgotForm,
+    ProfileForm,
+    RegistrationForm,
+)
+from .models import User
+from .selectors import event_list, session_list, terms_version_current, user_by_email
+from .tokens import password_reset_user
+
+
+def throttled(request: HttpRequest, retry_after: int) -> HttpResponse:
+    """Answer 429 in the user's language, saying when to try again."""
+    minutes = max(1, (retry_after + 59) // 60)
+    response = render(request, "accounts/throttled.html", {"minutes": minutes}, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _safe_next(request: HttpRequest, default: str) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default
+
+
+class VisitorFormView(FormCookieMixin, FormView):  # type: ignore[type-arg]
+    """A form for visitors: a member who is already logged in goes to their account."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            return redirect("accounts:profile")
+        return super().get(request, *args, **kwargs)
+
+
+class RegisterView(VisitorFormView):
+    form_class = RegistrationForm
+    form_cookie = "register"
+    template_name = "accounts/register.html"
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        limits = throttle.register_limits(ip=client_ip(request))
+        retry_after = throttle.throttle_retry_after(*limits)
+        if retry_after is not None:
+            return throttled(request, retry_after)
+        throttle.throttle_hit(*limits)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: RegistrationForm) -> HttpResponse:
+        data = form.cleaned_data
+        try:
+            user = services.user_register(
+                username=data["username"],
+                email=data["email"],
+                password=data["password"],
+                terms_version=terms_version_current(),
+                newsletter_opt_in=data["newsletter_opt_in"],
+                language=get_language() or settings.LANGUAGE_CODE,
+                ip=client_ip(self.request),
+                user_agent=user_agent_of(self.request),
+            )
+        except EmailTaken:
+            return self.render_to_response(self.get_context_data(form=form, email_exists=True))
+        except UsernameTaken:
+            form.add_error("username", _("Ce nom d'utilisateur est déjà pris."))
+            return self.form_invalid(form)
+        services.session_start(request=self.request, user=user)
+        messages.success(
+            self.request,
+            _("Bienvenue %(username)s ! Votre compte est créé et vous êtes connecté.") % {"username": user.username},
+        )
+        return redirect("accounts:profile")
+
+    def form_invalid(self, form: RegistrationForm) -> HttpResponse:  # type: ignore[override]
+        email = form.data.get("email", "")
+        exists = bool(email) and "email" not in form.errors and user_by_email(email) is not None
+        return self.render_to_response(self.get_context_data(form=form, email_exists=exists))
+
+
+class LoginView(VisitorFormView):
+    form_class = LoginForm
+    form_cookie = "login"
+    template_name = "accounts/login.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["next"] = _safe_next(self.request, "")
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Checked before any password hashing: a flood costs no Argon2 time.
+        self.limits = throttle.login_limits(ip=client_ip(request), identifier=request.POST.get("identifier", ""))
+        retry_after = throttle.throttle_retry_after(*self.limits)
+        if retry_after is not None:
+            return throttled(request, retry_after)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: LoginForm) -> HttpResponse:
+        try:
+            user = services.credentials_check(
+                identifier=form.cleaned_data["identifier"],
+                password=form.cleaned_data["password"],
+                ip=client_ip(self.request),
+                user_agent=user_agent_of(self.request),
+            )
+        except InvalidCredentials:
+            throttle.throttle_hit(*self.limits)
+            form.add_error(None, _("Nom d'utilisateur, adresse e-mail ou mot de passe incorrect."))
+            return self.form_invalid(form)
+        except AccountDisabled:
+            return render(self.request, "accounts/disabled.html", status=403)
+        services.session_start(request=self.request, user=user)
+        return redirect(_safe_next(self.request, reverse("accounts:profile")))
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    """End this device's session (CK-7); other devices stay logged in."""
+    services.session_end(request=request)
+    return redirect("core:home")
+
+
+class PasswordForgotView(VisitorFormView):
+    form_class = PasswordForgotForm
+    form_cookie = "recover"
+    template_name = "accounts/password_forgot.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # A logged-in member may ask for a link too (e.g. to set a forgotten password).
+        return FormCookieMixin.get(self, request, *args, **kwargs)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        limits = throttle.recovery_ip_limits(ip=client_ip(request))
+        retry_after = throttle.throttle_retry_after(*limits)
+        if retry_after is not None:
+            return throttled(request, retry_after)
+        throttle.throttle_hit(*limits)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: PasswordForgotForm) -> HttpResponse:
+        email = form.cleaned_data["email"]
+        per_address = throttle.recovery_account_limits(email=email)
+        # The answer is the same whether the address exists or has had too many links.
+        if throttle.throttle_retry_after(*per_address) is None:
+            throttle.throttle_hit(*per_address)
+            services.password_recovery_request(user=user_by_email(email), language=get_language() or "fr")
+        return redirect("accounts:password_forgot_sent")
+
+
+def password_forgot_sent(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "accounts/password_forgot_sent.html", {"valid_minutes": settings.PASSWORD_RESET_TIMEOUT // 60}
+    )
+
+
+class PasswordResetView(FormCookieMixin, FormView):  # type: ignore[type-arg]
+    form_class = NewPasswordForm
+    form_cookie = "reset"
+    template_name = "accounts/password_reset.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.reset_user = password_reset_user(kwargs["token"])
+        if self.reset_user is None:
+            response: HttpResponse = never_cache(_invalid_link)(request)
+            return response
+        return super().dispatch(request, *args, **kwargs)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        limits = throttle.recovery_ip_limits(ip=client_ip(request))
+        retry_after = throttle.throttle_retry_after(*limits)
+        if retry_after is not None:
+            return throttled(request, retry_after)
+        return super().post(request, *args, **kwargs)
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "user": self.reset_user}
+
+    def form_cookie_form_kwargs(self) -> dict[str, Any]:
+        return {"user": self.reset_user}
+
+    def form_valid(self, form: NewPasswordForm) -> HttpResponse:
+        user = self.reset_user
+        assert user is not None
+        services.password_reset_complete(user=user, password=form.cleaned_data["password"], ip=client_ip(self.request))
+        if not user.is_active:
+            return render(self.request, "accounts/disabled.html", status=403)
+        services.session_start(request=self.request, user=user)
+        messages.success(self.request, _("Votre nouveau mot de passe est enregistré. Vous êtes connecté."))
+        return redirect("accounts:profile")
+
+
+def _invalid_link(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/password_reset_invalid.html", status=400)
+
+
+@method_decorator([login_required, never_cache], name="dispatch")
+class ProfileView(FormView):  # type: ignore[type-arg]
+    """Everything stored about the member (PV-7); username and email editable."""
+
+    form_class = ProfileForm
+    template_name = "accounts/profile.html"
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        user: User = self.request.user  # type: ignore[assignment]
+        context["member"] = user
+        context["events"] = event_list(user=user)
+        context["sessions"] = list(session_list(user=user))
+        return context
+
+    def form_valid(self, form: ProfileForm) -> HttpResponse:
+        user: User = self.request.user  # type: ignore[assignment]
+        try:
+            if form.cleaned_data["username"] != user.username:
+                services.username_change(user=user, username=form.cleaned_data["username"], actor=user)
+                messages.success(self.request, _("Votre nom d'utilisateur est modifié."))
+            new_email = form.cleaned_data["email"]
+            if new_email.lower() != user.email.lower():
+                services.email_change_request(user=user, new_email=new_email, language=get_language() or "fr")
+                messages.info(
+                    self.request,
+                    _(
+                        "Un lien de confirmation a été envoyé à %(email)s. Votre adresse changera quand vous l'aurez suivi."
+                    )
+                    % {"email": new_email},
+                )
+        except UsernameTaken:
+            form.add_error("username", _("Ce nom d'utilisateur est déjà pris."))
+            return self.form_invalid(form)
+        except EmailTaken:
+            form.add_error("email", _("Cette adresse est déjà utilisée par un autre compte."))
+            return self.form_invalid(form)
+        return redirect("accounts:profile")
+
+
+@method_decorator([login_required, never_cache], name="dispatch")
+class PasswordChangeView(FormView):  # type: ignore[type-arg]
+    form_class = PasswordChangeForm
+    template_name = "accounts/password_change.html"
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
+        services.password_change(
+            request=self.request,
+            user=self.request.user,  # type: ignore[arg-type]
+            password=form.cleaned_data["password"],
+        )
+        messages.success(self.request, _("Votre mot de passe est modifié. Vos autres appareils ont été déconnectés."))
+        return redirect("accounts:profile")
+
+
+@login_required
+@never_cache
+def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """Show the new address and apply it on POST (a mail scanner's GET changes nothing)."""
+    user: User = request.user  # type: ignore[assignment]
+    try:
+        new_email = services.email_change_target(user=user, token=token)
+    except InvalidToken:
+        return render(request, "accounts/email_confirm.html", {"invalid": True}, status=400)
+    if request.method == "POST":
+        try:
+            services.email_change_confirm(user=user, token=token)
+        except (InvalidToken, EmailTaken):
+            return render(request, "accounts/email_confirm.html", {"invalid": True}, status=400)
+        messages.success(request, _("Votre adresse e-mail est maintenant %(email)s.") % {"email": new_email})
+        return redirect("accounts:profile")
+    return render(request, "accounts/email_confirm.html", {"new_email": new_email})
+
+
+@login_required
+@never_cache
+def sessions_view(request: HttpRequest) -> HttpResponse:
+    """The member's devices, each with "log out this device", and "log out everywhere"."""
+    user: User = request.user  # type: ignore[assignment]
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "revoke_all":
+            services.sessions_revoke_all(user=user, actor=user, reason="log out everywhere")
+            services.session_end(request=request)
+            return redirect("accounts:login")
+        if action == "revoke":
+            device_id = request.POST.get("device", "")
+            current = _current_device_id(request)
+            services.session_revoke(user=user, device_id=device_id)
+            if device_id == current:
+                services.session_end(request=request)
+                return redirect("core:home")
+            messages.success(request, _("L'appareil a été déconnecté."))
+        return redirect("accounts:sessions")
+    sessions = list(session_list(user=user))
+    return render(
+        request,
+        "accounts/sessions.html",
+        {
+            "sessions": sessions,
+            "current_key": request.session.session_key,
+            "max_sessions": settings.ACCOUNTS_MAX_SESSIONS,
+        },
+    )
+
+
+def _current_device_id(request: HttpRequest) -> str:
+    from .models import AccountSession
+
+    return str(
+        AccountSession.objects.filter(session_key=request.session.session_key)
+        .values_list("device_id", flat=True)
+        .first()
+        or ""
+    )
+
+
+@login_required
+@never_cache
+def report_unauthorized_use(request: HttpRequest) -> HttpResponse:
+    """PV-14: one button ends every session, requires a new password and alerts staff."""
+    if request.method == "POST":
+        services.unauthorized_use_report(user=request.user, ip=client_ip(request))  # type: ignore[arg-type]
+        services.session_end(request=request)
+        return redirect("accounts:unauthorized_use_reported")
+    return render(request, "accounts/report_unauthorized_use.html")
+
+
+def unauthorized_use_reported(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/unauthorized_use_reported.html")
+
+
+def _staff_only(request: HttpRequest) -> HttpResponseBase | None:
+    user: Any = request.user
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return render(
+            request, "core/error.html", {"title": _("Accès refusé"), "message": _("Réservé à l'équipe.")}, status=403
+        )
+    return None
+
+
+@login_required
+@never_cache
+def staff_verify(request: HttpRequest) -> HttpResponseBase:
+    """Second factor of staff: a TOTP code after the password (django-otp)."""
+    refused = _staff_only(request)
+    if refused is not None:
+        return refused
+    from django_otp import devices_for_user
+
+    next_url = _safe_next(request, reverse("admin:index"))
+    if not any(True for _device in devices_for_user(request.user, confirmed=True)):
+        return redirect(f"{reverse('accounts:staff_enroll')}?next={next_url}")
+    form = OtpTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if services.staff_otp_verify(request=request, user=request.user, token=form.cleaned_data["token"]):  # type: ignore[arg-type]
+            return redirect(next_url)
+        form.add_error("token", _("Code incorrect ou expiré. Attendez le code suivant et réessayez."))
+    return render(request, "accounts/staff_verify.html", {"form": form, "next": next_url})
+
+
+@login_required
+@never_cache
+def staff_enroll(request: HttpRequest) -> HttpResponseBase:
+    """First visit of a staff member without a device: pair an authenticator app."""
+    refused = _staff_only(request)
+    if refused is not None:
+        return refused
+    from django_otp import devices_for_user
+
+    next_url = _safe_next(request, reverse("admin:index"))
+    if any(True for _device in devices_for_user(request.user, confirmed=True)):
+        return redirect(f"{reverse('accounts:staff_verify')}?next={next_url}")
+    device = services.staff_totp_device_start(user=request.user)  # type: ignore[arg-type]
+    form = OtpTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if services.staff_totp_device_confirm(request=request, device=device, token=form.cleaned_data["token"]):
+            return redirect(next_url)
+        form.add_error("token", _("Code incorrect. Vérifiez l'heure de votre téléphone et réessayez."))
+    secret = base64.b32encode(device.bin_key).decode()
+    return render(
+        request,
+        "accounts/staff_enroll.html",
+        {"form": form, "next": next_url, "secret": secret, "qr_data_uri": _qr_data_uri(device.config_url)},
+    )
+
+
+def _qr_data_uri(text: str) -> str:
+    import qrcode
+    import qrcode.image.svg
+
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
