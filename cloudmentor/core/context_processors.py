@@ -5,15 +5,18 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import translate_url
-from django.utils.translation import get_language
+from django.utils.translation import get_language, get_language_info
 
 
 def site(request: HttpRequest) -> dict[str, Any]:
-    """Expose the support address and the same page in the other languages."""
+    """Expose the support address and the same page in the other languages.
+
+    Each language is named in itself ("English", "Français"), whatever the page's language.
+    """
     current = get_language()
     alternates = [
-        {"code": code, "name": name, "url": translate_url(request.get_full_path(), code)}
-        for code, name in settings.LANGUAGES
+        {"code": code, "name": get_language_info(code)["name_local"], "url": translate_url(request.get_full_path(), code)}
+        for code, _name in settings.LANGUAGES
         if code != current
     ]
     return {"support_email": settings.SUPPORT_EMAIL, "language_alternates": alternates}
