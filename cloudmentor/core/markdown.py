@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import markdown as markdown_lib
 import nh3
+from django.core.cache import cache
 
 ALLOWED_TAGS = {
     "a",
@@ -51,3 +54,13 @@ def render_markdown(text: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
     )
+
+
+def render_markdown_cached(text: str, *, namespace: str) -> str:
+    """Return `render_markdown(text)`, cached by content: a new text is a new cache entry."""
+    key = f"markdown:{namespace}:{hashlib.blake2b(text.encode(), digest_size=16).hexdigest()}"
+    html = cache.get(key)
+    if html is None:
+        html = render_markdown(text)
+        cache.set(key, html, timeout=24 * 3600)
+    return str(html)

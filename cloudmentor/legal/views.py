@@ -7,7 +7,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from cloudmentor.core.cookies import cookie_list
-from cloudmentor.core.markdown import render_markdown
+from cloudmentor.core.markdown import render_markdown_cached
 
 from .models import PolicyKind
 from .selectors import policy_current
@@ -21,7 +21,7 @@ def policy(request: HttpRequest, kind: str) -> HttpResponse:
     document = policy_current(kind=kind, language=get_language())
     if document is None:
         raise Http404
-    html = render_markdown(document.body)
+    html = render_markdown_cached(document.body, namespace="policy")
     if kind == PolicyKind.COOKIES:
         # CK-9: the table is generated from the registry the middleware enforces.
         table = render_to_string("legal/cookie_table.html", {"cookies": cookie_list()}, request=request)

@@ -25,12 +25,13 @@ class Command(BaseCommand):
         self.stdout.write(f"Scheduler {holder} started ({len(settings.SCHEDULER_JOBS)} jobs)")
         try:
             while not stop.is_set():
-                close_old_connections()
                 for name in scheduler.tick(holder=holder):
                     self.stdout.write(f"ran {name}")
                 if options["once"]:
                     break
                 stop.wait(settings.SCHEDULER_TICK_SECONDS)
+                # A long-lived process: drop a connection the database closed meanwhile.
+                close_old_connections()
         finally:
             scheduler.lease_release(holder=holder)
             self.stdout.write("Scheduler stopped")
