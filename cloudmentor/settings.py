@@ -68,7 +68,9 @@ INSTALLED_APPS = [
     "cloudmentor.mailing",
     "cloudmentor.accounts",
     "cloudmentor.operations",
+    "cloudmentor.billing",
     "cloudmentor.legal",
+    "cloudmentor.analytics",
     "cloudmentor.demo",
     # Django's admin, with the staff site of accounts (login through the site, TOTP).
     "cloudmentor.accounts.apps.StaffAdminConfig",
@@ -86,6 +88,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost: every cookie is decrypted on the way in and encrypted on the way out.
     "cloudmentor.core.middleware.CookieEncryptionMiddleware",
+    # Request log (PV-5): sees the final status of every response; sets no cookie.
+    "cloudmentor.analytics.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -235,10 +239,19 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 STAFF_ALERT_EMAILS = env.list("STAFF_ALERT_EMAILS", default=[SUPPORT_EMAIL])
 MAILING_MAX_ATTEMPTS = env.int("MAILING_MAX_ATTEMPTS", default=8)
 
+# Request log and statistics (PV-5, docs/analytics.md): one spool file per web process,
+# ingested into the database by `analytics_ingest`; raw records are kept this many days.
+ANALYTICS_ENABLED = env.bool("ANALYTICS_ENABLED", default=True)
+ANALYTICS_SPOOL_DIR = Path(env.str("ANALYTICS_SPOOL_DIR", default=str(VAR_DIR / "spool")))
+ANALYTICS_RAW_RETENTION_DAYS = env.int("ANALYTICS_RAW_RETENTION_DAYS", default=365)
+
 # Periodic jobs run by `manage.py scheduler`: management command and interval (seconds).
 SCHEDULER_JOBS: dict[str, dict[str, Any]] = {
     "mailing_retry": {"command": "mailing_retry", "every": 60},
     "prune_task_results": {"command": "prune_db_task_results", "every": 24 * 3600, "options": {"min_age_days": 7}},
+    "analytics_ingest": {"command": "analytics_ingest", "every": 10},
+    "analytics_rollup": {"command": "analytics_rollup", "every": 300},
+    "analytics_purge": {"command": "analytics_purge", "every": 3600},
 }
 SCHEDULER_TICK_SECONDS = env.int("SCHEDULER_TICK_SECONDS", default=5)
 
