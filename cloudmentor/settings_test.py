@@ -1,6 +1,10 @@
 """Settings for the test suite: the real settings with the test profile and fast hashing."""
 
+import atexit
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("CLOUDMENTOR_ENV", "test")
 
@@ -12,3 +16,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
+# The request log's spool of this test process lives in a throwaway folder (not var/).
+ANALYTICS_SPOOL_DIR = Path(tempfile.mkdtemp(prefix="cloudmentor-test-spool-"))
+atexit.register(shutil.rmtree, ANALYTICS_SPOOL_DIR, ignore_errors=True)

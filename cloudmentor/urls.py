@@ -13,6 +13,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
 ]
 
 urlpatterns += i18n_patterns(
+    # Request log pages first: /staff/statistics/ lies inside the staff site's prefix and
+    # /account/activity/ inside the account pages'.
+    path("", include("cloudmentor.analytics.urls")),
     path("", include(("cloudmentor.core.urls", "core"))),
     path("", include("cloudmentor.operations.urls")),
     path("", include("cloudmentor.legal.urls")),

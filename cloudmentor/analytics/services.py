@@ -1,0 +1,80 @@
+"""Writes of the request log: ingestion, rollups, retention, erasure."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Exists, Min, OuterRef
+from django.utils import timezone
+
+from .ingestion import DEFAULT_BATCH_SIZE, IngestReport, spool_ingest
+from .models import FillState, RequestRecord, SpoolFile
+from .rollups import METRICS, rollup_fill
+
+logger = logging.getLogger(__name__)
+
+PURGE_BATCH_SIZE = 10_000
+
+
+def request_records_ingest(*, directory: Path | None = None, batch_size: int = DEFAULT_BATCH_SIZE) -> IngestReport:
+    """Store every complete spool line not stored yet (exactly once); delete finished files."""
+    return spool_ingest(directory=directory, batch_size=batch_size)
+
+
+def statistics_fill(
+    *, now: datetime | None = None, refill_from: datetime | None = None, metrics: list[str] | None = None
+) -> dict[str, int]:
+    """Bring the hourly and daily rollups up to date (idempotent, resumable per metric)."""
+    return rollup_fill(now=now, refill_from=refill_from, metrics=metrics)
+
+
+def raw_retention_limit(*, now: datetime | None = None) -> datetime | None:
+    """Return the time before which raw records may be deleted, or None if none may be yet.
+
+    A record older than ``ANALYTICS_RAW_RETENTION_DAYS`` goes, but only once every rollup
+    has counted it: a stalled rollup never loses statistics to the purge.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=int(settings.ANALYTICS_RAW_RETENTION_DAYS))
+    states = FillState.objects.filter(metric__in=list(METRICS))
+    if states.count() < 2 * len(METRICS):
+        return None
+    filled: datetime | None = states.aggregate(filled=Min("filled_until"))["filled"]
+    return min(cutoff, filled) if filled else None
+
+
+def request_records_purge(*, now: datetime | None = None, batch_size: int = PURGE_BATCH_SIZE) -> int:
+    """Delete raw records past their retention, in batches (idempotent); return how many."""
+    limit = raw_retention_limit(now=now)
+    if limit is None:
+        logger.info("Request log purge skipped: the rollups have not run for every metric yet")
+        return 0
+    deleted = 0
+    while True:
+        batch = list(
+            RequestRecord.objects.filter(requested_at__lt=limit).order_by().values_list("pk", flat=True)[:batch_size]
+        )
+        if not batch:
+            break
+        count, _ = RequestRecord.objects.filter(pk__in=batch).delete()
+        deleted += count
+    # Checkpoint rows of ingested, deleted spool files, once no record points at them.
+    SpoolFile.objects.filter(finished_at__lt=limit).exclude(
+        Exists(RequestRecord.objects.filter(spool_file=OuterRef("pk")))
+    ).delete()
+    return deleted
+
+
+def analytics_erase_for_user(*, user: Any) -> int:
+    """Delete every recorded request of a member (PV-10); return how many were deleted.
+
+    Lines still waiting in a spool file (the last seconds) are stored afterwards without
+    a member only if the account is gone by then; call this once the account is deleted
+    or anonymized.
+    """
+    count, _ = RequestRecord.objects.filter(user=user).delete()
+    return count
