@@ -27,7 +27,9 @@ setup: install
 run: setup
 	@echo ""
 	@echo "  CloudMentor@Scale is starting on http://$(HOST):$(PORT)/  (English: http://$(HOST):$(PORT)/en/)"
-	@echo "  Staff area: http://$(HOST):$(PORT)/staff/  demo login: staff / demo-staff-password"
+	@echo "  Demo member: demo / demo-member-password   (log in at http://$(HOST):$(PORT)/accounts/login/)"
+	@echo "  Staff area: http://$(HOST):$(PORT)/staff/  demo login: staff / demo-staff-password + TOTP code"
+	@echo "    (authenticator secret GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ, or: oathtool --totp -b GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ)"
 	@echo "  Ctrl-C stops the web server, the task worker and the scheduler."
 	@echo ""
 	$(VENV)/bin/honcho start -f Procfile

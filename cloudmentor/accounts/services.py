@@ -87,6 +87,7 @@ def user_register(
     language: str,
     ip: str | None = None,
     user_agent: str = "",
+    welcome_email: bool = True,
 ) -> User:
     """Create a member account and queue the welcome email.
 
@@ -113,12 +114,13 @@ def user_register(
             user.set_password(password)
             user.save()
             events.account_registered(user=user, ip=ip, user_agent=user_agent)
-            email_queue(
-                to=user.email,
-                template="accounts/emails/welcome",
-                context={"username": user.username, "account_url": _link("accounts:profile", language)},
-                language=language,
-            )
+            if welcome_email:
+                email_queue(
+                    to=user.email,
+                    template="accounts/emails/welcome",
+                    context={"username": user.username, "account_url": _link("accounts:profile", language)},
+                    language=language,
+                )
     except IntegrityError as error:
         if User.objects.filter(email__iexact=email).exists():
             raise EmailTaken from error
@@ -389,6 +391,15 @@ def staff_totp_device_create(*, user: User, key_hex: str | None = None, name: st
     if key_hex:
         options["key"] = key_hex
     return TOTPDevice.objects.create(**options)
+
+
+@transaction.atomic
+def staff_totp_devices_reset(*, user: User) -> Any:
+    """Replace every TOTP device of a staff member with a new confirmed one; return it."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.filter(user=user).delete()
+    return staff_totp_device_create(user=user)
 
 
 def staff_totp_device_start(*, user: User) -> Any:
