@@ -137,7 +137,7 @@ class ProfileForm(forms.Form):
     )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {"username": user.username, "email": user.email})
+        kwargs["initial"] = {"username": user.username, "email": user.email, **(kwargs.get("initial") or {})}
         super().__init__(*args, **kwargs)
         self.user = user
 

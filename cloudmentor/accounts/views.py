@@ -17,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView
 
@@ -190,6 +191,9 @@ class PasswordResetView(FormCookieMixin, FormView):  # type: ignore[type-arg]
     form_cookie = "reset"
     template_name = "accounts/password_reset.html"
 
+    # The form cookie (SameSite=Strict, matched by the page) is this visitor form's CSRF
+    # protection, as for every FormCookieMixin view: the override must keep the exemption.
+    @method_decorator(csrf_exempt)
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.reset_user = password_reset_user(kwargs["token"])
         if self.reset_user is None:

@@ -14,7 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from cloudmentor.accounts.models import User
 from cloudmentor.demo.services import DEMO_STAFF_TOTP_SECRET, demo_load
 
-from .conftest import log_in
+from .conftest import csrf_post, log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def test_pv2_demo_member_and_staff_log_in_with_the_printed_logins(client: Client
     assert log_in(Client(), "demo", "demo-member-password").status_code == 302
     assert User.objects.get(username="demo").terms_version == 1
     log_in(client, "staff", "demo-staff-password")
-    client.post("/accounts/staff/verify/", {"token": _code(DEMO_STAFF_TOTP_SECRET)})
+    csrf_post(client, "/accounts/staff/verify/", {"token": _code(DEMO_STAFF_TOTP_SECRET)})
     assert client.get("/staff/").status_code == 200
 
 
@@ -45,5 +45,5 @@ def test_pv7_staff_totp_reset_prints_a_new_working_secret(client: Client) -> Non
     assert secret != DEMO_STAFF_TOTP_SECRET
     assert TOTPDevice.objects.filter(user__username="staff").count() == 1
     log_in(client, "staff", "demo-staff-password")
-    client.post("/accounts/staff/verify/", {"token": _code(secret)})
+    csrf_post(client, "/accounts/staff/verify/", {"token": _code(secret)})
     assert client.get("/staff/").status_code == 200

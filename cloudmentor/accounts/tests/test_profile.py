@@ -12,7 +12,7 @@ from django.test import Client
 
 from cloudmentor.accounts.models import AccountEvent, AccountSession, User
 
-from .conftest import envelope, log_in, submit
+from .conftest import csrf_post, envelope, log_in, submit
 from .factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -35,6 +35,7 @@ def test_pv7_the_account_page_shows_everything_stored_about_the_member(client: C
     for fact in ("alice", "alice@example.org", "version 3", "demandée à l", "2027", "198.51.100.7"):
         assert fact in body, fact
     assert "Connexion" in body  # the history
+    assert 'name="username" value="alice"' in body and 'value="alice@example.org"' in body  # the edit form
     assert PASSWORD not in body and "md5$" not in body
 
 
@@ -62,7 +63,7 @@ def test_pv7_the_account_page_needs_a_login(client: Client) -> None:
 
 
 def test_pv7_the_member_changes_the_username(member_client: Client, member: User) -> None:
-    response = member_client.post("/account/", {"username": "alice2", "email": member.email})
+    response = csrf_post(member_client, "/account/", {"username": "alice2", "email": member.email})
 
     member.refresh_from_db()
     assert response.status_code == 302
@@ -74,7 +75,7 @@ def test_pv7_the_member_changes_the_username(member_client: Client, member: User
 def test_pv7_a_taken_username_is_refused(member_client: Client, member: User) -> None:
     UserFactory(username="bob")
 
-    response = member_client.post("/account/", {"username": "BOB", "email": member.email})
+    response = csrf_post(member_client, "/account/", {"username": "BOB", "email": member.email})
 
     assert response.status_code == 200
     assert "déjà pris" in response.content.decode()
@@ -84,7 +85,7 @@ def test_pv7_a_new_email_is_confirmed_by_a_link_sent_to_it(
     member_client: Client, member: User, django_capture_on_commit_callbacks: object
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
-        member_client.post("/account/", {"username": "alice", "email": "alice@new.example.org"})
+        csrf_post(member_client, "/account/", {"username": "alice", "email": "alice@new.example.org"})
     member.refresh_from_db()
     assert member.email == "alice@example.org"  # not yet
     assert mail.outbox[-1].to == ["alice@new.example.org"]
@@ -96,11 +97,11 @@ def test_pv7_a_new_email_is_confirmed_by_a_link_sent_to_it(
     assert "alice@new.example.org" in page.content.decode()
     member.refresh_from_db()
     assert member.email == "alice@example.org"  # a GET changes nothing
-    member_client.post(path)
+    csrf_post(member_client, path)
 
     member.refresh_from_db()
     assert member.email == "alice@new.example.org"
-    assert member_client.post(path).status_code == 400  # used: the old email no longer matches
+    assert csrf_post(member_client, path).status_code == 400  # used: the old email no longer matches
 
 
 def test_pv7_an_email_link_of_another_account_does_nothing(
@@ -111,7 +112,7 @@ def test_pv7_an_email_link_of_another_account_does_nothing(
     bob = UserFactory(username="bob")
     token = email_change_token(user=bob, new_email="stolen@example.org")
 
-    response = member_client.post(f"/account/email/confirm/{token}/")
+    response = csrf_post(member_client, f"/account/email/confirm/{token}/")
 
     assert response.status_code == 400
     member.refresh_from_db()
@@ -126,13 +127,15 @@ def test_pv7_the_email_link_expires(member_client: Client, member: User) -> None
     with time_machine.travel(now, tick=False) as clock:
         token = email_change_token(user=member, new_email="alice@new.example.org")
         clock.move_to(now + timedelta(days=1, seconds=1))
-        response = member_client.post(f"/account/email/confirm/{token}/")
+        response = csrf_post(member_client, f"/account/email/confirm/{token}/")
 
     assert response.status_code == 400
 
 
 def test_pv7_password_change_asks_for_the_current_one(member_client: Client, member: User) -> None:
-    wrong = member_client.post("/account/password/", {"current_password": "not it at all", "password": NEW_PASSWORD})
+    wrong = csrf_post(
+        member_client, "/account/password/", {"current_password": "not it at all", "password": NEW_PASSWORD}
+    )
 
     assert wrong.status_code == 200
     assert "actuel est incorrect" in wrong.content.decode()
@@ -144,7 +147,7 @@ def test_pv7_password_change_keeps_this_device_and_ends_the_others(member_client
     phone = Client()
     log_in(phone, "alice")
 
-    response = member_client.post("/account/password/", {"current_password": PASSWORD, "password": NEW_PASSWORD})
+    response = csrf_post(member_client, "/account/password/", {"current_password": PASSWORD, "password": NEW_PASSWORD})
 
     assert response.status_code == 302
     member.refresh_from_db()
@@ -187,7 +190,7 @@ def test_pv14_the_emailed_link_sets_a_new_password(
     member_client: Client, member: User, django_capture_on_commit_callbacks: object
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
-        member_client.post("/account/report-unauthorized-use/")
+        csrf_post(member_client, "/account/report-unauthorized-use/")
     link = next(line for line in mail.outbox[0].body.splitlines() if "/accounts/password/reset/" in line)
 
     response = submit(Client(), link.split("8000", 1)[-1].split("testserver", 1)[-1], {"password": NEW_PASSWORD})

@@ -11,7 +11,7 @@ from django.test import Client
 
 from cloudmentor.accounts.models import AccountEvent, AccountSession, User
 
-from .conftest import envelope, log_in
+from .conftest import csrf_post, envelope, log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +93,7 @@ def test_ck7_log_out_another_device(member: User) -> None:
 def test_ck7_log_out_this_device_from_the_list_deletes_its_cookie(member_client: Client, member: User) -> None:
     device = AccountSession.objects.get().device_id
 
-    response = member_client.post("/account/sessions/", {"action": "revoke", "device": device})
+    response = csrf_post(member_client, "/account/sessions/", {"action": "revoke", "device": device})
 
     assert response.cookies["cm_account"].value == ""
     assert not AccountSession.objects.exists()
@@ -107,7 +107,7 @@ def test_ck7_a_member_cannot_end_someone_else_s_session(member_client: Client) -
     log_in(bob, "bob")
     bob_device = AccountSession.objects.get(user__username="bob").device_id
 
-    member_client.post("/account/sessions/", {"action": "revoke", "device": bob_device})
+    csrf_post(member_client, "/account/sessions/", {"action": "revoke", "device": bob_device})
 
     assert bob.get("/account/").status_code == 200
 

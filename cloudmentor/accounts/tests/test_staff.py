@@ -10,7 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from cloudmentor.accounts import services
 from cloudmentor.accounts.models import AccountEvent, AccountSession, User
 
-from .conftest import log_in
+from .conftest import csrf_post, log_in
 from .factories import StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ def device(staff: User) -> TOTPDevice:
 @pytest.fixture
 def staff_client(client: Client, staff: User, device: TOTPDevice) -> Client:
     log_in(client, "root")
-    response = client.post("/accounts/staff/verify/", {"token": _code(device), "next": "/staff/"})
+    response = csrf_post(client, "/accounts/staff/verify/", {"token": _code(device), "next": "/staff/"})
     assert response["Location"] == "/staff/"
     return client
 
@@ -57,7 +57,7 @@ def test_pv7_staff_password_alone_does_not_open_the_staff_area(client: Client, s
 def test_pv7_a_wrong_totp_code_is_refused(client: Client, staff: User, device: TOTPDevice) -> None:
     log_in(client, "root")
 
-    response = client.post("/accounts/staff/verify/", {"token": "000000"})
+    response = csrf_post(client, "/accounts/staff/verify/", {"token": "000000"})
 
     assert response.status_code == 200
     assert client.get("/staff/").status_code == 302
@@ -75,7 +75,7 @@ def test_pv7_staff_without_a_device_enrol_one_first(client: Client, staff: User)
     assert "data:image/svg+xml;base64," in page.content.decode()
     device = TOTPDevice.objects.get(user=staff, confirmed=False)
 
-    response = client.post("/accounts/staff/enroll/", {"token": _code(device), "next": "/staff/"})
+    response = csrf_post(client, "/accounts/staff/enroll/", {"token": _code(device), "next": "/staff/"})
 
     assert response["Location"] == "/staff/"
     device.refresh_from_db()
@@ -97,7 +97,8 @@ def test_pv7_staff_search_view_and_edit_a_member(staff_client: Client, staff: Us
     page = staff_client.get(f"/staff/accounts/user/{alice.pk}/change/")
     assert page.status_code == 200
 
-    response = staff_client.post(
+    response = csrf_post(
+        staff_client,
         f"/staff/accounts/user/{alice.pk}/change/",
         {
             "username": "alice",
@@ -125,7 +126,7 @@ def test_tm6_staff_disable_and_re_enable_a_member_with_who_when_why(staff_client
 
     form = staff_client.get(f"/staff/accounts/user/{alice.pk}/disable/")
     assert form.status_code == 200
-    staff_client.post(f"/staff/accounts/user/{alice.pk}/disable/", {"reason": "Invoice 2027-0042 unpaid"})
+    csrf_post(staff_client, f"/staff/accounts/user/{alice.pk}/disable/", {"reason": "Invoice 2027-0042 unpaid"})
 
     alice.refresh_from_db()
     assert not alice.is_active
@@ -135,7 +136,7 @@ def test_tm6_staff_disable_and_re_enable_a_member_with_who_when_why(staff_client
     assert (disabled.actor, disabled.reason) == (staff, "Invoice 2027-0042 unpaid")
     assert disabled.created_at is not None
 
-    staff_client.post(f"/staff/accounts/user/{alice.pk}/enable/", {"reason": "Paid by bank transfer"})
+    csrf_post(staff_client, f"/staff/accounts/user/{alice.pk}/enable/", {"reason": "Paid by bank transfer"})
 
     alice.refresh_from_db()
     assert alice.is_active
@@ -147,7 +148,7 @@ def test_tm6_staff_disable_and_re_enable_a_member_with_who_when_why(staff_client
 def test_tm6_a_reason_is_required_to_disable(staff_client: Client) -> None:
     alice = UserFactory(username="alice")
 
-    response = staff_client.post(f"/staff/accounts/user/{alice.pk}/disable/", {"reason": ""})
+    response = csrf_post(staff_client, f"/staff/accounts/user/{alice.pk}/disable/", {"reason": ""})
 
     assert response.status_code == 200
     alice.refresh_from_db()
