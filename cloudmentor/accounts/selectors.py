@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -32,9 +34,12 @@ def session_list(*, user: User) -> QuerySet[AccountSession]:
     return AccountSession.objects.filter(user=user, expire_date__gt=timezone.now()).order_by("-last_seen_at", "-pk")
 
 
-def event_list(*, user: User, limit: int = 20) -> QuerySet[AccountEvent]:
-    """Return the latest events of the account, with their authors."""
-    return AccountEvent.objects.filter(user=user).select_related("actor")[:limit]
+def event_list(*, user: User, limit: int = 20, kinds: Collection[str] | None = None) -> QuerySet[AccountEvent]:
+    """Return the latest events of the account (only `kinds` if given), with their authors."""
+    rows = AccountEvent.objects.filter(user=user)
+    if kinds is not None:
+        rows = rows.filter(kind__in=list(kinds))
+    return rows.select_related("actor")[:limit]
 
 
 def terms_version_current() -> int | None:

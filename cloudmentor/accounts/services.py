@@ -376,6 +376,16 @@ def user_enable(*, user: User, actor: User | None, reason: str) -> None:
     events.account_enabled(user=user, actor=actor, reason=reason)
 
 
+def user_set_access_end(*, user: User, ends_at: datetime | None) -> None:
+    """Record the end of the account's validity (billing keeps it equal to its last period's end).
+
+    Each open session follows at its next request: the session middleware re-applies the
+    expiry when this value changes, so the account cookie lives until the new end (CK-4).
+    """
+    User.objects.filter(pk=user.pk).update(access_ends_at=ends_at)
+    user.access_ends_at = ends_at
+
+
 @transaction.atomic
 def staff_user_create(*, username: str, email: str, password: str) -> User:
     """Create a staff superuser (demo content, operators' first account)."""
