@@ -10,11 +10,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from . import events, services
 from .forms import StaffReasonForm
 from .models import AccountEvent, AccountSession, User
+from .selectors import session_list
 
 
 class SharingFilter(admin.SimpleListFilter):
@@ -46,17 +50,6 @@ class AccountEventInline(admin.TabularInline):  # type: ignore[type-arg]
         return False
 
 
-class AccountSessionInline(admin.TabularInline):  # type: ignore[type-arg]
-    model = AccountSession
-    extra = 0
-    fields = ("browser", "os", "ip", "created_at", "last_seen_at", "expire_date")
-    readonly_fields = fields
-    verbose_name_plural = _("sessions ouvertes (cocher « supprimer » pour fermer)")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(User)
 class MemberAdmin(UserAdmin):  # type: ignore[type-arg]
     list_display = ("username", "email", "is_active", "is_staff", "access_ends_at", "sharing_flagged_at", "date_joined")
@@ -74,6 +67,7 @@ class MemberAdmin(UserAdmin):  # type: ignore[type-arg]
         "newsletter_opt_in_at",
         "access_ends_at",
         "sharing_flagged_at",
+        "open_sessions",
     )
     fieldsets = (
         (None, {"fields": ("username", "email", "password")}),
@@ -82,12 +76,30 @@ class MemberAdmin(UserAdmin):  # type: ignore[type-arg]
             _("Consentements"),
             {"fields": ("terms_version", "terms_accepted_at", "newsletter_opt_in", "newsletter_opt_in_at")},
         ),
-        (_("Sécurité"), {"fields": ("sharing_flagged_at",)}),
+        (_("Sécurité"), {"fields": ("sharing_flagged_at", "open_sessions")}),
         (_("Identité (facultatif)"), {"fields": ("first_name", "last_name"), "classes": ("collapse",)}),
         (_("Droits"), {"fields": ("is_staff", "is_superuser", "groups", "user_permissions"), "classes": ("collapse",)}),
     )
-    inlines = (AccountEventInline, AccountSessionInline)
+    inlines = (AccountEventInline,)
     change_form_template = "admin/accounts/user/change_form.html"
+
+    @admin.display(description=_("sessions ouvertes"))
+    def open_sessions(self, obj: User) -> str:
+        """List the devices without their session keys (a key in a page or URL could be replayed)."""
+        rows = [
+            format_html(
+                "<li>{} · {} — {} — {} {}</li>",
+                session.browser or "?",
+                session.os or "?",
+                session.ip or "—",
+                _("vue le"),
+                date_format(localtime(session.last_seen_at), "DATETIME_FORMAT"),
+            )
+            for session in session_list(user=obj)
+        ]
+        if not rows:
+            return str(_("aucune"))
+        return format_html("<ul>{}</ul>", format_html_join("", "{}", ((row,) for row in rows)))
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         old = User.objects.filter(pk=obj.pk).values("username", "email").first() if change else None
@@ -102,16 +114,24 @@ class MemberAdmin(UserAdmin):  # type: ignore[type-arg]
         extra = [
             path("<int:user_id>/disable/", self.admin_site.admin_view(self.disable_view), name="accounts_user_disable"),
             path("<int:user_id>/enable/", self.admin_site.admin_view(self.enable_view), name="accounts_user_enable"),
+            path(
+                "<int:user_id>/end-sessions/",
+                self.admin_site.admin_view(self.end_sessions_view),
+                name="accounts_user_end_sessions",
+            ),
         ]
         return extra + super().get_urls()
 
     def disable_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
-        return self._reason_view(request, user_id, disable=True)
+        return self._reason_view(request, user_id, action="disable")
 
     def enable_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
-        return self._reason_view(request, user_id, disable=False)
+        return self._reason_view(request, user_id, action="enable")
 
-    def _reason_view(self, request: HttpRequest, user_id: int, *, disable: bool) -> HttpResponse:
+    def end_sessions_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
+        return self._reason_view(request, user_id, action="end_sessions")
+
+    def _reason_view(self, request: HttpRequest, user_id: int, *, action: str) -> HttpResponse:
         if not self.has_change_permission(request):
             return HttpResponseRedirect(reverse("admin:index"))
         member = get_object_or_404(User, pk=user_id)
@@ -119,19 +139,27 @@ class MemberAdmin(UserAdmin):  # type: ignore[type-arg]
         if request.method == "POST" and form.is_valid():
             actor: Any = request.user
             reason = form.cleaned_data["reason"]
-            if disable:
+            if action == "disable":
                 services.user_disable(user=member, actor=actor, reason=reason)
                 messages.success(request, _("Le compte est désactivé et toutes ses sessions sont fermées."))
-            else:
+            elif action == "enable":
                 services.user_enable(user=member, actor=actor, reason=reason)
                 messages.success(request, _("Le compte est réactivé."))
+            else:
+                services.sessions_revoke_all(user=member, actor=actor, reason=reason)
+                messages.success(request, _("Toutes les sessions du compte sont fermées."))
             return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[member.pk]))
+        titles = {
+            "disable": _("Désactiver le compte"),
+            "enable": _("Réactiver le compte"),
+            "end_sessions": _("Fermer toutes les sessions"),
+        }
         context = {
             **self.admin_site.each_context(request),
-            "title": _("Désactiver le compte") if disable else _("Réactiver le compte"),
+            "title": titles[action],
             "member": member,
             "form": form,
-            "disable": disable,
+            "action": action,
             "opts": self.model._meta,
         }
         return render(request, "admin/accounts/user/reason_form.html", context)
@@ -139,17 +167,23 @@ class MemberAdmin(UserAdmin):  # type: ignore[type-arg]
 
 @admin.register(AccountSession)
 class AccountSessionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Every open session, read-only. No links, no actions: their primary key is the session
+    key, which must never appear in a page or a URL (the request log records URLs)."""
+
     list_display = ("user", "browser", "os", "ip", "created_at", "last_seen_at", "expire_date")
+    list_display_links = None
     list_filter = ("browser", "os")
     search_fields = ("user__username", "user__email", "ip")
     list_select_related = ("user",)
-    fields = ("user", "device_id", "ip", "user_agent", "browser", "os", "created_at", "last_seen_at", "expire_date")
-    readonly_fields = fields
+    actions = None
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 

@@ -54,8 +54,13 @@ def form_cookie_name(form_id: str) -> str:
     return f"cm_form_{form_id}"
 
 
+def _account_cap_seconds() -> int:
+    # The same setting accounts.services.session_expiry_for reads (CK-4, CK-9).
+    return int(settings.ACCOUNTS_SESSION_CAP_DAYS) * 86400
+
+
 def _account_lifetime_text() -> str:
-    cap = duration_text(int(settings.SESSION_COOKIE_AGE))
+    cap = duration_text(_account_cap_seconds())
     return str(
         _(
             "Jusqu'à la fin de validité de votre compte (date jusqu'à laquelle il est payé) ; "
@@ -77,7 +82,7 @@ REGISTRY: dict[str, CookieSpec] = {
                 "Identifiant de session, nom d'utilisateur et adresse e-mail, chiffrés. "
                 "Supprimé à la déconnexion de cet appareil."
             ),
-            max_age=lambda: int(settings.SESSION_COOKIE_AGE),
+            max_age=_account_cap_seconds,
             lifetime_text=_account_lifetime_text,
         ),
         CookieSpec(

@@ -450,3 +450,20 @@ def test_ck8_the_explanation_is_in_english_under_en(client: Client, member: User
     response = client.post("/en/accounts/login/", {"form_token": token, "identifier": "alice", "password": PASSWORD})
 
     assert 'href="/en/legal/cookies/"' in response.content.decode()
+
+
+def test_ck4_the_cookie_policy_states_the_cap_the_code_uses(client: Client, settings: object) -> None:
+    """The policy page's account-cookie lifetime follows ACCOUNTS_SESSION_CAP_DAYS (CK-9)."""
+    from cloudmentor.legal.services import policy_seed
+
+    policy_seed()
+    settings.ACCOUNTS_SESSION_CAP_DAYS = 7  # type: ignore[attr-defined]
+    UserFactory(username="alice")
+
+    page = client.get("/legal/cookies/").content.decode()
+    with time_machine.travel(T0, tick=False):
+        response = log_in(Client(), "alice")
+
+    row = page.split('data-cookie="cm_account"')[1].split("</tr>")[0]
+    assert "7 jours" in row and "fin de validité" in row
+    assert int(response.cookies["cm_account"]["max-age"]) == 7 * DAY

@@ -107,8 +107,6 @@ def test_pv7_staff_search_view_and_edit_a_member(staff_client: Client, staff: Us
             "last_name": "",
             "account_events-TOTAL_FORMS": "0",
             "account_events-INITIAL_FORMS": "0",
-            "account_sessions-TOTAL_FORMS": "0",
-            "account_sessions-INITIAL_FORMS": "0",
         },
     )
 
@@ -164,3 +162,31 @@ def test_tm9_staff_see_flagged_accounts(staff_client: Client) -> None:
     listing = staff_client.get("/staff/accounts/user/", {"sharing": "yes"}).content.decode()
 
     assert "sharer" in listing and "honest" not in listing
+
+
+def test_tm9_staff_see_a_member_s_sessions_without_their_keys(staff_client: Client) -> None:
+    alice = UserFactory(username="alice")
+    log_in(Client(HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"), "alice")
+    key = AccountSession.objects.get(user=alice).session_key
+
+    pages = [
+        staff_client.get(f"/staff/accounts/user/{alice.pk}/change/").content.decode(),
+        staff_client.get("/staff/accounts/accountsession/").content.decode(),
+    ]
+
+    assert "Firefox · Linux" in pages[0]
+    assert "Firefox" in pages[1]
+    assert all(key not in page for page in pages)
+
+
+def test_tm9_staff_end_every_session_of_a_shared_account(staff_client: Client, staff: User) -> None:
+    alice = UserFactory(username="alice")
+    devices = [Client(), Client()]
+    for device in devices:
+        log_in(device, "alice")
+
+    csrf_post(staff_client, f"/staff/accounts/user/{alice.pk}/end-sessions/", {"reason": "Shared with a colleague"})
+
+    assert all(device.get("/account/").status_code == 302 for device in devices)
+    event = AccountEvent.objects.get(user=alice, kind=AccountEvent.Kind.SESSIONS_REVOKED, actor=staff)
+    assert "Shared with a colleague" in event.reason
