@@ -290,3 +290,13 @@ def test_tm9_login_from_an_unknown_user_costs_a_hash_too(member: User) -> None:
         services.credentials_check(identifier="nobody", password="anything at all")
 
     check.assert_called_once()
+
+
+def test_pv2_the_shared_test_helper_logs_a_member_in_like_the_site(client: Client, member: User) -> None:
+    """Other apps' tests use conftest.log_in_client: it must give a real, revocable session."""
+    from conftest import log_in_client
+
+    log_in_client(client, member)
+
+    assert client.get("/account/").status_code == 200
+    assert AccountSession.objects.get().user == member
