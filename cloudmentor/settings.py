@@ -185,6 +185,29 @@ ACCOUNTS_RECOVERY_MAX_PER_ACCOUNT = env.int("ACCOUNTS_RECOVERY_MAX_PER_ACCOUNT",
 ACCOUNTS_RECOVERY_WINDOW_SECONDS = env.int("ACCOUNTS_RECOVERY_WINDOW_SECONDS", default=3600)
 OTP_TOTP_ISSUER = "CloudMentor@Scale"
 
+# Billing (docs/billing.md). Plan prices are what the member pays (VAT included).
+BILLING_INVOICE_DELAY_DAYS = env.int("BILLING_INVOICE_DELAY_DAYS", default=3)
+BILLING_PAYMENT_TERMS_DAYS = env.int("BILLING_PAYMENT_TERMS_DAYS", default=14)
+BILLING_INVOICE_PREFIX = env.str("BILLING_INVOICE_PREFIX", default="CM")
+BILLING_SELLER_NAME = env.str("BILLING_SELLER_NAME", default="CloudMentor@Scale")
+BILLING_SELLER_ADDRESS = env.str("BILLING_SELLER_ADDRESS", default="")
+BILLING_SELLER_SIRET = env.str("BILLING_SELLER_SIRET", default="")
+BILLING_SELLER_VAT_NUMBER = env.str("BILLING_SELLER_VAT_NUMBER", default="")
+BILLING_SELLER_EMAIL = env.str("BILLING_SELLER_EMAIL", default=SUPPORT_EMAIL)
+BILLING_IBAN = env.str("BILLING_IBAN", default="")
+BILLING_BIC = env.str("BILLING_BIC", default="")
+# 0 means VAT-exempt (franchise en base): the invoices carry BILLING_VAT_EXEMPTION_MENTION.
+BILLING_VAT_RATE = env.str("BILLING_VAT_RATE", default="0")
+BILLING_VAT_EXEMPTION_MENTION = env.str(
+    "BILLING_VAT_EXEMPTION_MENTION", default="TVA non applicable, art. 293 B du CGI"
+)
+BILLING_RUN_BATCH_SIZE = env.int("BILLING_RUN_BATCH_SIZE", default=200)
+# Card payments through Stripe Checkout, offered when a secret key is set.
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+BILLING_STRIPE_API_BASE = env.str("BILLING_STRIPE_API_BASE", default="https://api.stripe.com")
+BILLING_STRIPE_CHECKOUT_ORIGIN = env.str("BILLING_STRIPE_CHECKOUT_ORIGIN", default="https://checkout.stripe.com")
+
 # Sessions: stored server-side; the cookie is named in the cookie registry and sealed
 # by the encryption middleware. The CSRF token lives in the session, never in a cookie.
 SESSION_ENGINE = "cloudmentor.accounts.sessions"
@@ -252,6 +275,7 @@ SCHEDULER_JOBS: dict[str, dict[str, Any]] = {
     "analytics_ingest": {"command": "analytics_ingest", "every": 10},
     "analytics_rollup": {"command": "analytics_rollup", "every": 300},
     "analytics_purge": {"command": "analytics_purge", "every": 3600},
+    "billing_run": {"command": "billing_run", "every": 3600},
 }
 SCHEDULER_TICK_SECONDS = env.int("SCHEDULER_TICK_SECONDS", default=5)
 

@@ -2,6 +2,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
+from cloudmentor.billing import views as billing_views
 from cloudmentor.core import views as core_views
 from cloudmentor.operations import views as operations_views
 
@@ -10,16 +11,21 @@ admin.site.site_title = "CloudMentor@Scale staff"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", operations_views.healthz, name="healthz"),
+    # Called by Stripe, not by a person: one address, whatever the language.
+    path("billing/webhooks/stripe/", billing_views.stripe_webhook, name="billing_stripe_webhook"),
 ]
 
 urlpatterns += i18n_patterns(
     # Request log pages first: /staff/statistics/ lies inside the staff site's prefix and
     # /account/activity/ inside the account pages'.
     path("", include("cloudmentor.analytics.urls")),
+    # Before core: learning serves the home page (core's template, with the catalog).
+    path("", include("cloudmentor.learning.urls")),
     path("", include(("cloudmentor.core.urls", "core"))),
     path("", include("cloudmentor.operations.urls")),
     path("", include("cloudmentor.legal.urls")),
     path("", include("cloudmentor.accounts.urls")),
+    path("", include("cloudmentor.billing.urls")),
     path("staff/", admin.site.urls),
     prefix_default_language=False,
 )

@@ -1,6 +1,17 @@
+"""Plans, customers, subscriptions, invoices, payments and the billing history (TM-4, TM-6..8, PV-3).
+
+Money is always a ``Decimal`` with two places next to its ISO 4217 ``currency``.
+"""
+
 from __future__ import annotations
 
+from decimal import Decimal
+
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -11,3 +22,377 @@ class AccessLevel(models.IntegerChoices):
     ESSENTIAL = 10, _("Essentiel")
     PRO = 20, _("Pro")
     EXPERT = 30, _("Expert")
+
+
+class Plan(models.Model):
+    """What is sold: an access level for a number of months, at a price.
+
+    A price change applies to later purchases only: subscriptions and invoices keep the
+    price they were bought at (TM-7).
+    """
+
+    class Kind(models.TextChoices):
+        INDIVIDUAL = "individual", _("Individuel")
+        GROUP = "group", _("Groupe")
+
+    slug = models.SlugField(_("identifiant"), unique=True)
+    name = models.CharField(_("nom"), max_length=100)
+    name_en = models.CharField(_("nom (anglais)"), max_length=100, blank=True)
+    description = models.TextField(_("ce que l'offre comprend"), blank=True)
+    description_en = models.TextField(_("ce que l'offre comprend (anglais)"), blank=True)
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices, default=Kind.INDIVIDUAL)
+    seats = models.PositiveIntegerField(_("places (offre de groupe)"), null=True, blank=True)
+    duration_months = models.PositiveSmallIntegerField(_("durée (mois)"))
+    price = models.DecimalField(_("prix TTC"), max_digits=10, decimal_places=2)
+    currency = models.CharField(_("devise"), max_length=3, default="EUR")
+    access_level = models.IntegerField(_("niveau d'accès"), choices=AccessLevel.choices)
+    is_purchasable = models.BooleanField(_("en vente"), default=True)
+    position = models.PositiveSmallIntegerField(_("ordre d'affichage"), default=0)
+    created_at = models.DateTimeField(_("créée le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("offre")
+        verbose_name_plural = _("offres")
+        ordering = ["position", "duration_months", "price", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gte=0), name="billing_plan_price_not_negative"),
+            models.CheckConstraint(condition=Q(duration_months__gte=1), name="billing_plan_duration_positive"),
+            models.CheckConstraint(
+                condition=Q(kind="individual", seats__isnull=True) | Q(kind="group", seats__gte=2),
+                name="billing_plan_seats_match_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        if (get_language() or "").startswith("en") and self.name_en:
+            return self.name_en
+        return self.name
+
+    @property
+    def display_description(self) -> str:
+        if (get_language() or "").startswith("en") and self.description_en:
+            return self.description_en
+        return self.description
+
+    @property
+    def is_free(self) -> bool:
+        return self.price == Decimal("0")
+
+
+class Customer(models.Model):
+    """Who holds subscriptions and receives invoices: a member today, a group later.
+
+    Groups arrive with their own issue: they add ``group = OneToOneField("accounts.Group")``
+    here and widen ``billing_customer_has_one_holder`` to "exactly one of user, group"
+    (docs/decisions/0007-billing-customer-holder.md). Everything else in billing names the
+    customer, never the user, so nothing else changes then.
+    """
+
+    class Kind(models.TextChoices):
+        INDIVIDUAL = "individual", _("Individuel")
+        GROUP = "group", _("Groupe")
+
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices, default=Kind.INDIVIDUAL)
+    # PROTECT: invoices are kept 10 years (PV-10); erasure anonymises, it never deletes them.
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("membre"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="billing_customer",
+    )
+    billing_name = models.CharField(_("nom ou raison sociale sur les factures"), max_length=200, blank=True)
+    billing_address = models.TextField(_("adresse de facturation"), blank=True)
+    created_at = models.DateTimeField(_("créé le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="individual", user__isnull=False), name="billing_customer_has_one_holder"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.user) if self.user_id else f"#{self.pk}"
+
+
+class Subscription(models.Model):
+    """One period of access of a customer, with the price and level fixed when it was created.
+
+    Periods stack: a purchase or an extension starts where the customer's last period ends
+    (TM-8). Rows are never changed afterwards, except ``ended_recorded_at``.
+    """
+
+    class Source(models.TextChoices):
+        PURCHASE = "purchase", _("Achat")
+        EXTENSION = "extension", _("Prolongation")
+        GRANT = "grant", _("Accès offert par l'équipe")
+        STAFF_CHANGE = "staff_change", _("Changement de durée par l'équipe")
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("client"), on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    # None for a free grant, which gives a level rather than a plan (TM-4).
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("offre"), on_delete=models.PROTECT, null=True, blank=True, related_name="subscriptions"
+    )
+    access_level = models.IntegerField(_("niveau d'accès"), choices=AccessLevel.choices)
+    price = models.DecimalField(_("prix TTC"), max_digits=10, decimal_places=2)
+    currency = models.CharField(_("devise"), max_length=3, default="EUR")
+    starts_at = models.DateTimeField(_("début"))
+    ends_at = models.DateTimeField(_("fin"))
+    source = models.CharField(_("origine"), max_length=20, choices=Source.choices)
+    # A staff change adds a period to the subscription it lengthens.
+    changed_from = models.ForeignKey(
+        "self",
+        verbose_name=_("prolonge l'abonnement"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="changes",
+    )
+    reason = models.TextField(_("motif"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("créé par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("créé le"), default=timezone.now)
+    # Set by the billing run when the "period ended" history row is written (once).
+    ended_recorded_at = models.DateTimeField(_("fin enregistrée le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("abonnement")
+        verbose_name_plural = _("abonnements")
+        ordering = ["-starts_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="billing_period_not_empty"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="billing_subscription_price_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "ends_at"], name="billing_sub_customer_end_idx"),
+            models.Index(
+                fields=["ends_at"], condition=Q(ended_recorded_at__isnull=True), name="billing_sub_end_pending_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = self.plan.display_name if self.plan_id and self.plan else self.get_access_level_display()
+        return f"{label} ({self.starts_at:%Y-%m-%d} → {self.ends_at:%Y-%m-%d})"
+
+
+class InvoiceSequence(models.Model):
+    """The last invoice number given in a year; locked while numbers are handed out (gapless)."""
+
+    year = models.PositiveSmallIntegerField(_("année"), primary_key=True)
+    last_number = models.PositiveIntegerField(_("dernier numéro"), default=0)
+
+    class Meta:
+        verbose_name = _("séquence de factures")
+        verbose_name_plural = _("séquences de factures")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+
+class Invoice(models.Model):
+    """An invoice for one subscription.
+
+    Created as a draft when the period is bought; the billing run issues it
+    ``BILLING_INVOICE_DELAY_DAYS`` later: number, seller and buyer details, VAT and due
+    date are fixed then and never change; the PDF is rendered once from them.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("À émettre")
+        OPEN = "open", _("À payer")
+        PAID = "paid", _("Payée")
+        VOID = "void", _("Annulée")
+
+    customer = models.ForeignKey(Customer, verbose_name=_("client"), on_delete=models.PROTECT, related_name="invoices")
+    subscription = models.ForeignKey(
+        Subscription, verbose_name=_("abonnement"), on_delete=models.PROTECT, related_name="invoices"
+    )
+    status = models.CharField(_("état"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    number = models.CharField(_("numéro"), max_length=32, unique=True, null=True, blank=True)
+    year = models.PositiveSmallIntegerField(_("année"), null=True, blank=True)
+    sequence = models.PositiveIntegerField(_("rang dans l'année"), null=True, blank=True)
+    amount_total = models.DecimalField(_("total TTC"), max_digits=10, decimal_places=2)
+    currency = models.CharField(_("devise"), max_length=3)
+    amount_net = models.DecimalField(_("total HT"), null=True, blank=True, max_digits=10, decimal_places=2)
+    vat_rate = models.DecimalField(_("taux de TVA"), max_digits=5, decimal_places=4, null=True, blank=True)
+    vat_amount = models.DecimalField(_("TVA"), null=True, blank=True, max_digits=10, decimal_places=2)
+    vat_mention = models.CharField(_("mention TVA"), max_length=200, blank=True)
+    line_description = models.CharField(_("désignation"), max_length=300, blank=True)
+    period_starts_at = models.DateTimeField(_("début de la période"))
+    period_ends_at = models.DateTimeField(_("fin de la période"))
+    seller = models.JSONField(_("vendeur"), default=dict, blank=True)
+    buyer = models.JSONField(_("acheteur"), default=dict, blank=True)
+    scheduled_at = models.DateTimeField(_("à émettre le"))
+    issued_at = models.DateTimeField(_("émise le"), null=True, blank=True)
+    due_at = models.DateTimeField(_("échéance"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("payée le"), null=True, blank=True)
+    voided_at = models.DateTimeField(_("annulée le"), null=True, blank=True)
+    # Set when the billing run has acted on the missed deadline (disabled the account),
+    # so that a staff re-enable is not undone by the next run.
+    overdue_processed_at = models.DateTimeField(_("échéance dépassée traitée le"), null=True, blank=True)
+    created_at = models.DateTimeField(_("créée le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("facture")
+        verbose_name_plural = _("factures")
+        ordering = ["-issued_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "sequence"], name="billing_invoice_number_unique"),
+            models.CheckConstraint(condition=Q(amount_total__gt=0), name="billing_invoice_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(number__isnull=False, issued_at__isnull=False, due_at__isnull=False),
+                name="billing_invoice_issued_has_number",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["scheduled_at"], condition=Q(status="draft"), name="billing_invoice_to_issue_idx"),
+            models.Index(
+                fields=["due_at"],
+                condition=Q(status="open", overdue_processed_at__isnull=True),
+                name="billing_invoice_to_chase_idx",
+            ),
+            models.Index(fields=["customer", "status"], name="billing_invoice_customer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or _("brouillon n° %(pk)s") % {"pk": self.pk}
+
+    @property
+    def is_payable(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class InvoiceDocument(models.Model):
+    """The invoice's PDF, rendered once from the issued invoice and never replaced.
+
+    Kept in the database (a few KB) so that every web server of a cluster serves it.
+    """
+
+    invoice = models.OneToOneField(
+        Invoice, verbose_name=_("facture"), on_delete=models.PROTECT, primary_key=True, related_name="document"
+    )
+    pdf = models.BinaryField(_("PDF"))
+    sha256 = models.CharField(_("empreinte SHA-256"), max_length=64)
+    rendered_at = models.DateTimeField(_("produit le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("PDF de facture")
+        verbose_name_plural = _("PDF de factures")
+
+    def __str__(self) -> str:
+        return f"PDF {self.invoice_id}"
+
+
+class Payment(models.Model):
+    """Money received (or refused) for an invoice.
+
+    ``(provider, reference)`` is unique: a Stripe Checkout Session pays once, however
+    many times its webhook is delivered.
+    """
+
+    class Provider(models.TextChoices):
+        MANUAL = "manual", _("Virement bancaire")
+        STRIPE = "stripe", _("Carte bancaire (Stripe)")
+
+    class Status(models.TextChoices):
+        SUCCEEDED = "succeeded", _("Reçu")
+        REJECTED = "rejected", _("Refusé : montant ou devise différents")
+        DUPLICATE = "duplicate", _("Reçu en double : facture déjà payée")
+
+    invoice = models.ForeignKey(Invoice, verbose_name=_("facture"), on_delete=models.PROTECT, related_name="payments")
+    provider = models.CharField(_("moyen"), max_length=20, choices=Provider.choices)
+    reference = models.CharField(_("référence"), max_length=255, blank=True)
+    amount = models.DecimalField(_("montant"), max_digits=10, decimal_places=2)
+    currency = models.CharField(_("devise"), max_length=3)
+    status = models.CharField(_("état"), max_length=20, choices=Status.choices)
+    received_at = models.DateTimeField(_("reçu le"), default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("enregistré par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    detail = models.TextField(_("détail"), blank=True)
+
+    class Meta:
+        verbose_name = _("paiement")
+        verbose_name_plural = _("paiements")
+        ordering = ["-received_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "reference"], condition=~Q(reference=""), name="billing_payment_reference_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} ({self.get_provider_display()})"
+
+
+class BillingEvent(models.Model):
+    """One row of a customer's registration history (PV-3); never deleted (PV-8).
+
+    Registration, disabling and re-enabling are recorded by accounts (AccountEvent); the
+    history page shows both.
+    """
+
+    class Kind(models.TextChoices):
+        PURCHASED = "purchased", _("Abonnement souscrit")
+        EXTENDED = "extended", _("Abonnement prolongé")
+        GRANTED = "granted", _("Accès offert par l'équipe")
+        STAFF_CHANGED = "staff_changed", _("Durée modifiée par l'équipe")
+        INVOICE_ISSUED = "invoice_issued", _("Facture émise")
+        INVOICE_PAID = "invoice_paid", _("Facture payée")
+        INVOICE_VOIDED = "invoice_voided", _("Facture annulée")
+        PAYMENT_REJECTED = "payment_rejected", _("Paiement refusé")
+        PERIOD_ENDED = "period_ended", _("Période terminée")
+
+    customer = models.ForeignKey(Customer, verbose_name=_("client"), on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(_("événement"), max_length=30, choices=Kind.choices)
+    subscription = models.ForeignKey(
+        Subscription,
+        verbose_name=_("abonnement"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+    )
+    invoice = models.ForeignKey(
+        Invoice, verbose_name=_("facture"), on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("auteur"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    detail = models.TextField(_("détail"), blank=True)
+    created_at = models.DateTimeField(_("date"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("événement de facturation")
+        verbose_name_plural = _("historique de facturation")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["customer", "created_at"], name="billing_event_customer_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -2,18 +2,168 @@
 
 from __future__ import annotations
 
-from cloudmentor.accounts.models import User
+from dataclasses import dataclass
+from datetime import datetime
 
-from .models import AccessLevel
+from django.core.exceptions import PermissionDenied
+from django.db.models import Max, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cloudmentor.accounts.models import AccountEvent, User
+from cloudmentor.accounts.selectors import event_list
+
+from .models import AccessLevel, BillingEvent, Customer, Invoice, InvoiceDocument, Plan, Subscription
+
+# The account events that belong to the registration history (PV-3).
+HISTORY_ACCOUNT_KINDS = (AccountEvent.Kind.REGISTERED, AccountEvent.Kind.DISABLED, AccountEvent.Kind.ENABLED)
+
+
+def plan_list_purchasable() -> QuerySet[Plan]:
+    """Return the plans on sale, in display order."""
+    return Plan.objects.filter(is_purchasable=True)
+
+
+def plan_list_for_members() -> QuerySet[Plan]:
+    """Return the plans a member can buy for their own account (individual plans)."""
+    return plan_list_purchasable().filter(kind=Plan.Kind.INDIVIDUAL)
+
+
+def customer_of_user(*, user: User) -> Customer | None:
+    return Customer.objects.filter(user=user).first()
 
 
 def user_access_level(*, user: User | None) -> AccessLevel:
     """Return the highest access level `user` may use now (FREE for visitors).
 
-    Staff and content creators see everything, so they can review material.
+    The highest level among the periods covering this moment: bought (paid or within
+    their payment deadline; an account unpaid past it is disabled) or granted by staff.
+    Staff see everything, so they can review material.
     """
     if user is None or not user.is_authenticated:
         return AccessLevel.FREE
     if user.is_staff:
         return AccessLevel.EXPERT
-    return AccessLevel.FREE
+    if not user.is_active:
+        return AccessLevel.FREE
+    now = timezone.now()
+    level = Subscription.objects.filter(customer__user=user, starts_at__lte=now, ends_at__gt=now).aggregate(
+        level=Max("access_level")
+    )["level"]
+    return AccessLevel(level) if level is not None else AccessLevel.FREE
+
+
+def validity_end(*, user: User) -> datetime | None:
+    """Return the end of the member's last period (None: never subscribed)."""
+    end: datetime | None = Subscription.objects.filter(customer__user=user).aggregate(end=Max("ends_at"))["end"]
+    return end
+
+
+def subscription_list(*, user: User) -> QuerySet[Subscription]:
+    """Return the member's periods, latest first, with their plans."""
+    return Subscription.objects.filter(customer__user=user).select_related("plan")
+
+
+def invoice_list(*, user: User) -> QuerySet[Invoice]:
+    """Return the member's issued invoices (drafts are not invoices yet), latest first."""
+    return (
+        Invoice.objects.filter(customer__user=user)
+        .exclude(status=Invoice.Status.DRAFT)
+        .select_related("subscription__plan")
+        .order_by("-issued_at", "-pk")
+    )
+
+
+def access_invoice(*, viewer: User, invoice_id: int) -> Invoice:
+    """Return an issued invoice the viewer may see (their own, or any for staff).
+
+    Raises Invoice.DoesNotExist for an unknown or draft invoice, PermissionDenied for
+    someone else's.
+    """
+    invoice = (
+        Invoice.objects.select_related("customer__user", "subscription__plan")
+        .exclude(status=Invoice.Status.DRAFT)
+        .get(pk=invoice_id)
+    )
+    if viewer.is_staff or (invoice.customer.user_id is not None and invoice.customer.user_id == viewer.pk):
+        return invoice
+    raise PermissionDenied
+
+
+def invoice_has_document(*, invoice: Invoice) -> bool:
+    return InvoiceDocument.objects.filter(invoice_id=invoice.pk).exists()
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One line of the registration history, from billing or from accounts."""
+
+    at: datetime
+    label: str
+    detail: str
+    actor: str
+    invoice_id: int | None = None
+    invoice_number: str = ""
+
+
+def _subscription_detail(subscription: Subscription | None) -> str:
+    if subscription is None:
+        return ""
+    plan = subscription.plan
+    name = plan.display_name if plan is not None else str(subscription.get_access_level_display())
+    start = timezone.localtime(subscription.starts_at)
+    end = timezone.localtime(subscription.ends_at)
+    return f"{name} · {start:%Y-%m-%d} → {end:%Y-%m-%d}"
+
+
+def history_for_user(*, user: User, limit: int = 200) -> list[HistoryRow]:
+    """Return the member's registration history (PV-3), newest first: billing rows and account rows.
+
+    Three queries whatever the length.
+    """
+    rows: list[HistoryRow] = []
+    billing = (
+        BillingEvent.objects.filter(customer__user=user)
+        .select_related("subscription__plan", "invoice", "actor")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    for event in billing:
+        detail = _subscription_detail(event.subscription)
+        if event.kind in (
+            BillingEvent.Kind.INVOICE_PAID,
+            BillingEvent.Kind.PAYMENT_REJECTED,
+            BillingEvent.Kind.GRANTED,
+        ):
+            detail = " — ".join(part for part in (detail, event.detail) if part)
+        if event.kind == BillingEvent.Kind.STAFF_CHANGED:
+            detail = " — ".join(part for part in (event.detail, detail) if part)
+        invoice = event.invoice
+        rows.append(
+            HistoryRow(
+                at=event.created_at,
+                label=str(event.get_kind_display()),
+                detail=detail,
+                actor=_actor_name(event.actor, user),
+                invoice_id=invoice.pk if invoice is not None else None,
+                invoice_number=(invoice.number or "") if invoice is not None else "",
+            )
+        )
+    for account_event in event_list(user=user, limit=limit, kinds=HISTORY_ACCOUNT_KINDS):
+        rows.append(
+            HistoryRow(
+                at=account_event.created_at,
+                label=str(account_event.get_kind_display()),
+                detail=account_event.reason,
+                actor=_actor_name(account_event.actor, user),
+            )
+        )
+    rows.sort(key=lambda row: row.at, reverse=True)
+    return rows[:limit]
+
+
+def _actor_name(actor: User | None, member: User) -> str:
+    if actor is None:
+        return ""
+    if actor.pk == member.pk:
+        return member.username
+    return str(_("l'équipe")) if actor.is_staff else actor.username

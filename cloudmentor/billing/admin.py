@@ -1,0 +1,404 @@
+"""Staff views of billing at /staff/: plans, customers, subscriptions, invoices, payments, history.
+
+Every action calls a service: grant free access (TM-4), move a subscription to a longer
+plan (TM-8), record a (late) payment and re-enable (TM-6), void an unpaid invoice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .exceptions import ChangeNotAllowed, InvoiceNotPayable
+from .forms import ChangeDurationForm, GrantForm, RecordPaymentForm, VoidForm
+from .models import BillingEvent, Customer, Invoice, Payment, Plan, Subscription
+from .selectors import history_for_user
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def _action_page(
+    model_admin: admin.ModelAdmin,  # type: ignore[type-arg]
+    request: HttpRequest,
+    *,
+    title: Any,
+    form: Form,
+    subject: Any = None,
+    intro: Any = "",
+) -> HttpResponse:
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "form": form,
+        "subject": subject,
+        "intro": intro,
+        "opts": model_admin.model._meta,
+    }
+    return render(request, "admin/billing/action_form.html", context)
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = (
+        "name",
+        "slug",
+        "kind",
+        "seats",
+        "duration_months",
+        "price",
+        "currency",
+        "access_level",
+        "is_purchasable",
+        "position",
+    )
+    list_filter = ("kind", "is_purchasable", "access_level")
+    list_editable = ("is_purchasable", "position")
+    search_fields = ("name", "name_en", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    fieldsets = (
+        (None, {"fields": ("name", "name_en", "slug", "kind", "seats", "position", "is_purchasable")}),
+        (_("Prix et durée"), {"fields": ("duration_months", "price", "currency", "access_level")}),
+        (_("Description"), {"fields": ("description", "description_en")}),
+    )
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A plan that was sold stays (PROTECT); taking it off sale is `is_purchasable`.
+        return obj is None or not obj.subscriptions.exists()
+
+
+class SubscriptionInline(ReadOnlyMixin, admin.TabularInline):  # type: ignore[type-arg]
+    model = Subscription
+    fk_name = "customer"
+    extra = 0
+    fields = ("plan", "access_level", "starts_at", "ends_at", "price", "currency", "source", "created_by")
+    readonly_fields = fields
+    ordering = ("-starts_at",)
+    show_change_link = True
+
+
+class InvoiceInline(ReadOnlyMixin, admin.TabularInline):  # type: ignore[type-arg]
+    model = Invoice
+    extra = 0
+    fields = ("number", "status", "scheduled_at", "issued_at", "due_at", "amount_total", "currency", "paid_at")
+    readonly_fields = fields
+    ordering = ("-created_at",)
+    show_change_link = True
+
+
+class BillingEventInline(ReadOnlyMixin, admin.TabularInline):  # type: ignore[type-arg]
+    model = BillingEvent
+    extra = 0
+    fields = ("created_at", "kind", "subscription", "invoice", "actor", "detail")
+    readonly_fields = fields
+    ordering = ("-created_at",)
+    verbose_name_plural = _("historique de facturation")
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("__str__", "kind", "billing_name", "created_at", "history_link")
+    list_filter = ("kind",)
+    search_fields = ("user__username", "user__email", "billing_name")
+    list_select_related = ("user",)
+    fields = ("kind", "user", "billing_name", "billing_address", "created_at")
+    readonly_fields = ("kind", "user", "created_at")
+    inlines = (SubscriptionInline, InvoiceInline, BillingEventInline)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("historique d'inscription"))
+    def history_link(self, obj: Customer) -> str:
+        url = reverse("admin:billing_customer_history", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("voir"))
+
+    def get_urls(self) -> list[Any]:
+        extra = [
+            path(
+                "<int:customer_id>/history/",
+                self.admin_site.admin_view(self.registration_history_view),
+                name="billing_customer_history",
+            ),
+        ]
+        return extra + super().get_urls()
+
+    def registration_history_view(self, request: HttpRequest, customer_id: int) -> HttpResponse:
+        """The member's registration history as they see it (PV-3), for staff."""
+        customer = get_object_or_404(Customer.objects.select_related("user"), pk=customer_id)
+        rows = history_for_user(user=customer.user) if customer.user else []
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Historique d'inscription de %(member)s") % {"member": customer},
+            "rows": rows,
+            "customer": customer,
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/billing/history.html", context)
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("customer", "plan", "access_level", "starts_at", "ends_at", "price", "currency", "source")
+    list_filter = ("source", "access_level", "plan")
+    search_fields = ("customer__user__username", "customer__user__email")
+    list_select_related = ("customer__user", "plan")
+    date_hierarchy = "starts_at"
+    readonly_fields = (
+        "customer",
+        "plan",
+        "access_level",
+        "price",
+        "currency",
+        "starts_at",
+        "ends_at",
+        "source",
+        "changed_from",
+        "reason",
+        "created_by",
+        "created_at",
+        "ended_recorded_at",
+        "change_link",
+    )
+    fields = readonly_fields
+    change_list_template = "admin/billing/subscription/change_list.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("changer la durée"))
+    def change_link(self, obj: Subscription) -> str:
+        url = reverse("admin:billing_subscription_change_duration", args=[obj.pk])
+        return format_html('<a class="button" href="{}">{}</a>', url, _("Passer à une durée plus longue"))
+
+    def get_urls(self) -> list[Any]:
+        extra = [
+            path("grant/", self.admin_site.admin_view(self.grant_view), name="billing_subscription_grant"),
+            path(
+                "<int:subscription_id>/change-duration/",
+                self.admin_site.admin_view(self.change_duration_view),
+                name="billing_subscription_change_duration",
+            ),
+        ]
+        return extra + super().get_urls()
+
+    def grant_view(self, request: HttpRequest) -> HttpResponse:
+        """TM-4: free access at any level for a period; no invoice; recorded."""
+        if not self.has_view_permission(request):
+            return HttpResponseRedirect(reverse("admin:index"))
+        form = GrantForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            subscription = services.subscription_grant(
+                holder=data["member"],
+                access_level=data["access_level"],
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                actor=request.user,  # type: ignore[arg-type]
+                reason=data["reason"],
+            )
+            messages.success(request, _("Accès offert : %(subscription)s.") % {"subscription": subscription})
+            return HttpResponseRedirect(reverse("admin:billing_subscription_change", args=[subscription.pk]))
+        return _action_page(self, request, title=_("Offrir un accès gratuit"), form=form)
+
+    def change_duration_view(self, request: HttpRequest, subscription_id: int) -> HttpResponse:
+        """TM-8: on the member's request, move a running subscription to a longer plan."""
+        subscription = get_object_or_404(
+            Subscription.objects.select_related("plan", "customer__user"), pk=subscription_id
+        )
+        form = ChangeDurationForm(request.POST or None, subscription=subscription)
+        if request.method == "POST" and form.is_valid():
+            try:
+                added = services.subscription_change_duration(
+                    subscription=subscription,
+                    plan=form.cleaned_data["plan"],
+                    actor=request.user,  # type: ignore[arg-type]
+                    reason=form.cleaned_data["reason"],
+                    invoice_difference=form.cleaned_data["invoice_difference"],
+                )
+            except ChangeNotAllowed:
+                form.add_error(None, _("Seul un abonnement en cours peut passer à une offre plus longue du même type."))
+            else:
+                messages.success(request, _("Durée prolongée : %(subscription)s.") % {"subscription": added})
+                return HttpResponseRedirect(reverse("admin:billing_subscription_change", args=[added.pk]))
+        return _action_page(
+            self,
+            request,
+            title=_("Passer à une durée plus longue"),
+            form=form,
+            subject=subscription,
+            intro=_(
+                "La période achetée ne change pas (son prix est fixe) : les mois en plus forment une nouvelle "
+                "période de la nouvelle offre, ajoutée à la fin de validité du compte."
+            ),
+        )
+
+
+class PaymentInline(ReadOnlyMixin, admin.TabularInline):  # type: ignore[type-arg]
+    model = Payment
+    extra = 0
+    fields = ("received_at", "provider", "reference", "amount", "currency", "status", "recorded_by", "detail")
+    readonly_fields = fields
+
+
+class InvoiceStatusFilter(admin.SimpleListFilter):
+    title = _("à suivre")
+    parameter_name = "follow"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("overdue", _("échéance dépassée")), ("open", _("à payer"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> QuerySet[Invoice]:
+        from django.utils import timezone
+
+        if self.value() == "overdue":
+            return queryset.filter(status=Invoice.Status.OPEN, due_at__lt=timezone.now())
+        if self.value() == "open":
+            return queryset.filter(status=Invoice.Status.OPEN)
+        return queryset
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("__str__", "customer", "status", "amount_total", "currency", "issued_at", "due_at", "paid_at")
+    list_filter = (InvoiceStatusFilter, "status", "year")
+    search_fields = ("number", "customer__user__username", "customer__user__email")
+    list_select_related = ("customer__user",)
+    date_hierarchy = "issued_at"
+    readonly_fields = (
+        "number",
+        "status",
+        "customer",
+        "subscription",
+        "line_description",
+        "period_starts_at",
+        "period_ends_at",
+        "amount_net",
+        "vat_rate",
+        "vat_amount",
+        "vat_mention",
+        "amount_total",
+        "currency",
+        "seller",
+        "buyer",
+        "scheduled_at",
+        "issued_at",
+        "due_at",
+        "paid_at",
+        "voided_at",
+        "overdue_processed_at",
+        "actions_links",
+    )
+    fields = readonly_fields
+    inlines = (PaymentInline,)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("actions"))
+    def actions_links(self, obj: Invoice) -> str:
+        links = []
+        if obj.status != Invoice.Status.DRAFT:
+            links.append((reverse("billing:invoice_pdf", kwargs={"invoice_id": obj.pk}), _("PDF")))
+        if obj.status == Invoice.Status.OPEN:
+            links.append((reverse("admin:billing_invoice_record_payment", args=[obj.pk]), _("Enregistrer un paiement")))
+        if obj.status in (Invoice.Status.OPEN, Invoice.Status.DRAFT):
+            links.append((reverse("admin:billing_invoice_void", args=[obj.pk]), _("Annuler la facture")))
+        return format_html(
+            " ".join('<a class="button" href="{}">{}</a>' for _link in links),
+            *[part for link in links for part in link],
+        )
+
+    def get_urls(self) -> list[Any]:
+        extra = [
+            path(
+                "<int:invoice_id>/record-payment/",
+                self.admin_site.admin_view(self.record_payment_view),
+                name="billing_invoice_record_payment",
+            ),
+            path("<int:invoice_id>/void/", self.admin_site.admin_view(self.void_view), name="billing_invoice_void"),
+        ]
+        return extra + super().get_urls()
+
+    def record_payment_view(self, request: HttpRequest, invoice_id: int) -> HttpResponse:
+        """A bank transfer received, or a late payment: the invoice is paid; the account may be re-enabled."""
+        invoice = get_object_or_404(Invoice.objects.select_related("customer__user"), pk=invoice_id)
+        form = RecordPaymentForm(
+            request.POST or None,
+            initial={"amount": invoice.amount_total, "currency": invoice.currency, "reference": invoice.number},
+        )
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            payment = services.invoice_record_payment(
+                invoice=invoice,
+                amount=data["amount"],
+                currency=data["currency"],
+                reference=data["reference"],
+                actor=request.user,  # type: ignore[arg-type]
+                reenable=data["reenable"],
+                reason=data["reason"],
+            )
+            if payment.status == Payment.Status.SUCCEEDED:
+                messages.success(request, _("Paiement enregistré : la facture est payée."))
+            else:
+                messages.warning(
+                    request, _("Paiement enregistré mais refusé : %(detail)s") % {"detail": payment.detail}
+                )
+            return HttpResponseRedirect(reverse("admin:billing_invoice_change", args=[invoice.pk]))
+        return _action_page(self, request, title=_("Enregistrer un paiement"), form=form, subject=invoice)
+
+    def void_view(self, request: HttpRequest, invoice_id: int) -> HttpResponse:
+        invoice = get_object_or_404(Invoice, pk=invoice_id)
+        form = VoidForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.invoice_void(invoice=invoice, actor=request.user, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
+            except InvoiceNotPayable:
+                form.add_error(None, _("Une facture payée ne peut pas être annulée (pas de remboursement)."))
+            else:
+                messages.success(request, _("La facture est annulée ; son numéro reste utilisé."))
+                return HttpResponseRedirect(reverse("admin:billing_invoice_change", args=[invoice.pk]))
+        return _action_page(self, request, title=_("Annuler la facture"), form=form, subject=invoice)
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("received_at", "invoice", "provider", "reference", "amount", "currency", "status", "recorded_by")
+    list_filter = ("provider", "status")
+    search_fields = ("reference", "invoice__number")
+    list_select_related = ("invoice", "recorded_by")
+
+
+@admin.register(BillingEvent)
+class BillingEventAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("created_at", "customer", "kind", "subscription", "invoice", "actor")
+    list_filter = ("kind",)
+    search_fields = ("customer__user__username", "customer__user__email", "invoice__number", "detail")
+    list_select_related = ("customer__user", "subscription__plan", "invoice", "actor")
+    date_hierarchy = "created_at"

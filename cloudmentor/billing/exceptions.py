@@ -1,0 +1,31 @@
+"""Domain errors of the billing app; views turn them into messages in the user's language."""
+
+from __future__ import annotations
+
+
+class BillingError(Exception):
+    """Base class of every refusal the billing services can answer with."""
+
+
+class PlanNotAvailable(BillingError):
+    """The plan is not for sale, or not for this kind of account (group plans need a group)."""
+
+
+class AccountDisabled(BillingError):
+    """A disabled account cannot buy or extend anything: it must contact support (TM-6)."""
+
+
+class InvoiceNotPayable(BillingError):
+    """The invoice is not open (draft, already paid or void)."""
+
+
+class ChangeNotAllowed(BillingError):
+    """A staff change must move a subscription to a longer plan of the same kind (TM-8)."""
+
+
+class PaymentProviderError(BillingError):
+    """The payment processor could not be reached or refused the request."""
+
+
+class WebhookRejected(BillingError):
+    """A webhook whose signature, age or content is not acceptable."""

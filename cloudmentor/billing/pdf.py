@@ -1,0 +1,124 @@
+"""The invoice PDF (reportlab), drawn only from what the issued invoice recorded.
+
+Rendered once by ``services.invoice_pdf_render`` and stored; never drawn again, so a later
+change of settings, plan or member details cannot alter an issued invoice.
+"""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from typing import Any
+from xml.sax.saxutils import escape
+
+from django.utils import timezone, translation
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext as _
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from .models import Invoice
+
+
+def money(amount: Decimal | None, currency: str) -> str:
+    if amount is None:
+        return ""
+    return f"{number_format(amount, decimal_pos=2, use_l10n=True)} {currency}"
+
+
+def _lines(*values: Any) -> str:
+    return "<br/>".join(escape(str(value)) for value in values if value)
+
+
+def invoice_pdf_bytes(invoice: Invoice) -> bytes:
+    """Return the PDF of an issued invoice, in the buyer's language."""
+    language = str(invoice.buyer.get("language") or "fr")
+    with translation.override(language):
+        return _draw(invoice)
+
+
+def _draw(invoice: Invoice) -> bytes:
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=18 * mm,
+        bottomMargin=18 * mm,
+        title=f"{_('Facture')} {invoice.number}",
+        author=str(invoice.seller.get("name", "")),
+    )
+    styles = getSampleStyleSheet()
+    small = ParagraphStyle(
+        "small", parent=styles["Normal"], fontSize=8.5, leading=11, textColor=colors.HexColor("#444444")
+    )
+    seller, buyer = invoice.seller, invoice.buyer
+    issued = date_format(timezone.localtime(invoice.issued_at), "DATE_FORMAT") if invoice.issued_at else ""
+    due = date_format(timezone.localtime(invoice.due_at), "DATE_FORMAT") if invoice.due_at else ""
+    seller_lines = _lines(
+        seller.get("name"),
+        seller.get("address"),
+        f"SIRET {seller['siret']}" if seller.get("siret") else "",
+        f"{_('N° TVA')} {seller['vat_number']}" if seller.get("vat_number") else "",
+        seller.get("email"),
+    )
+    buyer_lines = _lines(buyer.get("name"), buyer.get("address"), buyer.get("email"))
+    story: list[Any] = [
+        Paragraph(f"{escape(_('Facture'))} {escape(invoice.number or '')}", styles["Title"]),
+        Table(
+            [
+                [
+                    Paragraph(f"<b>{escape(_('Vendeur'))}</b><br/>{seller_lines}", styles["Normal"]),
+                    Paragraph(f"<b>{escape(_('Client'))}</b><br/>{buyer_lines}", styles["Normal"]),
+                ],
+            ],
+            colWidths=[87 * mm, 87 * mm],
+        ),
+        Spacer(1, 6 * mm),
+        Paragraph(
+            _lines(f"{_('Date d’émission')} : {issued}", f"{_('Date d’échéance')} : {due}"),
+            styles["Normal"],
+        ),
+        Spacer(1, 6 * mm),
+    ]
+    rate = invoice.vat_rate or Decimal("0")
+    rate_label = f"{number_format(rate * 100, decimal_pos=2, use_l10n=True)} %" if rate else "—"
+    rows = [
+        [_("Désignation"), _("Total HT"), _("TVA"), _("Total TTC")],
+        [
+            Paragraph(escape(invoice.line_description), styles["Normal"]),
+            money(invoice.amount_net, invoice.currency),
+            rate_label,
+            money(invoice.amount_total, invoice.currency),
+        ],
+        ["", "", _("Montant de TVA"), money(invoice.vat_amount, invoice.currency)],
+        ["", "", _("Total à payer"), money(invoice.amount_total, invoice.currency)],
+    ]
+    table = Table(rows, colWidths=[86 * mm, 30 * mm, 28 * mm, 30 * mm])
+    table.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f7")),
+                ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+                ("FONTNAME", (2, 3), (-1, 3), "Helvetica-Bold"),
+                ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, 1), 0.5, colors.HexColor("#999999")),
+            ]
+        )
+    )
+    story += [table, Spacer(1, 6 * mm)]
+    if invoice.vat_mention:
+        story.append(Paragraph(escape(invoice.vat_mention), styles["Normal"]))
+    payment = [_("Règlement depuis votre espace membre, rubrique Facturation.")]
+    if seller.get("iban"):
+        payment.append(f"IBAN {seller['iban']}" + (f" — BIC {seller['bic']}" if seller.get("bic") else ""))
+        payment.append(f"{_('Référence du virement')} : {invoice.number}")
+    payment.append(_("Pas d'escompte pour paiement anticipé. Aucun remboursement (conditions d'utilisation)."))
+    story += [Spacer(1, 4 * mm), Paragraph(_lines(*payment), small)]
+    document.build(story)
+    return buffer.getvalue()

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django_tasks import task
+
+from .services import invoice_pdf_render
+
+
+@task()
+def invoice_pdf_render_task(invoice_ids: list[int]) -> int:
+    """Render the PDFs of freshly issued invoices (each once; safe to run twice)."""
+    for invoice_id in invoice_ids:
+        invoice_pdf_render(invoice_id=invoice_id)
+    return len(invoice_ids)

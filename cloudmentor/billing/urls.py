@@ -1,0 +1,21 @@
+from django.urls import path
+
+from . import views
+
+app_name = "billing"
+
+urlpatterns = [
+    path("plans/", views.plans, name="plans"),
+    path("plans/extend/", views.extend, name="extend"),
+    path("plans/<slug:slug>/subscribe/", views.SubscribeView.as_view(), name="subscribe"),
+    path("account/billing/", views.account, name="account"),
+    path("account/billing/invoices/<int:invoice_id>/", views.invoice_detail, name="invoice"),
+    path("account/billing/invoices/<int:invoice_id>/pdf/", views.invoice_pdf, name="invoice_pdf"),
+    path("account/billing/invoices/<int:invoice_id>/checkout/", views.invoice_checkout, name="invoice_checkout"),
+    path(
+        "account/billing/invoices/<int:invoice_id>/checkout/return/",
+        views.checkout_return,
+        name="checkout_return",
+    ),
+    path("account/history/", views.history, name="history"),
+]

@@ -1,0 +1,366 @@
+"""Pages of the billing app: HTTP in, one service or selector call, HTTP out."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from django.views.generic import FormView
+
+from cloudmentor.accounts import services as accounts_services
+from cloudmentor.accounts import throttle
+from cloudmentor.accounts.exceptions import AccountDisabled as AccountDisabledLogin
+from cloudmentor.accounts.exceptions import EmailTaken, InvalidCredentials, UsernameTaken
+from cloudmentor.accounts.models import User
+from cloudmentor.accounts.selectors import terms_version_current
+from cloudmentor.accounts.views import throttled
+from cloudmentor.core.formcookies import FormCookieMixin
+from cloudmentor.core.http import client_ip, user_agent_of
+
+from . import selectors, services
+from .exceptions import AccountDisabled, InvoiceNotPayable, PaymentProviderError, PlanNotAvailable, WebhookRejected
+from .forms import BillingDetailsForm, ExtendForm, SubscribeForm
+from .models import Invoice, Plan, Subscription
+from .providers import stripe_checkout
+
+
+def plans(request: HttpRequest) -> HttpResponse:
+    """What each plan costs, lasts and includes (TM-3); public, sets no cookie."""
+    on_sale = list(selectors.plan_list_purchasable())
+    return render(
+        request,
+        "billing/plans.html",
+        {
+            "individual_plans": [plan for plan in on_sale if plan.kind == Plan.Kind.INDIVIDUAL],
+            "group_plans": [plan for plan in on_sale if plan.kind == Plan.Kind.GROUP],
+        },
+    )
+
+
+def _disabled(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/disabled.html", status=403)
+
+
+def _plan_or_404(slug: str) -> Plan:
+    plan = selectors.plan_list_for_members().filter(slug=slug).first()
+    if plan is None:
+        raise Http404
+    return plan
+
+
+class SubscribeView(FormCookieMixin, FormView):  # type: ignore[type-arg]
+    """Registration with a plan (TM-6), which extends the account when the email is one's (TM-8).
+
+    It is the registration form with a plan: it uses the registration form cookie (CK-5).
+    A logged-in member sees a one-button extension of their own account instead.
+    """
+
+    form_class = SubscribeForm
+    form_cookie = "register"
+    template_name = "billing/subscribe.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        plan = _plan_or_404(kwargs["slug"])
+        if request.user.is_authenticated:
+            user: User = request.user  # type: ignore[assignment]
+            return render(
+                request,
+                "billing/extend.html",
+                {
+                    "plan": plan,
+                    "form": ExtendForm(initial={"plan": plan.slug}),
+                    "validity_end": selectors.validity_end(user=user),
+                    "now": timezone.now(),
+                },
+            )
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        _plan_or_404(kwargs["slug"])
+        limits = throttle.register_limits(ip=client_ip(request))
+        retry_after = throttle.throttle_retry_after(*limits)
+        if retry_after is not None:
+            return throttled(request, retry_after)
+        throttle.throttle_hit(*limits)
+        return super().post(request, *args, **kwargs)
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"plan": self.kwargs["slug"]}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["plan"] = _plan_or_404(self.kwargs["slug"])
+        return context
+
+    def form_valid(self, form: SubscribeForm) -> HttpResponse:
+        if form.extension_of is not None:
+            return self._extend(form)
+        data = form.cleaned_data
+        try:
+            user, subscription = services.member_register_with_plan(
+                plan=data["plan"],
+                username=data["username"],
+                email=data["email"],
+                password=data["password"],
+                terms_version=terms_version_current(),
+                newsletter_opt_in=data["newsletter_opt_in"],
+                language=get_language() or settings.LANGUAGE_CODE,
+                ip=client_ip(self.request),
+                user_agent=user_agent_of(self.request),
+            )
+        except EmailTaken:
+            form.add_error("email", _("Un compte vient d'être créé avec cette adresse : soumettez à nouveau."))
+            return self.form_invalid(form)
+        except UsernameTaken:
+            form.add_error("username", _("Ce nom d'utilisateur est déjà pris."))
+            return self.form_invalid(form)
+        except PlanNotAvailable:
+            form.add_error("plan", _("Cette offre n'est plus en vente."))
+            return self.form_invalid(form)
+        accounts_services.session_start(request=self.request, user=user)
+        messages.success(
+            self.request,
+            _("Bienvenue %(username)s ! Votre compte est créé et utilisable dès maintenant, jusqu'au %(end)s.")
+            % {"username": user.username, "end": _date(subscription.ends_at)},
+        )
+        return redirect("billing:account")
+
+    def _extend(self, form: SubscribeForm) -> HttpResponse:
+        data = form.cleaned_data
+        ip = client_ip(self.request)
+        # Checked before any password hashing, as on the login form (TM-9).
+        limits = throttle.login_limits(ip=ip, identifier=data["email"])
+        retry_after = throttle.throttle_retry_after(*limits)
+        if retry_after is not None:
+            return throttled(self.request, retry_after)
+        try:
+            user, subscription = services.subscription_extend_with_password(
+                plan=data["plan"],
+                email=data["email"],
+                password=data["password"],
+                ip=ip,
+                user_agent=user_agent_of(self.request),
+            )
+        except InvalidCredentials:
+            throttle.throttle_hit(*limits)
+            form.add_error(
+                "password",
+                _(
+                    "Cette adresse appartient à un compte. Pour le prolonger, saisissez le mot de passe de ce compte "
+                    "(ou connectez-vous d'abord)."
+                ),
+            )
+            return self.form_invalid(form)
+        except (AccountDisabledLogin, AccountDisabled):
+            return _disabled(self.request)
+        except PlanNotAvailable:
+            form.add_error("plan", _("Cette offre n'est plus en vente."))
+            return self.form_invalid(form)
+        accounts_services.session_start(request=self.request, user=user)
+        messages.success(self.request, _extended_message(subscription))
+        return redirect("billing:account")
+
+
+def _date(moment: Any) -> str:
+    return date_format(timezone.localtime(moment), "DATE_FORMAT")
+
+
+def _extended_message(subscription: Subscription) -> str:
+    return _("Votre compte est prolongé : la nouvelle période va du %(start)s au %(end)s.") % {
+        "start": _date(subscription.starts_at),
+        "end": _date(subscription.ends_at),
+    }
+
+
+@login_required
+@require_POST
+def extend(request: HttpRequest) -> HttpResponse:
+    """A logged-in member adds a period to their own account (TM-8)."""
+    form = ExtendForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Cette offre n'est plus en vente."))
+        return redirect("billing:plans")
+    try:
+        subscription = services.subscription_extend(
+            holder=request.user,  # type: ignore[arg-type]
+            plan=form.cleaned_data["plan"],
+            actor=request.user,  # type: ignore[arg-type]
+        )
+    except AccountDisabled:
+        return _disabled(request)
+    except PlanNotAvailable:
+        messages.error(request, _("Cette offre n'est plus en vente."))
+        return redirect("billing:plans")
+    messages.success(request, _extended_message(subscription))
+    return redirect("billing:account")
+
+
+@login_required
+@never_cache
+def account(request: HttpRequest) -> HttpResponse:
+    """The member's billing page: validity, periods, invoices to pay or download, buyer details."""
+    user: User = request.user  # type: ignore[assignment]
+    customer = selectors.customer_of_user(user=user)
+    if request.method == "POST":
+        form = BillingDetailsForm(request.POST)
+        if form.is_valid():
+            services.customer_details_update(
+                customer=customer or services.customer_for_user(user=user), **form.cleaned_data
+            )
+            messages.success(
+                request, _("Vos coordonnées de facturation sont enregistrées pour les prochaines factures.")
+            )
+            return redirect("billing:account")
+    else:
+        initial = (
+            {"billing_name": customer.billing_name, "billing_address": customer.billing_address} if customer else {}
+        )
+        form = BillingDetailsForm(initial=initial)
+    return render(
+        request,
+        "billing/account.html",
+        {
+            "member": user,
+            "access_level": selectors.user_access_level(user=user),
+            "validity_end": selectors.validity_end(user=user),
+            "subscriptions": list(selectors.subscription_list(user=user)),
+            "invoices": list(selectors.invoice_list(user=user)),
+            "form": form,
+            "now": timezone.now(),
+        },
+    )
+
+
+def _invoice_for(request: HttpRequest, invoice_id: int) -> Invoice:
+    try:
+        return selectors.access_invoice(viewer=request.user, invoice_id=invoice_id)  # type: ignore[arg-type]
+    except Invoice.DoesNotExist as error:
+        raise Http404 from error
+
+
+@login_required
+@never_cache
+def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    """One invoice, and the ways to pay it from inside the account area (TM-6)."""
+    invoice = _invoice_for(request, invoice_id)
+    stripe_enabled = stripe_checkout.is_enabled()
+    response = render(
+        request,
+        "billing/invoice.html",
+        {
+            "invoice": invoice,
+            "is_owner": invoice.customer.user_id == request.user.pk,
+            "stripe_enabled": stripe_enabled,
+            "bank_transfer": bool(invoice.seller.get("iban")),
+            "payments": list(invoice.payments.all()),
+        },
+    )
+    if stripe_enabled and invoice.is_payable:
+        # The "pay by card" form is answered with a redirect to Stripe's page: the page's
+        # form-action must allow it (django-csp merges this into the policy).
+        response._csp_update = {"form-action": [_origin(settings.BILLING_STRIPE_CHECKOUT_ORIGIN)]}  # type: ignore[attr-defined]
+    return response
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@login_required
+@never_cache
+def invoice_pdf(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    """The invoice's PDF, as rendered once when it was issued."""
+    invoice = _invoice_for(request, invoice_id)
+    document = services.invoice_pdf_render(invoice_id=invoice.pk)
+    if document is None:
+        raise Http404
+    response = HttpResponse(bytes(document.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def invoice_checkout(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    """Send the member to Stripe Checkout for this invoice (card details never reach us)."""
+    invoice = _invoice_for(request, invoice_id)
+    if invoice.customer.user_id != request.user.pk or not stripe_checkout.is_enabled():
+        raise PermissionDenied
+    invoice_url = request.build_absolute_uri(reverse("billing:invoice", kwargs={"invoice_id": invoice.pk}))
+    return_url = request.build_absolute_uri(reverse("billing:checkout_return", kwargs={"invoice_id": invoice.pk}))
+    try:
+        url = services.invoice_checkout_start(
+            invoice=invoice,
+            success_url=f"{return_url}?session_id={{CHECKOUT_SESSION_ID}}",
+            cancel_url=invoice_url,
+        )
+    except InvoiceNotPayable:
+        messages.info(request, _("Cette facture n'est plus à payer."))
+        return redirect("billing:invoice", invoice_id=invoice.pk)
+    except PaymentProviderError:
+        messages.error(
+            request, _("Le paiement par carte est momentanément indisponible. Réessayez dans quelques minutes.")
+        )
+        return redirect("billing:invoice", invoice_id=invoice.pk)
+    return HttpResponseRedirect(url, status=303)
+
+
+@login_required
+@never_cache
+def checkout_return(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    """Where Stripe sends the member back: confirm the payment now if the webhook has not yet."""
+    invoice = _invoice_for(request, invoice_id)
+    session_id = request.GET.get("session_id", "")
+    payment = None
+    if session_id and invoice.customer.user_id == request.user.pk:
+        try:
+            payment = services.stripe_checkout_return(invoice=invoice, session_id=session_id)
+        except PaymentProviderError:
+            payment = None
+    invoice.refresh_from_db()
+    if invoice.status == Invoice.Status.PAID:
+        messages.success(
+            request, _("Merci ! Le paiement de la facture %(number)s est reçu.") % {"number": invoice.number}
+        )
+    elif payment is None:
+        messages.info(request, _("Votre paiement est en cours de confirmation ; cette page se mettra à jour."))
+    else:
+        messages.error(request, _("Ce paiement n'a pas pu être accepté. L'équipe est prévenue et vous contactera."))
+    return redirect("billing:invoice", invoice_id=invoice.pk)
+
+
+@login_required
+@never_cache
+def history(request: HttpRequest) -> HttpResponse:
+    """The registration history of the account (PV-3)."""
+    user: User = request.user  # type: ignore[assignment]
+    return render(request, "billing/history.html", {"rows": selectors.history_for_user(user=user), "member": user})
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    """Stripe's signed notifications; a completed Checkout Session pays its invoice once."""
+    try:
+        kind = services.stripe_webhook_handle(
+            payload=request.body, signature=request.META.get("HTTP_STRIPE_SIGNATURE", "")
+        )
+    except WebhookRejected:
+        return JsonResponse({"error": "invalid signature"}, status=400)
+    return JsonResponse({"received": True, "type": kind})
