@@ -26,7 +26,7 @@ class SharingFilter(admin.SimpleListFilter):
     parameter_name = "sharing"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        return [("yes", _("oui")), ("no", _("non"))]
+        return [("yes", _("Oui")), ("no", _("Non"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> QuerySet[User]:
         if self.value() == "yes":

@@ -142,3 +142,70 @@ def test_ck3_the_journey_pages_exist_in_english(page: Page, live_server) -> None
     page.goto(live_server.url + "/en/accounts/register/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Create an account")
     shot(page, "accounts-10-register-en")
+
+
+def _log_in(page: Page, base: str, identifier: str, password: str) -> None:
+    page.goto(base + "/accounts/login/")
+    page.get_by_label("Nom d'utilisateur ou adresse e-mail").fill(identifier)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+
+
+def test_tm9_devices_page_logs_out_another_device(page: Page, browser: Browser, live_server) -> None:
+    from cloudmentor.accounts.tests.factories import UserFactory
+
+    UserFactory(username="ada", email="ada@example.org")
+    from cloudmentor.accounts.tests.factories import PASSWORD as FACTORY_PASSWORD
+
+    other = browser.new_context(locale="fr-FR")
+    other_page = other.new_page()
+    _log_in(other_page, live_server.url, "ada", FACTORY_PASSWORD)
+    _log_in(page, live_server.url, "ada", FACTORY_PASSWORD)
+
+    page.goto(live_server.url + "/account/sessions/")
+    rows = page.locator("#sessions tbody tr")
+    expect(rows).to_have_count(2)
+    shot(page, "accounts-11-devices")
+    rows.filter(has_not=page.locator(".badge")).get_by_role("button").click()
+    expect(page.get_by_role("status")).to_contain_text("L'appareil a été déconnecté")
+    expect(rows).to_have_count(1)
+    other_page.goto(live_server.url + "/account/")
+    expect(other_page).to_have_url(re.compile(r"/accounts/login/"))
+    other.close()
+
+
+def test_tm9_too_many_failures_show_a_429_page_in_english(page: Page, live_server, settings) -> None:
+    settings.ACCOUNTS_LOGIN_MAX_PER_ACCOUNT_IP = 2
+    page.goto(live_server.url + "/en/accounts/login/")
+    for _attempt in range(3):
+        page.get_by_label("Username or email address").fill("ada")
+        page.get_by_label("Password").fill("not the right password")
+        page.get_by_role("button", name="Log in").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Too many attempts")
+    shot(page, "accounts-12-too-many-attempts-en")
+
+
+def test_pv7_staff_enter_the_staff_area_with_a_totp_code(page: Page, live_server) -> None:
+    from django_otp.oath import totp
+
+    from cloudmentor.accounts.services import staff_totp_device_create
+    from cloudmentor.accounts.tests.factories import PASSWORD as FACTORY_PASSWORD
+    from cloudmentor.accounts.tests.factories import StaffFactory
+
+    staff = StaffFactory(username="root", email="root@cloudmentor.example")
+    device = staff_totp_device_create(user=staff)
+
+    page.goto(live_server.url + "/staff/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
+    page.get_by_label("Nom d'utilisateur ou adresse e-mail").fill("root")
+    page.get_by_label("Mot de passe").fill(FACTORY_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Vérification en deux étapes")
+    shot(page, "accounts-13-staff-totp")
+    page.get_by_label("Code à 6 chiffres").fill(f"{totp(device.bin_key):06d}")
+    page.get_by_role("button", name="Vérifier").click()
+
+    expect(page).to_have_url(live_server.url + "/staff/")
+    page.get_by_role("link", name=re.compile("Utilisateurs|Users", re.IGNORECASE)).first.click()
+    shot(page, "accounts-14-staff-members")
