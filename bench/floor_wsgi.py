@@ -12,9 +12,9 @@ from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cloudmentor.settings")
 
-from django.core.handlers.wsgi import WSGIHandler, WSGIRequest  # noqa: E402
-from django.core.wsgi import get_wsgi_application  # noqa: E402
-from django.http import HttpResponse  # noqa: E402
+from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
+from django.core.wsgi import get_wsgi_application
+from django.http import HttpResponse
 
 platform = get_wsgi_application()
 FLOOR_BODY = ("<!DOCTYPE html><html><body>" + "<p>framework floor</p>" * 600 + "</body></html>").encode()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PYTHON, ROOT, LoadResult, load, prepared_site, print_table, server  # noqa: E402
+from bench.common import PYTHON, ROOT, LoadResult, load, prepared_site, print_table, server
 
 SECONDS = 8
 
