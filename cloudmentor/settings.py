@@ -276,6 +276,8 @@ SCHEDULER_JOBS: dict[str, dict[str, Any]] = {
     "analytics_rollup": {"command": "analytics_rollup", "every": 300},
     "analytics_purge": {"command": "analytics_purge", "every": 3600},
     "billing_run": {"command": "billing_run", "every": 3600},
+    # Expired account sessions (AccountSession rows), Django's own command.
+    "clear_sessions": {"command": "clearsessions", "every": 24 * 3600},
 }
 SCHEDULER_TICK_SECONDS = env.int("SCHEDULER_TICK_SECONDS", default=5)
 

@@ -159,3 +159,17 @@ def test_tm9_a_member_on_few_devices_is_not_flagged(member: User) -> None:
 
     member.refresh_from_db()
     assert member.sharing_flagged_at is None
+
+
+def test_tm9_the_scheduled_clearsessions_purges_expired_sessions_only(member: User, settings: object) -> None:
+    from django.core.management import call_command
+
+    assert settings.SCHEDULER_JOBS["clear_sessions"]["command"] == "clearsessions"  # type: ignore[attr-defined]
+    with time_machine.travel(T0, tick=False) as clock:
+        log_in(Client(), "alice")
+        clock.move_to(T0 + timedelta(days=29))
+        log_in(Client(), "alice")
+        clock.move_to(T0 + timedelta(days=30, seconds=1))
+        call_command("clearsessions")
+
+    assert list(AccountSession.objects.values_list("created_at", flat=True)) == [T0 + timedelta(days=29)]
