@@ -43,6 +43,14 @@ def chromium_path() -> str:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _policies(transactional_db: None) -> None:
+    """Publish the policies again: transactional tests empty the tables the migrations filled."""
+    from cloudmentor.legal.services import policy_seed
+
+    policy_seed()
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
