@@ -253,8 +253,12 @@ MEDIA_ROOT = VAR_DIR / "media"
 
 # Email: console by default. Production example (Gmail, STARTTLS):
 # EMAIL_URL=smtp+tls://cloudmentor.scale@gmail.com:app-password@smtp.gmail.com:587
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+# In production the default is Gmail's SMTP with STARTTLS (PV-13); the account and its
+# app password come from EMAIL_HOST_USER / EMAIL_HOST_PASSWORD or from EMAIL_URL itself.
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp+tls://smtp.gmail.com:587" if PRODUCTION else "consolemail://")
 vars().update(EMAIL_CONFIG)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default=EMAIL_CONFIG.get("EMAIL_HOST_USER", ""))
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default=EMAIL_CONFIG.get("EMAIL_HOST_PASSWORD", ""))
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f'"CloudMentor@Scale" <{SUPPORT_EMAIL}>')
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -171,6 +171,35 @@ def test_pv12_production_refuses_to_start_without_secrets_from_the_environment(t
     assert not (tmp_path / "secrets.json").exists()
 
 
+def test_pv13_production_sends_email_through_gmail_smtp_with_starttls_by_default(tmp_path: Path) -> None:
+    env = {
+        **_production_env(tmp_path),
+        "EMAIL_HOST_USER": "cloudmentor.scale@gmail.com",
+        "EMAIL_HOST_PASSWORD": "app-password",
+    }
+    script = (
+        "from django.conf import settings as s; "
+        "print(s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS, s.EMAIL_HOST_USER)"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.stdout.split() == [
+        "django.core.mail.backends.smtp.EmailBackend",
+        "smtp.gmail.com",
+        "587",
+        "True",
+        "cloudmentor.scale@gmail.com",
+    ], result.stderr
+
+
 @pytest.mark.django_db
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout() -> None:
     from django.db import connection
