@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "cloudmentor.accounts",
     "cloudmentor.operations",
     "cloudmentor.billing",
+    "cloudmentor.learning",
     "cloudmentor.legal",
     "cloudmentor.analytics",
     "cloudmentor.demo",
@@ -90,6 +91,9 @@ MIDDLEWARE = [
     "cloudmentor.core.middleware.CookieEncryptionMiddleware",
     # Request log (PV-5): sees the final status of every response; sets no cookie.
     "cloudmentor.analytics.middleware.RequestLogMiddleware",
+    # Whole pages for visitors who send no cookie, with every header the layers below set
+    # (docs/decisions/0007-anonymous-page-cache.md).
+    "cloudmentor.learning.pagecache.AnonymousPageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",

@@ -19,6 +19,8 @@ urlpatterns += i18n_patterns(
     # Request log pages first: /staff/statistics/ lies inside the staff site's prefix and
     # /account/activity/ inside the account pages'.
     path("", include("cloudmentor.analytics.urls")),
+    # Before core: learning serves the home page (core's template, with the catalog).
+    path("", include("cloudmentor.learning.urls")),
     path("", include(("cloudmentor.core.urls", "core"))),
     path("", include("cloudmentor.operations.urls")),
     path("", include("cloudmentor.legal.urls")),

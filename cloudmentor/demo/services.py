@@ -8,6 +8,7 @@ from django.db import transaction
 
 from cloudmentor.accounts.selectors import terms_version_current
 from cloudmentor.accounts.services import staff_totp_device_create, staff_user_create, user_register
+from cloudmentor.learning.services import learning_demo_load
 from cloudmentor.legal.services import policy_seed
 
 DEMO_STAFF = {"username": "staff", "email": "staff@cloudmentor.example", "password": "demo-staff-password"}
@@ -22,6 +23,7 @@ DEMO_MEMBER = {"username": "demo", "email": "demo@cloudmentor.example", "passwor
 def demo_load() -> list[str]:
     """Load the demo content into an empty database; return the demo logins created."""
     policy_seed()
+    learning_demo_load()
     logins: list[str] = []
     if not get_user_model().objects.exists():
         password = os.environ.get("DEMO_STAFF_PASSWORD", DEMO_STAFF["password"])

@@ -1,0 +1,450 @@
+"""The staff site for material (content creators and staff) and error reports (staff): LM-6, TM-11.
+
+Creators write the draft of a lesson in Markdown with a live preview and publish it as a
+new revision; members only ever see published revisions. Every write goes through the
+services, so the page cache and the search index follow.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from cloudmentor.accounts.models import User
+
+from . import rendering, services
+from .exceptions import EmptyLesson, ReportAlreadySettled
+from .models import (
+    Author,
+    Certificate,
+    Choice,
+    Course,
+    ErrorReport,
+    Lesson,
+    LessonRevision,
+    Module,
+    Question,
+    Quiz,
+    ReportStatus,
+    Resource,
+    Topic,
+)
+from .pagecache import pages_invalidate
+
+MARKDOWN_HELP = _(
+    "Markdown : ## titres, **gras**, `code`, blocs ```bash … ```, [liens](https://…), ![images](/static/…). "
+    "Vidéo, image ou article d'un autre site : @[Titre](https://www.youtube.com/watch?v=…) sur une ligne "
+    "seule ; le lecteur ne charge rien avant d'avoir cliqué."
+)
+
+
+def _staff(request: HttpRequest) -> User:
+    """Return the staff member of a staff-site request (the site lets only them in)."""
+    return cast(User, request.user)
+
+
+class PreviewMedia:
+    css = {"all": ("learning/css/pygments.css", "learning/css/admin.css")}
+    js = ("learning/js/preview.js",)
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("name", "name_en", "slug", "position")
+    list_editable = ("position",)
+    prepopulated_fields = {"slug": ("name",)}
+    search_fields = ("name", "name_en")
+
+    def save_model(self, request: HttpRequest, obj: Topic, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        pages_invalidate()
+
+
+@admin.register(Author)
+class AuthorAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("name", "headline", "user")
+    search_fields = ("name",)
+    raw_id_fields = ("user",)
+
+
+class ModuleInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = Module
+    extra = 0
+    fields = ("position", "title")
+    ordering = ("position", "pk")
+
+
+@admin.register(Course)
+class CourseAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("title", "status", "level", "access_level", "lesson_count", "is_featured", "published_at")
+    list_filter = ("status", "level", "access_level", "topics", "language")
+    search_fields = ("title", "title_en", "slug")
+    prepopulated_fields = {"slug": ("title",)}
+    filter_horizontal = ("topics", "authors")
+    readonly_fields = ("status", "published_at", "lesson_count", "view_on_site_link")
+    inlines = (ModuleInline,)
+    actions = ("publish", "withdraw")
+    fieldsets = (
+        (None, {"fields": ("title", "slug", "summary", "status", "published_at", "view_on_site_link")}),
+        (_("Présentation"), {"fields": ("description", "prerequisites", "level", "duration_minutes", "language")}),
+        (_("Accès et classement"), {"fields": ("access_level", "topics", "authors", "is_featured", "lesson_count")}),
+        (_("Anglais"), {"fields": ("title_en", "summary_en"), "classes": ("collapse",)}),
+    )
+
+    @admin.display(description=_("sur le site"))
+    def view_on_site_link(self, obj: Course) -> str:
+        if not obj.pk:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("learning:course", args=[obj.slug]), gettext("Voir le cours"))
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        services.course_search_document_update(course=form.instance)
+        pages_invalidate()
+
+    @admin.action(description=_("Publier les cours sélectionnés"))
+    def publish(self, request: HttpRequest, queryset: QuerySet[Course]) -> None:
+        for course in queryset:
+            services.course_publish(course=course)
+        messages.success(request, gettext("%(count)d cours publié(s).") % {"count": len(queryset)})
+
+    @admin.action(description=_("Retirer les cours sélectionnés du catalogue"))
+    def withdraw(self, request: HttpRequest, queryset: QuerySet[Course]) -> None:
+        for course in queryset:
+            services.course_withdraw(course=course)
+        messages.success(request, gettext("%(count)d cours retiré(s).") % {"count": len(queryset)})
+
+
+class ModuleChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Module) -> str:
+        return f"{obj.course.title} — {obj.position}. {obj.title}"
+
+
+class LessonForm(forms.ModelForm):  # type: ignore[type-arg]
+    publish = forms.BooleanField(
+        label=_("Publier cette version"),
+        required=False,
+        help_text=_("Enregistre le brouillon puis le publie comme nouvelle révision, visible des membres."),
+    )
+    revision_note = forms.CharField(label=_("Note de version"), required=False, max_length=200)
+
+    class Meta:
+        model = Lesson
+        fields = ("module", "title", "slug", "kind", "duration_minutes", "is_free_preview", "position", "body")
+        widgets = {"body": forms.Textarea(attrs={"rows": 28, "class": "markdown-editor", "spellcheck": "true"})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["module"] = ModuleChoiceField(
+            queryset=Module.objects.select_related("course").order_by("course__title", "position"),
+            label=_("module"),
+        )
+        self.fields["body"].help_text = MARKDOWN_HELP
+        self.fields["body"].required = False
+
+
+class ResourceInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = Resource
+    extra = 0
+    fields = ("position", "title", "file")
+
+
+class RevisionInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = LessonRevision
+    extra = 0
+    can_delete = False
+    fields = ("number", "title", "note", "created_by", "created_at")
+    readonly_fields = fields
+    ordering = ("-number",)
+    verbose_name_plural = _("révisions publiées")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Lesson)
+class LessonAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    form = LessonForm
+    list_display = ("title", "course", "kind", "status", "is_free_preview", "published_revision", "updated_at")
+    list_filter = ("status", "kind", "is_free_preview", "course")
+    list_select_related = ("course", "revision")
+    search_fields = ("title", "slug", "course__title")
+    prepopulated_fields = {"slug": ("title",)}
+    readonly_fields = ("status", "published_revision", "preview", "view_on_site_link")
+    inlines = (ResourceInline, RevisionInline)
+    actions = ("publish", "withdraw")
+    Media = PreviewMedia
+    fieldsets = (
+        (None, {"fields": ("module", "title", "slug", "kind", "duration_minutes", "is_free_preview", "position")}),
+        (_("Contenu"), {"fields": ("body", "preview")}),
+        (
+            _("Publication"),
+            {"fields": ("status", "published_revision", "view_on_site_link", "publish", "revision_note")},
+        ),
+    )
+
+    @admin.display(description=_("révision publiée"))
+    def published_revision(self, obj: Lesson) -> str:
+        return f"v{obj.revision.number}" if obj.revision else "—"
+
+    @admin.display(description=_("aperçu"))
+    def preview(self, obj: Lesson) -> str:
+        html = rendering.render_text(obj.body).html if obj.pk else ""
+        return format_html(
+            '<div class="lesson-preview prose" data-preview-url="{}">{}</div>',
+            reverse("admin:learning_lesson_preview"),
+            mark_safe(html),  # noqa: S308 - sanitized by nh3
+        )
+
+    @admin.display(description=_("sur le site"))
+    def view_on_site_link(self, obj: Lesson) -> str:
+        if not obj.pk:
+            return "—"
+        url = reverse("learning:lesson", args=[obj.course.slug, obj.slug])
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}?draft=1">{}</a>',
+            url,
+            gettext("Version publiée"),
+            url,
+            gettext("Brouillon"),
+        )
+
+    def get_urls(self) -> list[Any]:
+        preview = path("preview/", self.admin_site.admin_view(self.preview_view), name="learning_lesson_preview")
+        return [preview, *super().get_urls()]
+
+    def preview_view(self, request: HttpRequest) -> HttpResponse:
+        """Render posted Markdown exactly as members will see it (the editor's live preview)."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        return require_POST(_preview)(request)
+
+    def save_model(self, request: HttpRequest, obj: Lesson, form: Any, change: bool) -> None:
+        obj.course_id = obj.module.course_id
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        lesson = form.instance
+        if form.cleaned_data.get("publish"):
+            try:
+                revision = services.lesson_publish(
+                    lesson=lesson, by=_staff(request), note=form.cleaned_data.get("revision_note", "")
+                )
+            except EmptyLesson:
+                messages.error(request, gettext("Une leçon vide ne peut pas être publiée."))
+            else:
+                messages.success(request, gettext("Révision v%(number)d publiée.") % {"number": revision.number})
+        elif lesson.is_published:
+            pages_invalidate()  # titles, durations and previews show in the syllabus at once
+
+    @admin.action(description=_("Publier le brouillon des leçons sélectionnées"))
+    def publish(self, request: HttpRequest, queryset: QuerySet[Lesson]) -> None:
+        published = 0
+        for lesson in queryset.select_related("course"):
+            try:
+                services.lesson_publish(lesson=lesson, by=_staff(request))
+                published += 1
+            except EmptyLesson:
+                messages.error(request, gettext("« %(title)s » est vide : non publiée.") % {"title": lesson.title})
+        messages.success(request, gettext("%(count)d leçon(s) publiée(s).") % {"count": published})
+
+    @admin.action(description=_("Retirer les leçons sélectionnées"))
+    def withdraw(self, request: HttpRequest, queryset: QuerySet[Lesson]) -> None:
+        for lesson in queryset.select_related("course"):
+            services.lesson_withdraw(lesson=lesson)
+        messages.success(request, gettext("%(count)d leçon(s) retirée(s).") % {"count": len(queryset)})
+
+
+def _preview(request: HttpRequest) -> HttpResponse:
+    html = rendering.render_text(request.POST.get("body", "")[:200_000]).html
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@admin.register(LessonRevision)
+class LessonRevisionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("lesson", "number", "note", "created_by", "created_at")
+    list_select_related = ("lesson", "created_by")
+    search_fields = ("lesson__title",)
+    readonly_fields = ("lesson", "number", "title", "body", "note", "created_by", "created_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class QuestionInline(admin.StackedInline):  # type: ignore[type-arg]
+    model = Question
+    extra = 0
+    fields = ("position", "text", "explanation")
+    show_change_link = True
+
+
+@admin.register(Quiz)
+class QuizAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("lesson", "pass_mark_percent")
+    list_select_related = ("lesson",)
+    raw_id_fields = ("lesson",)
+    inlines = (QuestionInline,)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        pages_invalidate()
+
+
+class ChoiceInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = Choice
+    extra = 2
+    fields = ("position", "text", "is_correct")
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("__str__", "quiz", "position")
+    list_select_related = ("quiz__lesson",)
+    raw_id_fields = ("quiz",)
+    inlines = (ChoiceInline,)
+
+
+class ErrorReportForm(forms.ModelForm):  # type: ignore[type-arg]
+    outcome = forms.ChoiceField(
+        label=_("issue"),
+        choices=[
+            ("", _("— à traiter —")),
+            (ReportStatus.CORRECTED, _("Corrigé : une révision corrigée est publiée")),
+            (ReportStatus.WITHDRAWN, _("Retirer la leçon du catalogue")),
+            (ReportStatus.REJECTED, _("Rejeter, avec la réponse ci-dessous")),
+        ],
+        required=False,
+    )
+
+    class Meta:
+        model = ErrorReport
+        fields = ("staff_reply",)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("outcome") == ReportStatus.REJECTED and not (data.get("staff_reply") or "").strip():
+            self.add_error("staff_reply", gettext("Expliquez au membre pourquoi son signalement est rejeté."))
+        return data
+
+
+@admin.register(ErrorReport)
+class ErrorReportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Staff triage of error reports: correct, withdraw or reject with a reply (TM-11)."""
+
+    form = ErrorReportForm
+    list_display = ("created_at", "lesson", "course", "reporter", "status", "settled_at")
+    list_filter = ("status", "created_at")
+    list_select_related = ("lesson__course", "reporter")
+    search_fields = ("message", "lesson__title", "reporter__username", "reporter__email")
+    readonly_fields = (
+        "lesson_links",
+        "revision_number",
+        "reporter",
+        "message",
+        "created_at",
+        "status",
+        "settled_at",
+        "settled_by",
+    )
+    fields = (
+        "lesson_links",
+        "revision_number",
+        "reporter",
+        "created_at",
+        "message",
+        "status",
+        "outcome",
+        "staff_reply",
+        "settled_at",
+        "settled_by",
+    )
+
+    @admin.display(description=_("cours"))
+    def course(self, obj: ErrorReport) -> str:
+        return obj.lesson.course.title
+
+    @admin.display(description=_("leçon"))
+    def lesson_links(self, obj: ErrorReport) -> str:
+        lesson = obj.lesson
+        return format_html(
+            '{} — <a href="{}">{}</a> · <a href="{}">{}</a>',
+            lesson.title,
+            reverse("admin:learning_lesson_change", args=[lesson.pk]),
+            gettext("corriger la leçon"),
+            reverse("learning:lesson", args=[lesson.course.slug, lesson.slug]),
+            gettext("voir sur le site"),
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ErrorReport | None = None) -> Any:
+        if obj is not None and obj.is_settled:
+            return (*self.readonly_fields, "staff_reply")
+        return self.readonly_fields
+
+    def get_fields(self, request: HttpRequest, obj: ErrorReport | None = None) -> Any:
+        if obj is not None and obj.is_settled:
+            return [name for name in self.fields if name != "outcome"]
+        return self.fields
+
+    def save_model(self, request: HttpRequest, obj: ErrorReport, form: Any, change: bool) -> None:
+        outcome = form.cleaned_data.get("outcome")
+        if not outcome:
+            if "staff_reply" in form.changed_data:
+                ErrorReport.objects.filter(pk=obj.pk).update(staff_reply=obj.staff_reply)
+            return
+        try:
+            services.error_report_settle(report=obj, outcome=outcome, reply=obj.staff_reply, by=_staff(request))
+        except ReportAlreadySettled:
+            messages.error(request, gettext("Ce signalement a déjà été traité."))
+
+
+@admin.register(Certificate)
+class CertificateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("code", "holder_name", "course_title", "issued_at")
+    search_fields = ("code", "holder_name", "user__username", "user__email")
+    readonly_fields = ("code", "user", "course", "holder_name", "course_title", "issued_at", "links")
+    exclude = ("pdf",)
+
+    @admin.display(description=_("liens"))
+    def links(self, obj: Certificate) -> str:
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("learning:certificate_verify", args=[obj.code]),
+            gettext("page de vérification"),
+            reverse("learning:certificate_download", args=[obj.code]),
+            gettext("PDF"),
+        )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Certificate]:
+        return super().get_queryset(request).defer("pdf")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

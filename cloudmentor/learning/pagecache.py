@@ -1,0 +1,94 @@
+"""A shared cache of whole pages for visitors who send no cookie (DESIGN.md, "Where the time goes").
+
+A visitor without any cookie is anonymous and sees exactly what every other such visitor
+sees, so a page marked with `anonymous_page_cache` is rendered once and then served from
+the cache to every cookieless GET of the same URL, for a short time or until the
+material changes (`pages_invalidate`, called by the publishing services). Requests with
+any cookie (members, forms in progress) always reach the view. See
+docs/decisions/0007-anonymous-page-cache.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+
+VERSION_KEY = "learning:pages:version"
+KEY_PREFIX = "learning:page:"
+DEFAULT_SECONDS = 60
+
+View = Callable[..., HttpResponseBase]
+
+
+def _seconds() -> int:
+    return int(getattr(settings, "LEARNING_PAGE_CACHE_SECONDS", DEFAULT_SECONDS))
+
+
+def pages_invalidate() -> None:
+    """Make every cached page stale (material was published, changed or withdrawn)."""
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:
+        cache.set(VERSION_KEY, 2, timeout=None)
+
+
+def anonymous_page_cache(*, query: frozenset[str] = frozenset()) -> Callable[[View], View]:
+    """Let the middleware keep this view's answers to cookieless visitors.
+
+    Only URLs whose query parameters are all in `query` are kept, so that arbitrary
+    query strings cannot fill the cache.
+    """
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if set(request.GET) <= query:
+                request.anonymous_page_cacheable = True  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def _key(request: HttpRequest) -> str:
+    scheme = "https" if request.is_secure() else "http"
+    return f"{KEY_PREFIX}{scheme}://{request.META.get('HTTP_HOST', '')}{request.get_full_path()}"
+
+
+class AnonymousPageCacheMiddleware:
+    """Serve and keep visitors' pages; stands right inside the request log (every hit is logged)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+        self.static_prefix = settings.STATIC_URL or "/static/"
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if request.method != "GET" or request.META.get("HTTP_COOKIE") or request.path.startswith(self.static_prefix):
+            return self.get_response(request)
+        key = _key(request)
+        found = cache.get_many([VERSION_KEY, key])
+        version = found.get(VERSION_KEY, 1)
+        entry = found.get(key)
+        if entry is not None and entry[0] == version:
+            _version, status, headers, content = entry
+            cached = HttpResponse(content, status=status)
+            for name, value in headers:
+                cached.headers[name] = value
+            return cached
+        response = self.get_response(request)
+        if (
+            getattr(request, "anonymous_page_cacheable", False)
+            and response.status_code == 200
+            and not response.cookies
+            and isinstance(response, HttpResponse)
+            and "private" not in response.get("Cache-Control", "")
+        ):
+            entry = (version, response.status_code, list(response.headers.items()), response.content)
+            cache.set(key, entry, timeout=_seconds())
+        return response

@@ -1,0 +1,25 @@
+from django.urls import path
+
+from . import views
+
+app_name = "learning"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("courses/", views.catalog, name="catalog"),
+    path("courses/<slug:course_slug>/", views.course_detail, name="course"),
+    path("courses/<slug:course_slug>/<slug:lesson_slug>/", views.lesson_detail, name="lesson"),
+    path("courses/<slug:course_slug>/<slug:lesson_slug>/complete/", views.lesson_complete, name="lesson_complete"),
+    path("courses/<slug:course_slug>/<slug:lesson_slug>/quiz/", views.quiz_submit, name="quiz_submit"),
+    path("courses/<slug:course_slug>/<slug:lesson_slug>/report/", views.report_error, name="report_error"),
+    path(
+        "courses/<slug:course_slug>/<slug:lesson_slug>/files/<int:resource_id>/",
+        views.resource_download,
+        name="resource_download",
+    ),
+    path("learn/", views.dashboard, name="dashboard"),
+    path("learn/attempts/<int:attempt_id>/", views.attempt_detail, name="attempt"),
+    path("learn/certificates/<str:code>.pdf", views.certificate_download, name="certificate_download"),
+    path("certificates/<str:code>/", views.certificate_verify, name="certificate_verify"),
+    path("account/reports/", views.report_list, name="reports"),
+]

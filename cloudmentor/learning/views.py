@@ -1,0 +1,394 @@
+"""Pages of the catalog, courses, lessons, progress, quizzes, certificates and error reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from cloudmentor.accounts.models import User
+from cloudmentor.billing.models import AccessLevel
+from cloudmentor.billing.selectors import user_access_level
+
+from . import rendering, selectors, services
+from .exceptions import LearningError, LessonLocked, NotPublished
+from .forms import CatalogFilterForm, ErrorReportForm, QuizForm
+from .models import Certificate, Course, Lesson, LessonKind, QuizAttempt, Resource
+from .pagecache import anonymous_page_cache
+
+CATALOG_QUERY = frozenset({"q", "topic", "level", "plan", "page"})
+
+
+def _member(request: HttpRequest) -> User | None:
+    user: Any = request.user
+    return user if user.is_authenticated else None
+
+
+def _can_preview(request: HttpRequest) -> bool:
+    """Creators and staff see drafts on the site, to check them before publishing (LM-6)."""
+    user: Any = request.user
+    return bool(user.is_authenticated and user.is_staff and user.has_perm("learning.view_lesson"))
+
+
+def plans_url() -> str | None:
+    """Return the page listing the plans, once billing serves one."""
+    try:
+        return reverse("billing:plans")
+    except NoReverseMatch:
+        return None
+
+
+def _plan_context() -> dict[str, Any]:
+    """What each plan opens, as table rows (TM-3)."""
+    plans = selectors.material_summary()
+    rows = [
+        (_("Cours complets, avec certificat"), [plan.courses for plan in plans]),
+        (_("Leçons"), [plan.lessons for plan in plans]),
+        *(
+            (label, [plan.by_kind.get(kind, 0) for plan in plans])
+            for kind, label in ((LessonKind.ARTICLE, _("… dont articles")), (LessonKind.VIDEO, _("… dont vidéos")),
+                                (LessonKind.LAB, _("… dont travaux pratiques")), (LessonKind.QUIZ, _("… dont quiz et examens blancs")))
+        ),
+        (_("Heures de contenu"), [plan.hours for plan in plans]),
+        (_("Fichiers téléchargeables"), [plan.resources for plan in plans]),
+        (_("Leçons en aperçu gratuit des autres cours"), [plan.free_previews for plan in plans]),
+    ]  # fmt: skip
+    return {"plans": plans, "plan_rows": rows, "plans_url": plans_url()}
+
+
+def _link(course: Course, lessons: list[Lesson]) -> None:
+    """Give each lesson its URL (cheaper than a `{% url %}` per lesson in long syllabi)."""
+    base = reverse("learning:course", kwargs={"course_slug": course.slug})
+    for lesson in lessons:
+        lesson.href = f"{base}{lesson.slug}/"  # type: ignore[attr-defined]
+
+
+@anonymous_page_cache()
+def home(request: HttpRequest) -> HttpResponse:
+    """The home page of core, with the featured courses and what each plan opens (TM-3)."""
+    context = {
+        "featured_courses": list(selectors.course_list_featured()),
+        "topics": list(selectors.topic_list_with_counts()),
+        **_plan_context(),
+    }
+    return render(request, "learning/home.html", context)
+
+
+@anonymous_page_cache(query=CATALOG_QUERY)
+def catalog(request: HttpRequest) -> HttpResponse:
+    """The catalog: topics, filters, full-text search, the plan needed by each course (LM-1, TM-3)."""
+    topics = list(selectors.topic_list_with_counts())
+    form = CatalogFilterForm(request.GET or None)
+    filters = form.filters()
+    page = Paginator(selectors.catalog_list(**filters), selectors.CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "topics": topics,
+        "filters": filters,
+        "is_filtered": any(value not in ("", None) for value in filters.values()),
+        "page": page,
+        "query_string": query.urlencode(),
+        **_plan_context(),
+    }
+    return render(request, "learning/catalog.html", context)
+
+
+@anonymous_page_cache()
+def course_detail(request: HttpRequest, course_slug: str) -> HttpResponse:
+    """A course: what it teaches and needs, its syllabus, and the member's progress (LM-2, LM-4)."""
+    preview = _can_preview(request)
+    try:
+        course = selectors.course_get_for_page(slug=course_slug, include_drafts=preview)
+    except Course.DoesNotExist:
+        raise Http404 from None
+    syllabus = selectors.course_syllabus(course=course, include_drafts=preview)
+    lessons = [lesson for entry in syllabus for lesson in entry.lessons]
+    _link(course, lessons)
+    member = _member(request)
+    progress = selectors.course_progress(
+        user=request.user,  # type: ignore[arg-type]
+        course=course,
+        lesson_ids={lesson.pk for lesson in lessons},
+    )
+    access_level = user_access_level(user=member)
+    context = {
+        "course": course,
+        "syllabus": syllabus,
+        "lessons": lessons,
+        "progress": progress,
+        "has_access": access_level >= course.access_level,
+        "free_previews": [lesson for lesson in lessons if lesson.is_free_preview],
+        "first_lesson": lessons[0] if lessons else None,
+        "description": mark_safe(rendering.render_text(course.description).html),  # noqa: S308 - nh3
+        "plans_url": plans_url(),
+        "is_preview": preview and not course.is_published,
+    }
+    return render(request, "learning/course.html", context)
+
+
+def _neighbours(lessons: list[Lesson], lesson: Lesson) -> tuple[Lesson | None, Lesson | None]:
+    ids = [item.pk for item in lessons]
+    if lesson.pk not in ids:
+        return None, None
+    index = ids.index(lesson.pk)
+    return (lessons[index - 1] if index > 0 else None, lessons[index + 1] if index + 1 < len(lessons) else None)
+
+
+def _lesson_or_404(request: HttpRequest, course_slug: str, lesson_slug: str, *, preview: bool = False) -> Lesson:
+    try:
+        return selectors.lesson_get_for_page(course_slug=course_slug, lesson_slug=lesson_slug, include_drafts=preview)
+    except Lesson.DoesNotExist:
+        raise Http404 from None
+
+
+@anonymous_page_cache()
+def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
+    """A lesson, checked against the reader's plan on every visit (LM-2, LM-3, LM-4)."""
+    preview = _can_preview(request)
+    lesson = _lesson_or_404(request, course_slug, lesson_slug, preview=preview)
+    course = lesson.course
+    member = _member(request)
+    access_level = user_access_level(user=member)
+    is_open = selectors.lesson_is_open(lesson=lesson, access_level=access_level)
+    syllabus = selectors.course_syllabus(course=course, include_drafts=preview)
+    lessons = [item for entry in syllabus for item in entry.lessons]
+    _link(course, lessons)
+    progress = selectors.course_progress(
+        user=request.user,  # type: ignore[arg-type]
+        course=course,
+        lesson_ids={item.pk for item in lessons},
+    )
+    previous, following = _neighbours(lessons, lesson)
+    show_draft = preview and (not lesson.is_published or "draft" in request.GET)
+    context: dict[str, Any] = {
+        "course": course,
+        "lesson": lesson,
+        "syllabus": syllabus,
+        "progress": progress,
+        "previous": previous,
+        "next": following,
+        "is_open": is_open,
+        "is_draft": show_draft,
+        "is_completed": lesson.pk in progress.completed_ids,
+        "required_level": AccessLevel(course.access_level).label,
+        "plans_url": plans_url(),
+        "report_form": ErrorReportForm() if member else None,
+    }
+    rendered = None
+    if is_open:
+        if show_draft or lesson.revision is None:
+            rendered = rendering.render_text(lesson.body)
+        else:
+            rendered = rendering.render_revision(revision_id=lesson.revision.pk, body=lesson.revision.body)
+        context["body"] = mark_safe(rendered.html)  # noqa: S308 - sanitized by nh3
+        context["resources"] = list(selectors.resource_list(lesson=lesson))
+        if lesson.kind == LessonKind.QUIZ:
+            quiz = selectors.quiz_get(lesson=lesson)
+            context["quiz"] = quiz
+            if quiz is not None:
+                texts = {
+                    question.pk: mark_safe(rendering.render_text(question.text).html)  # noqa: S308 - nh3
+                    for question in quiz.questions.all()
+                }
+                context["questions"] = [(question, texts[question.pk]) for question in quiz.questions.all()]
+                if member:
+                    form = QuizForm(quiz=quiz)
+                    for field in form.fields.values():
+                        field.question_html = texts[field.question.pk]  # type: ignore[attr-defined]
+                    context["quiz_form"] = form
+                if member:
+                    context["attempts"] = list(selectors.attempt_list(user=member, quiz=quiz))
+        if member is not None and lesson.is_published and course.is_published:
+            services.lesson_visit(user=member, lesson=lesson, enrollment=progress.enrollment)
+    response = render(request, "learning/lesson.html", context, status=200 if is_open else 403)
+    if rendered is not None and rendered.frame_origins:
+        # Frames stay forbidden on every other page; this one may load its videos' players
+        # (after the reader's click, PV-11).
+        response._csp_replace = {"frame-src": rendered.frame_origins}  # type: ignore[attr-defined]
+    if rendered is not None and rendered.image_origins:
+        response._csp_update = {"img-src": rendered.image_origins}  # type: ignore[attr-defined]
+    return response
+
+
+@login_required
+@require_POST
+def lesson_complete(request: HttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
+    """Mark a lesson done (or not done again), then go on to the next one (LM-4)."""
+    lesson = _lesson_or_404(request, course_slug, lesson_slug)
+    member: User = request.user  # type: ignore[assignment]
+    if request.POST.get("undo"):
+        services.lesson_uncomplete(user=member, lesson=lesson)
+        return redirect("learning:lesson", course_slug=course_slug, lesson_slug=lesson_slug)
+    try:
+        certificate = services.lesson_complete(user=member, lesson=lesson)
+    except LessonLocked:
+        messages.error(request, _("Votre offre n'ouvre pas cette leçon."))
+        return redirect("learning:lesson", course_slug=course_slug, lesson_slug=lesson_slug)
+    except NotPublished:
+        raise Http404 from None
+    if certificate is not None:
+        messages.success(request, _("Bravo, vous avez terminé ce cours ! Votre certificat est prêt."))
+        return redirect("learning:dashboard")
+    messages.success(request, _("Leçon terminée."))
+    following = request.POST.get("next_lesson", "")
+    if following:
+        return redirect("learning:lesson", course_slug=course_slug, lesson_slug=following)
+    return redirect("learning:course", course_slug=course_slug)
+
+
+@login_required
+@require_POST
+def quiz_submit(request: HttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
+    """Score an attempt and show its review (LM-5)."""
+    lesson = _lesson_or_404(request, course_slug, lesson_slug)
+    quiz = selectors.quiz_get(lesson=lesson)
+    if quiz is None:
+        raise Http404
+    form = QuizForm(request.POST, quiz=quiz)
+    form.is_valid()  # an invalid pick is dropped and counts as wrong
+    try:
+        attempt = services.quiz_attempt_submit(user=request.user, quiz=quiz, answers=form.answers())  # type: ignore[arg-type]
+    except LessonLocked:
+        messages.error(request, _("Votre offre n'ouvre pas ce quiz."))
+        return redirect("learning:lesson", course_slug=course_slug, lesson_slug=lesson_slug)
+    except NotPublished:
+        raise Http404 from None
+    return redirect("learning:attempt", attempt_id=attempt.pk)
+
+
+@login_required
+@never_cache
+def attempt_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    """Review an attempt: each answer given, the right ones, and why (LM-5)."""
+    try:
+        attempt = selectors.attempt_get_for_review(user=request.user, attempt_id=attempt_id)  # type: ignore[arg-type]
+    except QuizAttempt.DoesNotExist:
+        raise Http404 from None
+    quiz = selectors.quiz_get(lesson=attempt.quiz.lesson)
+    assert quiz is not None
+    review = []
+    for number, question in enumerate(quiz.questions.all(), start=1):
+        picked = set(attempt.answers.get(str(question.pk), []))
+        choices = [{"choice": choice, "picked": choice.pk in picked} for choice in question.choices.all()]
+        right = {choice.pk for choice in question.choices.all() if choice.is_correct}
+        review.append(
+            {
+                "number": number,
+                "question": question,
+                "text": mark_safe(rendering.render_text(question.text).html),  # noqa: S308 - nh3
+                "explanation": mark_safe(rendering.render_text(question.explanation).html),  # noqa: S308 - nh3
+                "choices": choices,
+                "is_right": picked == right,
+            }
+        )
+    lesson = attempt.quiz.lesson
+    context = {
+        "attempt": attempt,
+        "lesson": lesson,
+        "course": lesson.course,
+        "review": review,
+        "attempts": list(selectors.attempt_list(user=request.user, quiz=quiz)),  # type: ignore[arg-type]
+        "certificate": Certificate.objects.filter(user=attempt.user_id, course=lesson.course).defer("pdf").first(),
+    }
+    return render(request, "learning/attempt.html", context)
+
+
+def resource_download(request: HttpRequest, course_slug: str, lesson_slug: str, resource_id: int) -> HttpResponseBase:
+    """Send a lesson's file to a reader whose plan opens the lesson; never a public URL (LM-3)."""
+    lesson = _lesson_or_404(request, course_slug, lesson_slug, preview=_can_preview(request))
+    if not selectors.lesson_is_open(lesson=lesson, access_level=user_access_level(user=_member(request))):
+        return render(
+            request,
+            "learning/locked.html",
+            {
+                "course": lesson.course,
+                "lesson": lesson,
+                "required_level": AccessLevel(lesson.course.access_level).label,
+                "plans_url": plans_url(),
+            },
+            status=403,
+        )
+    try:
+        resource = selectors.resource_get(lesson=lesson, resource_id=resource_id)
+    except Resource.DoesNotExist:
+        raise Http404 from None
+    try:
+        handle = resource.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, as_attachment=True, filename=resource.filename)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@never_cache
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The member's learning: courses in progress, where to resume, certificates (LM-4, LM-5)."""
+    data = selectors.dashboard_get(user=request.user)  # type: ignore[arg-type]
+    return render(request, "learning/dashboard.html", {"dashboard": data})
+
+
+@anonymous_page_cache()
+def certificate_verify(request: HttpRequest, code: str) -> HttpResponse:
+    """Public verification of a certificate: who, which course, when (LM-5)."""
+    try:
+        certificate = selectors.certificate_get_by_code(code=code)
+    except Certificate.DoesNotExist:
+        return render(request, "learning/certificate_unknown.html", {"code": code[:40]}, status=404)
+    return render(request, "learning/certificate_verify.html", {"certificate": certificate})
+
+
+@login_required
+def certificate_download(request: HttpRequest, code: str) -> HttpResponse:
+    """The certificate's PDF, for its holder (and staff)."""
+    try:
+        certificate = selectors.certificate_get_for_download(user=request.user, code=code)  # type: ignore[arg-type]
+    except Certificate.DoesNotExist:
+        raise Http404 from None
+    response = HttpResponse(bytes(certificate.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="cloudmentor-certificat-{certificate.code}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def report_error(request: HttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
+    """Report an error in a lesson (TM-11)."""
+    lesson = _lesson_or_404(request, course_slug, lesson_slug)
+    form = ErrorReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.error_report_create(user=request.user, lesson=lesson, message=form.cleaned_data["message"])  # type: ignore[arg-type]
+        except LearningError:
+            messages.error(
+                request, _("Vous ne pouvez pas signaler d'erreur dans une leçon que votre offre n'ouvre pas.")
+            )
+            return redirect("learning:lesson", course_slug=course_slug, lesson_slug=lesson_slug)
+        messages.success(
+            request,
+            _(
+                "Merci ! Votre signalement a été transmis à l'équipe. Vous suivrez sa réponse dans « Mes signalements »."
+            ),
+        )
+        return redirect("learning:lesson", course_slug=course_slug, lesson_slug=lesson_slug)
+    return render(request, "learning/report_error.html", {"form": form, "lesson": lesson, "course": lesson.course})
+
+
+@login_required
+@never_cache
+def report_list(request: HttpRequest) -> HttpResponse:
+    """The member's error reports and what staff did with them (TM-11)."""
+    reports = selectors.error_report_list(user=request.user)  # type: ignore[arg-type]
+    return render(request, "learning/reports.html", {"reports": reports})
