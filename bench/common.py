@@ -115,7 +115,9 @@ def _ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def load(name: str, url: str, *, seconds: int = 8, connections: int = 16, headers: dict[str, str] | None = None) -> LoadResult:
+def load(
+    name: str, url: str, *, seconds: int = 8, connections: int = 16, headers: dict[str, str] | None = None
+) -> LoadResult:
     """Load `url` with wrk for `seconds` and return throughput and p99 latency."""
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -143,4 +145,6 @@ def print_table(results: list[LoadResult], floor: LoadResult) -> None:
     print(f"{'scenario':<44} {'req/s':>9} {'p99 ms':>8} {'vs floor':>9} {'errors':>7}")
     for result in results:
         ratio = result.requests_per_second / floor.requests_per_second
-        print(f"{result.name:<44} {result.requests_per_second:>9.0f} {result.p99_ms:>8.1f} {ratio:>8.1%} {result.errors:>7}")
+        print(
+            f"{result.name:<44} {result.requests_per_second:>9.0f} {result.p99_ms:>8.1f} {ratio:>8.1%} {result.errors:>7}"
+        )

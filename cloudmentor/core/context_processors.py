@@ -15,7 +15,11 @@ def site(request: HttpRequest) -> dict[str, Any]:
     """
     current = get_language()
     alternates = [
-        {"code": code, "name": get_language_info(code)["name_local"], "url": translate_url(request.get_full_path(), code)}
+        {
+            "code": code,
+            "name": get_language_info(code)["name_local"],
+            "url": translate_url(request.get_full_path(), code),
+        }
         for code, _name in settings.LANGUAGES
         if code != current
     ]

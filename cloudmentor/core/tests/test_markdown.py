@@ -6,7 +6,9 @@ from cloudmentor.core.markdown import render_markdown, render_markdown_cached
 
 
 def test_lm2_markdown_is_sanitized_and_links_are_marked_noopener() -> None:
-    html = render_markdown('# T\n\n<script>x()</script> <img src=x onerror=y()>\n\n[a](https://example.org) [b](javascript:evil())')
+    html = render_markdown(
+        "# T\n\n<script>x()</script> <img src=x onerror=y()>\n\n[a](https://example.org) [b](javascript:evil())"
+    )
 
     assert "<script>" not in html and "onerror" not in html and "javascript:" not in html
     assert '<a href="https://example.org" rel="noopener noreferrer">a</a>' in html
