@@ -72,6 +72,18 @@ def _account_lifetime_text() -> str:
 
 _FORM_CONTENT = _("Un identifiant aléatoire et sa date d'émission, chiffrés. Aucune donnée personnelle.")
 
+
+def _form_cookie(form_id: str, purpose: str | Promise) -> CookieSpec:
+    """A form cookie (CK-2): random id + issue time, SameSite=Strict, the form's lifetime."""
+    return CookieSpec(
+        name=form_cookie_name(form_id),
+        purpose=purpose,
+        content=_FORM_CONTENT,
+        max_age=_form_lifetime(form_id),
+        same_site="Strict",
+    )
+
+
 REGISTRY: dict[str, CookieSpec] = {
     spec.name: spec
     for spec in [
@@ -85,40 +97,15 @@ REGISTRY: dict[str, CookieSpec] = {
             max_age=_account_cap_seconds,
             lifetime_text=_account_lifetime_text,
         ),
-        CookieSpec(
-            name=form_cookie_name("login"),
-            purpose=_("Suivre la validité du formulaire de connexion."),
-            content=_FORM_CONTENT,
-            max_age=_form_lifetime("login"),
-            same_site="Strict",
-        ),
-        CookieSpec(
-            name=form_cookie_name("register"),
-            purpose=_("Suivre la validité du formulaire d'inscription."),
-            content=_FORM_CONTENT,
-            max_age=_form_lifetime("register"),
-            same_site="Strict",
-        ),
-        CookieSpec(
-            name=form_cookie_name("recover"),
-            purpose=_("Suivre la validité du formulaire de récupération du mot de passe (étape 1 : e-mail)."),
-            content=_FORM_CONTENT,
-            max_age=_form_lifetime("recover"),
-            same_site="Strict",
-        ),
-        CookieSpec(
-            name=form_cookie_name("reset"),
-            purpose=_("Suivre la validité du formulaire de nouveau mot de passe (étape 2)."),
-            content=_FORM_CONTENT,
-            max_age=_form_lifetime("reset"),
-            same_site="Strict",
-        ),
-        CookieSpec(
-            name=form_cookie_name("contact"),
-            purpose=_("Suivre la validité du formulaire de contact."),
-            content=_FORM_CONTENT,
-            max_age=_form_lifetime("contact"),
-            same_site="Strict",
+        *(
+            _form_cookie(form_id, purpose)
+            for form_id, purpose in [
+                ("login", _("Suivre la validité du formulaire de connexion.")),
+                ("register", _("Suivre la validité du formulaire d'inscription.")),
+                ("recover", _("Suivre la validité du formulaire de récupération du mot de passe (étape 1 : e-mail).")),
+                ("reset", _("Suivre la validité du formulaire de nouveau mot de passe (étape 2).")),
+                ("contact", _("Suivre la validité du formulaire de contact.")),
+            ]
         ),
     ]
 }
