@@ -86,7 +86,7 @@ def customer_for_user(*, user: User) -> Customer:
 def _customer_locked(*, user: User) -> Customer:
     """Return the member's customer row, locked until commit: periods are appended one at a time."""
     customer = customer_for_user(user=user)
-    return Customer.objects.select_for_update().select_related("user").get(pk=customer.pk)
+    return Customer.objects.select_for_update(of=("self",)).select_related("user").get(pk=customer.pk)
 
 
 def _validity_end(customer: Customer) -> datetime | None:
@@ -94,10 +94,15 @@ def _validity_end(customer: Customer) -> datetime | None:
     return end
 
 
-def _access_end_sync(customer: Customer) -> None:
-    """Keep the account's validity end (CK-4 cookie, entitlements) equal to its last period's end."""
-    if customer.user is not None:
-        user_set_access_end(user=customer.user, ends_at=_validity_end(customer))
+def _access_end_sync(customer: Customer, *, holder: User | None = None) -> None:
+    """Keep the account's validity end (CK-4 cookie, entitlements) equal to its last period's end.
+
+    `holder` is the caller's instance of the account, updated too, so that a session
+    started with it right after gets the new end.
+    """
+    user = holder if holder is not None else customer.user
+    if user is not None:
+        user_set_access_end(user=user, ends_at=_validity_end(customer))
 
 
 @transaction.atomic
@@ -142,7 +147,7 @@ def _subscription_add(*, holder: User, plan: Plan, actor: User | None) -> Subscr
         events.subscription_purchased(subscription=subscription, actor=actor)
     if subscription.price > 0:
         _invoice_draft(subscription=subscription, amount=subscription.price, now=now)
-    _access_end_sync(customer)
+    _access_end_sync(customer, holder=holder)
     return subscription
 
 
@@ -239,7 +244,7 @@ def subscription_grant(
         created_by=actor,
     )
     events.subscription_granted(subscription=subscription, actor=actor)
-    _access_end_sync(customer)
+    _access_end_sync(customer, holder=holder)
     return subscription
 
 
@@ -254,7 +259,7 @@ def subscription_change_duration(
     lengthens. With `invoice_difference`, that period costs the difference between
     `plan`'s current price and the price paid, invoiced at once; otherwise it is free.
     """
-    customer = Customer.objects.select_for_update().select_related("user").get(pk=subscription.customer_id)
+    customer = Customer.objects.select_for_update(of=("self",)).select_related("user").get(pk=subscription.customer_id)
     old_plan = subscription.plan
     now = _now()
     if (

@@ -339,7 +339,7 @@ def checkout_return(request: HttpRequest, invoice_id: int) -> HttpResponse:
             request, _("Merci ! Le paiement de la facture %(number)s est reçu.") % {"number": invoice.number}
         )
     elif payment is None:
-        messages.info(request, _("Votre paiement est en cours de confirmation ; cette page se mettra à jour."))
+        messages.info(request, _("Votre paiement est en cours de confirmation : rechargez cette page dans un instant."))
     else:
         messages.error(request, _("Ce paiement n'a pas pu être accepté. L'équipe est prévenue et vous contactera."))
     return redirect("billing:invoice", invoice_id=invoice.pk)

@@ -70,7 +70,8 @@ class FakeStripe:
             "object": "checkout.session",
             "mode": one("mode"),
             "url": f"{self.base}/pay/{session_id}",
-            "amount_total": int(one("line_items[0][price_data][unit_amount]", "0")) * int(one("line_items[0][quantity]", "1")),
+            "amount_total": int(one("line_items[0][price_data][unit_amount]", "0"))
+            * int(one("line_items[0][quantity]", "1")),
             "currency": one("line_items[0][price_data][currency]"),
             "client_reference_id": one("client_reference_id"),
             "metadata": {"invoice_id": one("metadata[invoice_id]")},
