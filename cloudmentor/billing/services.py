@@ -25,6 +25,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from cloudmentor.accounts.models import User
+from cloudmentor.accounts.selectors import user_by_identifier
 from cloudmentor.accounts.services import (
     credentials_check,
     user_disable,
@@ -398,7 +399,7 @@ _ISSUE_FIELDS = [
 ]
 
 
-def _invoices_issue(drafts: list[Invoice], *, now: datetime) -> list[Invoice]:
+def _invoices_issue(drafts: list[Invoice], *, now: datetime, notify: bool = True) -> list[Invoice]:
     """Issue locked drafts: number, details, due date, history row, notice email, PDF task.
 
     The due date is ``BILLING_PAYMENT_TERMS_DAYS`` after issue, never after the account's
@@ -438,8 +439,9 @@ def _invoices_issue(drafts: list[Invoice], *, now: datetime) -> list[Invoice]:
         invoice.line_description = _line_description(invoice, buyer["language"])
     Invoice.objects.bulk_update(drafts, _ISSUE_FIELDS)
     BillingEvent.objects.bulk_create([events.invoice_issued_row(invoice=invoice) for invoice in drafts])
-    for invoice in drafts:
-        _invoice_notice_send(invoice)
+    if notify:
+        for invoice in drafts:
+            _invoice_notice_send(invoice)
     ids = [invoice.pk for invoice in drafts]
     transaction.on_commit(partial(_enqueue_pdf_render, ids))
     return drafts
@@ -485,6 +487,18 @@ def _invoice_issue_batch(*, now: datetime, limit: int) -> int:
         .order_by("scheduled_at", "pk")[:limit]
     )
     return len(_invoices_issue(drafts, now=now))
+
+
+@transaction.atomic
+def subscription_invoice_issue_now(*, subscription: Subscription, notify: bool = True) -> Invoice | None:
+    """Issue the draft invoice of a subscription now rather than at its scheduled time (demo, staff)."""
+    drafts = list(
+        Invoice.objects.select_for_update(of=("self",))
+        .select_related("customer__user", "subscription__plan")
+        .filter(subscription=subscription, status=Invoice.Status.DRAFT)
+    )
+    issued = _invoices_issue(drafts, now=_now(), notify=notify)
+    return issued[0] if issued else None
 
 
 def invoice_issue_due(*, now: datetime | None = None, batch_size: int | None = None) -> int:
@@ -624,6 +638,7 @@ def _payment_record(
     currency: str,
     actor: User | None,
     detail: str = "",
+    notify: bool = True,
 ) -> PaymentOutcome:
     """Record money received for an invoice, once per (provider, reference); pay the invoice if it matches.
 
@@ -661,7 +676,8 @@ def _payment_record(
         invoice.paid_at = now
         invoice.save(update_fields=["status", "paid_at"])
         events.invoice_paid(invoice=invoice, payment=payment)
-        _payment_received_send(invoice)
+        if notify:
+            _payment_received_send(invoice)
     else:
         events.payment_rejected(invoice=invoice, payment=payment)
         _staff_alert(
@@ -705,9 +721,10 @@ def invoice_record_payment(
     amount: Decimal,
     currency: str,
     reference: str,
-    actor: User,
+    actor: User | None,
     reenable: bool = False,
     reason: str = "",
+    notify: bool = True,
 ) -> Payment:
     """Record a bank transfer (or any late payment) received by staff; optionally re-enable the account."""
     outcome = _payment_record(
@@ -717,6 +734,7 @@ def invoice_record_payment(
         amount=amount,
         currency=currency,
         actor=actor,
+        notify=notify,
     )
     invoice.refresh_from_db()
     user = invoice.customer.user
@@ -796,6 +814,31 @@ def stripe_webhook_handle(*, payload: bytes, signature: str) -> str:
     if kind in {"checkout.session.completed", "checkout.session.async_payment_succeeded"}:
         stripe_checkout_completed(session=stripe_checkout.checkout_session_from_event(event))
     return kind
+
+
+@transaction.atomic
+def demo_subscription_paid(*, username: str, plan_slug: str) -> Subscription | None:
+    """Give a demo member one paid period of a plan, once: purchase, invoice issued, transfer recorded.
+
+    Does nothing when the member or the plan is missing or the member already has a period,
+    so that loading the demo twice changes nothing. Sends no email.
+    """
+    user = user_by_identifier(username)
+    plan = Plan.objects.filter(slug=plan_slug).first()
+    if user is None or plan is None or Subscription.objects.filter(customer__user=user).exists():
+        return None
+    subscription = subscription_purchase(holder=user, plan=plan, actor=user)
+    invoice = subscription_invoice_issue_now(subscription=subscription, notify=False)
+    if invoice is not None:
+        invoice_record_payment(
+            invoice=invoice,
+            amount=invoice.amount_total,
+            currency=invoice.currency,
+            reference=f"DEMO-{invoice.number}",
+            actor=None,
+            notify=False,
+        )
+    return subscription
 
 
 def plans_seed(*, plans: Iterable[Mapping[str, Any]]) -> list[Plan]:

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import base64
 import os
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from cloudmentor.accounts.selectors import terms_version_current
 from cloudmentor.accounts.services import staff_totp_device_create, staff_user_create, user_register
+from cloudmentor.billing.services import demo_subscription_paid, plans_seed
 from cloudmentor.learning.services import learning_demo_load
 from cloudmentor.legal.services import policy_seed
 
@@ -17,6 +19,66 @@ DEMO_STAFF = {"username": "staff", "email": "staff@cloudmentor.example", "passwo
 DEMO_STAFF_TOTP_KEY = "3132333435363738393031323334353637383930"
 DEMO_STAFF_TOTP_SECRET = base64.b32encode(bytes.fromhex(DEMO_STAFF_TOTP_KEY)).decode()
 DEMO_MEMBER = {"username": "demo", "email": "demo@cloudmentor.example", "password": "demo-member-password"}
+# Plans on sale in the demo (billing): prices include VAT; levels gate the catalog (LM-3).
+DEMO_PLANS = [
+    {
+        "slug": "decouverte",
+        "name": "Découverte",
+        "name_en": "Discovery",
+        "description": "Les leçons gratuites de tout le catalogue, sans carte bancaire.",
+        "description_en": "The free lessons of the whole catalog, no card needed.",
+        "duration_months": 12,
+        "price": Decimal("0.00"),
+        "access_level": 0,
+        "position": 0,
+    },
+    {
+        "slug": "essentiel-1-mois",
+        "name": "Essentiel 1 mois",
+        "name_en": "Essential 1 month",
+        "description": "Les cours fondamentaux (niveau Essentiel) pendant un mois.",
+        "description_en": "The fundamental courses (Essential level) for one month.",
+        "duration_months": 1,
+        "price": Decimal("19.00"),
+        "access_level": 10,
+        "position": 1,
+    },
+    {
+        "slug": "pro-3-mois",
+        "name": "Pro 3 mois",
+        "name_en": "Pro 3 months",
+        "description": "Tous les cours Essentiel et Pro, quiz et certificats, pendant trois mois.",
+        "description_en": "Every Essential and Pro course, quizzes and certificates, for three months.",
+        "duration_months": 3,
+        "price": Decimal("49.00"),
+        "access_level": 20,
+        "position": 2,
+    },
+    {
+        "slug": "expert-12-mois",
+        "name": "Expert 12 mois",
+        "name_en": "Expert 12 months",
+        "description": "Tout le catalogue, y compris les examens blancs Expert, pendant un an.",
+        "description_en": "The whole catalog, Expert practice exams included, for a year.",
+        "duration_months": 12,
+        "price": Decimal("179.00"),
+        "access_level": 30,
+        "position": 3,
+    },
+    {
+        "slug": "equipe-12-mois",
+        "name": "Équipe 12 mois",
+        "name_en": "Team 12 months",
+        "kind": "group",
+        "seats": 10,
+        "description": "Le niveau Pro pour 10 personnes, avec le suivi de progression du groupe.",
+        "description_en": "Pro level for 10 people, with the group's progress overview.",
+        "duration_months": 12,
+        "price": Decimal("990.00"),
+        "access_level": 20,
+        "position": 4,
+    },
+]
 
 
 @transaction.atomic
@@ -43,4 +105,6 @@ def demo_load() -> list[str]:
             welcome_email=False,
         )
         logins.append(f"member: {DEMO_MEMBER['username']} / {DEMO_MEMBER['password']}")
+    plans_seed(plans=DEMO_PLANS)
+    demo_subscription_paid(username=DEMO_MEMBER["username"], plan_slug="pro-3-mois")
     return logins
