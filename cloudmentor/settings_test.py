@@ -19,3 +19,6 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # The request log's spool of this test process lives in a throwaway folder (not var/).
 ANALYTICS_SPOOL_DIR = Path(tempfile.mkdtemp(prefix="cloudmentor-test-spool-"))
 atexit.register(shutil.rmtree, ANALYTICS_SPOOL_DIR, ignore_errors=True)
+# Static files come from the apps' folders (no collectstatic before tests).
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
