@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from cloudmentor.accounts.models import User
-from cloudmentor.billing.selectors import user_access_level
+from cloudmentor.billing import selectors as billing
 from cloudmentor.mailing.services import email_queue
 
 from . import rendering
@@ -148,7 +148,7 @@ def lesson_withdraw(*, lesson: Lesson) -> Lesson:
 def _require_open(*, user: User, lesson: Lesson) -> None:
     if not (lesson.is_published and lesson.course.is_published):
         raise NotPublished
-    if not lesson_is_open(lesson=lesson, access_level=user_access_level(user=user)):
+    if not lesson_is_open(lesson=lesson, access_level=billing.user_access_level(user=user)):
         raise LessonLocked
 
 
@@ -355,6 +355,7 @@ def learning_erase_for_user(*, user: User) -> dict[str, int]:
         "certificates": Certificate.objects.filter(user=user).delete()[0],
         "error_reports": ErrorReport.objects.filter(reporter=user).delete()[0],
     }
+    transaction.on_commit(pages_invalidate)  # certificate verification pages
     return counts
 
 

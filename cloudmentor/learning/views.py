@@ -16,8 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from cloudmentor.accounts.models import User
+from cloudmentor.billing import selectors as billing
 from cloudmentor.billing.models import AccessLevel
-from cloudmentor.billing.selectors import user_access_level
 
 from . import rendering, selectors, services
 from .exceptions import LearningError, LessonLocked, NotPublished
@@ -121,7 +121,7 @@ def course_detail(request: HttpRequest, course_slug: str) -> HttpResponse:
         course=course,
         lesson_ids={lesson.pk for lesson in lessons},
     )
-    access_level = user_access_level(user=member)
+    access_level = billing.user_access_level(user=member)
     context = {
         "course": course,
         "syllabus": syllabus,
@@ -159,7 +159,7 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
     lesson = _lesson_or_404(request, course_slug, lesson_slug, preview=preview)
     course = lesson.course
     member = _member(request)
-    access_level = user_access_level(user=member)
+    access_level = billing.user_access_level(user=member)
     is_open = selectors.lesson_is_open(lesson=lesson, access_level=access_level)
     syllabus = selectors.course_syllabus(course=course, include_drafts=preview)
     lessons = [item for entry in syllabus for item in entry.lessons]
@@ -307,7 +307,7 @@ def attempt_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
 def resource_download(request: HttpRequest, course_slug: str, lesson_slug: str, resource_id: int) -> HttpResponseBase:
     """Send a lesson's file to a reader whose plan opens the lesson; never a public URL (LM-3)."""
     lesson = _lesson_or_404(request, course_slug, lesson_slug, preview=_can_preview(request))
-    if not selectors.lesson_is_open(lesson=lesson, access_level=user_access_level(user=_member(request))):
+    if not selectors.lesson_is_open(lesson=lesson, access_level=billing.user_access_level(user=_member(request))):
         return render(
             request,
             "learning/locked.html",
