@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -62,6 +63,12 @@ def _now() -> datetime:
 def _absolute(name: str, language: str, **kwargs: Any) -> str:
     with translation.override(language):
         return f"{settings.SITE_URL}{reverse(name, kwargs=kwargs or None)}"
+
+
+def _login_then(language: str, name: str) -> str:
+    """Return the login page's address, sending the member on to page `name` once logged in."""
+    with translation.override(language):
+        return f"{settings.SITE_URL}{reverse('accounts:login')}?{urlencode({'next': reverse(name)})}"
 
 
 def _staff_alert(*, template: str, context: Mapping[str, Any]) -> None:
@@ -466,7 +473,7 @@ def _invoice_notice_send(invoice: Invoice) -> None:
             "amount": invoice.amount_total,
             "currency": invoice.currency,
             "due_at": invoice.due_at,
-            "login_url": _absolute("accounts:login", language),
+            "login_url": _login_then(language, "billing:account"),
         },
         language=language,
     )

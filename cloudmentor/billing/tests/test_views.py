@@ -406,3 +406,12 @@ def test_pv3_staff_see_the_same_history(client: Client, pro: Plan, django_captur
 
     assert page.status_code == 200
     assert "Facture émise" in page.content.decode() and "CM-2027-000001" in page.content.decode()
+
+
+def test_tm6_the_account_page_leads_to_billing_and_history(client: Client) -> None:
+    UserFactory(username="alice")
+    log_in(client, "alice")
+
+    page = client.get("/account/").content.decode()
+
+    assert 'href="/account/billing/"' in page and 'href="/account/history/"' in page
