@@ -13,7 +13,6 @@ Hours start on the UTC hour; days start at local midnight (settings.TIME_ZONE).
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -21,9 +20,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, QuerySet
-from django.db.models.functions import TruncDay, TruncHour
+from django.db import connection, transaction
+from django.db.models import Aggregate, Case, CharField, Count, F, IntegerField, QuerySet, Sum, Value, When, Window
+from django.db.models.functions import RowNumber, TruncDay, TruncHour
 from django.utils import timezone
 
 from .models import FillState, Frequency, RequestRecord, StatCount
@@ -49,6 +48,9 @@ class Metric:
     name: str
     # Fill [start, end) and return {(bucket start, subgroup): value}.
     compute: Callable[[datetime, datetime, str], Bucketed]
+    frequencies: tuple[str, ...] = (Frequency.HOUR, Frequency.DAY)
+    # A day is the sum of its hours: counted from the hourly rollup when it is filled.
+    additive: bool = False
 
 
 def local_zone() -> ZoneInfo:
@@ -118,15 +120,17 @@ def _distinct_count(field: str) -> Callable[[datetime, datetime, str], Bucketed]
 
 
 def _top_pages(start: datetime, end: datetime, frequency: str) -> Bucketed:
-    counts = _grouped_count("path")(start, end, frequency)
-    per_bucket: dict[datetime, list[tuple[int, str]]] = defaultdict(list)
-    for (bucket, path), n in counts.items():
-        per_bucket[bucket].append((n, path))
-    top: Bucketed = {}
-    for bucket, pages in per_bucket.items():
-        for n, path in sorted(pages, key=lambda page: (-page[0], page[1]))[:TOP_PAGES_PER_BUCKET]:
-            top[(bucket, path)] = n
-    return top
+    """Count the most requested pages of each bucket; the ranking happens in the database."""
+    ranked = (
+        _records(start, end)
+        .annotate(bucket=_truncate(frequency))
+        .values("bucket", "path")
+        .annotate(n=Count("id"))
+        .annotate(rank=Window(RowNumber(), partition_by=[F("bucket")], order_by=[F("n").desc(), F("path")]))
+        .filter(rank__lte=TOP_PAGES_PER_BUCKET)
+        .order_by()
+    )
+    return {(_normalize(row["bucket"], frequency), row["path"][:SUBGROUP_MAX_LENGTH]): row["n"] for row in ranked}
 
 
 def _durations(start: datetime, end: datetime, frequency: str) -> dict[datetime, list[int]]:
@@ -142,8 +146,31 @@ def percentile(ordered: list[int], rank: float) -> int:
     return ordered[max(0, math.ceil(rank / 100 * len(ordered)) - 1)]
 
 
+class PercentileDisc(Aggregate):
+    """PostgreSQL's nearest-rank percentile: the same value as :func:`percentile`."""
+
+    function = "percentile_disc"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = IntegerField()
+
+    def __init__(self, expression: str, fraction: float) -> None:
+        super().__init__(expression, fraction=float(fraction))
+
+
 def _response_times(start: datetime, end: datetime, frequency: str) -> Bucketed:
     values: Bucketed = {}
+    if connection.vendor == "postgresql":
+        # Sorted inside the database: nothing but the results crosses the wire.
+        rows = (
+            _records(start, end)
+            .annotate(bucket=_truncate(frequency))
+            .values("bucket")
+            .annotate(**{f"p{rank}": PercentileDisc("duration_microseconds", rank / 100) for rank in PERCENTILES})
+        )
+        for row in rows.order_by():
+            for rank in PERCENTILES:
+                values[(_normalize(row["bucket"], frequency), f"p{rank}")] = row[f"p{rank}"]
+        return values
     for bucket, durations in _durations(start, end, frequency).items():
         durations.sort()
         for rank in PERCENTILES:
@@ -156,32 +183,37 @@ def histogram_label(bound: int | None) -> str:
 
 
 def _response_time_histogram(start: datetime, end: datetime, frequency: str) -> Bucketed:
+    slot = Case(
+        *[When(duration_microseconds__lte=bound, then=Value(histogram_label(bound))) for bound in HISTOGRAM_BOUNDS],
+        default=Value(OVERFLOW),
+        output_field=CharField(),
+    )
+    rows = _records(start, end).annotate(bucket=_truncate(frequency), slot=slot).values("bucket", "slot")
     values: Bucketed = defaultdict(int)
-    for bucket, durations in _durations(start, end, frequency).items():
-        for duration in durations:
-            index = bisect_left(HISTOGRAM_BOUNDS, duration)
-            bound = HISTOGRAM_BOUNDS[index] if index < len(HISTOGRAM_BOUNDS) else None
-            values[(bucket, histogram_label(bound))] += 1
+    for row in rows.annotate(n=Count("id")).order_by():
+        values[(_normalize(row["bucket"], frequency), row["slot"])] += row["n"]
     return values
 
 
 METRICS: dict[str, Metric] = {
     metric.name: metric
     for metric in [
-        Metric("requests", _grouped_count(None)),
+        Metric("requests", _grouped_count(None), additive=True),
         Metric("visitors", _distinct_count("ip_address")),
         Metric("members", _distinct_count("user")),
-        Metric("pages", _top_pages),
-        Metric("statuses", _grouped_count("status")),
-        Metric("browsers", _grouped_count("browser")),
-        Metric("systems", _grouped_count("operating_system")),
-        Metric("devices", _grouped_count("device")),
+        # Per day only: an hour's top list is about as long as the hour's raw log.
+        Metric("pages", _top_pages, frequencies=(Frequency.DAY,)),
+        Metric("statuses", _grouped_count("status"), additive=True),
+        Metric("browsers", _grouped_count("browser"), additive=True),
+        Metric("systems", _grouped_count("operating_system"), additive=True),
+        Metric("devices", _grouped_count("device"), additive=True),
         Metric("response_times", _response_times),
-        Metric("response_time_histogram", _response_time_histogram),
+        Metric("response_time_histogram", _response_time_histogram, additive=True),
     ]
 }
-# Buckets per transaction: a chunk is recomputed as a whole.
-CHUNK_BUCKETS = {Frequency.HOUR: 24, Frequency.DAY: 1}
+# Buckets per transaction (about a month): a chunk is recomputed as a whole. Large chunks
+# make a backfill scan the log in long runs; a scheduled run only redoes the last hours.
+CHUNK_BUCKETS = {Frequency.HOUR: 31 * 24, Frequency.DAY: 31}
 
 
 def _first_record_at() -> datetime | None:
@@ -203,6 +235,8 @@ def rollup_fill(
     written: dict[str, int] = {}
     for name in metrics or METRICS:
         for frequency in frequencies:
+            if frequency not in METRICS[name].frequencies:
+                continue
             written[f"{name}/{frequency}"] = _fill_metric(
                 METRICS[name], str(frequency), now=now, lookback=lookback, refill_from=refill_from,
                 first_record_at=first_record_at,
@@ -231,24 +265,99 @@ def _fill_metric(
         start = current
     chunks = 0
     while start <= current:
+        skip_to = _empty_until(metric, frequency, start=start, current=current)
+        if skip_to > start:
+            # Nothing to count and nothing stored up to the next record: move on in one step.
+            _fill_chunk(metric, frequency, start=start, end=skip_to, filled_until=skip_to, compute=False)
+            start = skip_to
+            continue
         end = start
         for _ in range(CHUNK_BUCKETS[Frequency(frequency)]):
             end = bucket_next(end, frequency)
             if end > current:
                 break
-        _fill_chunk(metric, frequency, start=start, end=end, filled_until=min(end, current))
+        from_hours = frequency == Frequency.DAY and _hours_cover(metric, start=start, end=min(end, now))
+        _fill_chunk(metric, frequency, start=start, end=end, filled_until=min(end, current), from_hours=from_hours)
         chunks += 1
         start = end
     return chunks
 
 
+def _hours_cover(metric: Metric, *, start: datetime, end: datetime) -> bool:
+    """Tell whether the days of [start, end) can be added up from the metric's hourly rollup:
+    the metric is additive, its hours are filled that far, and every local midnight falls on
+    a UTC hour (true of every whole-hour time zone)."""
+    if not metric.additive or Frequency.HOUR not in metric.frequencies:
+        return False
+    filled = (
+        FillState.objects.filter(metric=metric.name, frequency=Frequency.HOUR)
+        .values_list("filled_until", flat=True)
+        .first()
+    )
+    if filled is None or filled < bucket_floor(end, Frequency.HOUR):
+        return False
+    day = start
+    while day <= end:
+        offset = day.utcoffset()
+        if offset is None or offset.total_seconds() % 3600:
+            return False
+        day = bucket_next(day, Frequency.DAY)
+    return True
+
+
+def _sum_of_hours(metric: Metric, start: datetime, end: datetime) -> Bucketed:
+    rows = (
+        StatCount.objects.filter(metric=metric.name, frequency=Frequency.HOUR, bucket_at__gte=start, bucket_at__lt=end)
+        .annotate(day=TruncDay("bucket_at", tzinfo=local_zone()))
+        .values("day", "subgroup")
+        .annotate(total=Sum("value"))
+        .order_by()
+    )
+    values: Bucketed = defaultdict(int)
+    for row in rows:
+        values[(_normalize(row["day"], Frequency.DAY), row["subgroup"])] += row["total"]
+    return values
+
+
+def _empty_until(metric: Metric, frequency: str, *, start: datetime, current: datetime) -> datetime:
+    """Return the start of the first bucket from `start` on that holds a record (or `current`),
+    if no rollup value is stored before it either; otherwise return `start`."""
+    next_record_at = (
+        RequestRecord.objects.filter(requested_at__gte=start)
+        .order_by("requested_at")
+        .values_list("requested_at", flat=True)
+        .first()
+    )
+    next_start = min(bucket_floor(next_record_at, frequency), current) if next_record_at else current
+    if next_start <= start:
+        return start
+    stored = StatCount.objects.filter(
+        metric=metric.name, frequency=frequency, bucket_at__gte=start, bucket_at__lt=next_start
+    ).exists()
+    return start if stored else next_start
+
+
 @transaction.atomic
-def _fill_chunk(metric: Metric, frequency: str, *, start: datetime, end: datetime, filled_until: datetime) -> None:
+def _fill_chunk(
+    metric: Metric,
+    frequency: str,
+    *,
+    start: datetime,
+    end: datetime,
+    filled_until: datetime,
+    compute: bool = True,
+    from_hours: bool = False,
+) -> None:
     """Replace the values of [start, end) and move the fill state, all or nothing."""
     state, created = FillState.objects.select_for_update().get_or_create(
         metric=metric.name, frequency=frequency, defaults={"filled_until": filled_until}
     )
-    values = metric.compute(start, end, frequency)
+    if not compute:
+        values: Bucketed = {}
+    elif from_hours:
+        values = _sum_of_hours(metric, start, end)
+    else:
+        values = metric.compute(start, end, frequency)
     StatCount.objects.filter(metric=metric.name, frequency=frequency, bucket_at__gte=start, bucket_at__lt=end).delete()
     StatCount.objects.bulk_create(
         [

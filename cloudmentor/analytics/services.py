@@ -41,7 +41,7 @@ def raw_retention_limit(*, now: datetime | None = None) -> datetime | None:
     now = now or timezone.now()
     cutoff = now - timedelta(days=int(settings.ANALYTICS_RAW_RETENTION_DAYS))
     states = FillState.objects.filter(metric__in=list(METRICS))
-    if states.count() < 2 * len(METRICS):
+    if states.count() < sum(len(metric.frequencies) for metric in METRICS.values()):
         return None
     filled: datetime | None = states.aggregate(filled=Min("filled_until"))["filled"]
     return min(cutoff, filled) if filled else None

@@ -31,15 +31,15 @@ import socket
 import time
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
+FIELD_COUNT = 10
 SUFFIX = ".spool"
 TEMPORARY_SUFFIX = ".tmp"
 # A writer starts a new file past this size; the finished one is ingested then deleted.
@@ -58,8 +58,7 @@ def encode(fields: list[Any]) -> bytes:
     return b"%08x %s\n" % (zlib.crc32(payload), payload)
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     offset: int  # where the line starts in its file
     end: int  # the byte after its newline
     fields: list[Any] | None  # None: damaged (wrong checksum or not JSON)
@@ -73,10 +72,12 @@ def decode(raw: bytes) -> list[Any] | None:
     try:
         if int(raw[:8], 16) != zlib.crc32(payload):
             return None
-        fields = json.loads(payload)
-    except ValueError:
+        fields = json.loads(payload.decode("utf-8"))
+    except ValueError:  # includes UnicodeDecodeError
         return None
-    return fields if isinstance(fields, list) and fields and fields[0] == FORMAT_VERSION else None
+    if isinstance(fields, list) and len(fields) == FIELD_COUNT and fields[0] == FORMAT_VERSION:
+        return fields
+    return None
 
 
 def read_lines(data: bytes, start: int) -> Iterator[Line]:

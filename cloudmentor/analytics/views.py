@@ -50,6 +50,13 @@ TABLE_LABELS = {
     "systems": gettext_lazy("Système"),
     "devices": gettext_lazy("Appareil"),
 }
+CSV_HEADERS = {
+    "pages": "page",
+    "statuses": "status",
+    "browsers": "browser",
+    "systems": "operating_system",
+    "devices": "device",
+}
 PRESETS = (7, 30, 90, 365)
 STAFF_PAGE_SIZE = 100
 
@@ -73,7 +80,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     form = DateRangeForm(request.GET or None)
     start_on, end_on = form.dates()
     data = dashboard_get(start_on=start_on, end_on=end_on)
-    if not form.is_bound or not form.is_valid():
+    if not form.is_bound:
         form = DateRangeForm(initial={"from": start_on, "to": end_on})
     today = timezone.localdate()
     presets = [
@@ -172,7 +179,7 @@ def export_csv(request: HttpRequest, table: str) -> HttpResponse:
                 ]
             )
         return response
-    writer.writerow([table.removesuffix("s"), "requests", "share"])
+    writer.writerow([CSV_HEADERS[table], "requests", "share"])
     for row in stat_table(metric=table, start_on=start_on, end_on=end_on):
         writer.writerow([csv_safe(row.label), row.value, f"{row.share:.4f}"])
     return response
