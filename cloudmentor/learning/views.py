@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -17,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from cloudmentor.accounts.models import User
 from cloudmentor.billing import selectors as billing
-from cloudmentor.billing.models import AccessLevel
+from cloudmentor.billing.models import AccessLevel, Plan
 
 from . import rendering, selectors, services
 from .exceptions import LearningError, LessonLocked, NotPublished
@@ -47,22 +48,57 @@ def plans_url() -> str | None:
         return None
 
 
+def _subscribe_url(plan: Plan) -> str | None:
+    try:
+        return reverse("billing:subscribe", kwargs={"slug": plan.slug})
+    except NoReverseMatch:
+        return None
+
+
+@dataclass
+class PlanColumn:
+    """One plan of the "what each plan opens" table (TM-3)."""
+
+    name: str
+    url: str | None
+    material: selectors.PlanMaterial
+
+
 def _plan_context() -> dict[str, Any]:
-    """What each plan opens, as table rows (TM-3)."""
-    plans = selectors.material_summary()
+    """What each plan on sale opens, as table columns and rows (TM-3).
+
+    Without plans on sale (a fresh installation), the columns are the access levels.
+    """
+    summary = {entry.level: entry for entry in selectors.material_summary()}
+    on_sale = list(billing.plan_list_for_members())
+    if on_sale:
+        columns = [PlanColumn(plan.display_name, _subscribe_url(plan), summary[plan.access_level]) for plan in on_sale]
+    else:
+        columns = [PlanColumn(entry.label, None, entry) for entry in summary.values()]
+    material = [column.material for column in columns]
     rows = [
-        (_("Cours complets, avec certificat"), [plan.courses for plan in plans]),
-        (_("Leçons"), [plan.lessons for plan in plans]),
+        (_("Cours complets, avec certificat"), [entry.courses for entry in material]),
+        (_("Leçons"), [entry.lessons for entry in material]),
         *(
-            (label, [plan.by_kind.get(kind, 0) for plan in plans])
+            (label, [entry.by_kind.get(kind, 0) for entry in material])
             for kind, label in ((LessonKind.ARTICLE, _("… dont articles")), (LessonKind.VIDEO, _("… dont vidéos")),
                                 (LessonKind.LAB, _("… dont travaux pratiques")), (LessonKind.QUIZ, _("… dont quiz et examens blancs")))
         ),
-        (_("Heures de contenu"), [plan.hours for plan in plans]),
-        (_("Fichiers téléchargeables"), [plan.resources for plan in plans]),
-        (_("Leçons en aperçu gratuit des autres cours"), [plan.free_previews for plan in plans]),
+        (_("Heures de contenu"), [entry.hours for entry in material]),
+        (_("Fichiers téléchargeables"), [entry.resources for entry in material]),
+        (_("Leçons en aperçu gratuit des autres cours"), [entry.free_previews for entry in material]),
     ]  # fmt: skip
-    return {"plans": plans, "plan_rows": rows, "plans_url": plans_url()}
+    return {"plan_columns": columns, "plan_rows": rows, "plans_url": plans_url()}
+
+
+def _locked_context(course: Course) -> dict[str, Any]:
+    """Say which plan opens a locked lesson: its level, and the plans on sale that open it (LM-3)."""
+    opening = [plan for plan in billing.plan_list_for_members() if plan.access_level >= course.access_level]
+    return {
+        "required_level": AccessLevel(course.access_level).label,
+        "opening_plans": [(plan.display_name, _subscribe_url(plan)) for plan in opening],
+        "plans_url": plans_url(),
+    }
 
 
 def _link(course: Course, lessons: list[Lesson]) -> None:
@@ -181,10 +217,10 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
         "is_open": is_open,
         "is_draft": show_draft,
         "is_completed": lesson.pk in progress.completed_ids,
-        "required_level": AccessLevel(course.access_level).label,
-        "plans_url": plans_url(),
         "report_form": ErrorReportForm() if member else None,
     }
+    if not is_open:
+        context.update(_locked_context(course))
     rendered = None
     if is_open:
         if show_draft or lesson.revision is None:
@@ -308,17 +344,8 @@ def resource_download(request: HttpRequest, course_slug: str, lesson_slug: str, 
     """Send a lesson's file to a reader whose plan opens the lesson; never a public URL (LM-3)."""
     lesson = _lesson_or_404(request, course_slug, lesson_slug, preview=_can_preview(request))
     if not selectors.lesson_is_open(lesson=lesson, access_level=billing.user_access_level(user=_member(request))):
-        return render(
-            request,
-            "learning/locked.html",
-            {
-                "course": lesson.course,
-                "lesson": lesson,
-                "required_level": AccessLevel(lesson.course.access_level).label,
-                "plans_url": plans_url(),
-            },
-            status=403,
-        )
+        context = {"course": lesson.course, "lesson": lesson, **_locked_context(lesson.course)}
+        return render(request, "learning/locked.html", context, status=403)
     try:
         resource = selectors.resource_get(lesson=lesson, resource_id=resource_id)
     except Resource.DoesNotExist:

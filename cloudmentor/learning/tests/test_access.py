@@ -10,8 +10,9 @@ from django.test import Client
 
 from cloudmentor.accounts.models import User
 from cloudmentor.billing.models import AccessLevel
+from cloudmentor.billing.services import subscription_purchase
+from cloudmentor.billing.tests.factories import PlanFactory
 from cloudmentor.learning.models import Lesson, Resource
-from cloudmentor.learning.views import plans_url
 
 from .factories import CourseFactory, LessonFactory, ModuleFactory
 
@@ -48,9 +49,35 @@ def test_lm3_a_locked_lesson_says_which_plan_opens_it(client: Client, course_les
 
     assert response.status_code == 403
     assert SECRET not in html
-    assert "Elle fait partie de l'offre <strong>Pro</strong>" in html
-    if plans_url():  # billing's plans page, once it is served
-        assert f'href="{plans_url()}"' in html
+    assert "Elle fait partie du niveau <strong>Pro</strong>" in html
+    assert 'href="/plans/"' in html
+
+
+def test_lm3_a_locked_lesson_names_the_plans_on_sale_that_open_it(
+    client: Client, course_lessons: tuple[Lesson, Lesson]
+) -> None:
+    PlanFactory(slug="essentiel", name="Essentiel 1 mois", access_level=AccessLevel.ESSENTIAL)
+    PlanFactory(slug="pro", name="Pro 3 mois", access_level=AccessLevel.PRO)
+    PlanFactory(slug="expert", name="Expert 12 mois", access_level=AccessLevel.EXPERT)
+    PlanFactory(slug="equipe", name="Équipe", access_level=AccessLevel.EXPERT, kind="group", seats=5)
+
+    html = client.get("/courses/k8s/avance/").content.decode()
+    plans = html[html.index('class="locked__plans"') :]
+
+    assert '<a href="/plans/pro/subscribe/">Pro 3 mois</a>' in plans
+    assert '<a href="/plans/expert/subscribe/">Expert 12 mois</a>' in plans
+    assert "Essentiel" not in plans[: plans.index("</ul>")] and "Équipe" not in plans[: plans.index("</ul>")]
+
+
+def test_lm3_a_subscription_bought_from_billing_opens_the_lesson(
+    member_client: Client, member: User, course_lessons: tuple[Lesson, Lesson]
+) -> None:
+    """The real entitlement: a period of a Pro plan, from billing's own service."""
+    assert member_client.get("/courses/k8s/avance/").status_code == 403
+
+    subscription_purchase(holder=member, plan=PlanFactory(access_level=AccessLevel.PRO))
+
+    assert member_client.get("/courses/k8s/avance/").status_code == 200
 
 
 def test_lm3_a_member_whose_plan_is_too_low_is_refused(

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from cloudmentor.billing.models import AccessLevel
+from cloudmentor.billing.tests.factories import PlanFactory
 from cloudmentor.learning import selectors, services
 from cloudmentor.learning.models import Course, LessonKind, Level, Resource, Status
 
@@ -139,6 +140,21 @@ def test_tm3_the_catalog_and_the_home_page_show_what_each_plan_opens(client: Cli
         table = html[html.index('id="plan-material"') :]
         assert "Ce que chaque offre vous ouvre" in html
         assert re.search(r"Cours complets, avec certificat</th><td>0</td><td>1</td><td>1</td><td>1</td>", table), url
+
+
+def test_tm3_each_plan_on_sale_shows_the_material_it_opens(client: Client) -> None:
+    """With plans on sale, the table has one column per plan, computed from its access level."""
+    LessonFactory(module=ModuleFactory(course=CourseFactory(access_level=AccessLevel.ESSENTIAL)))
+    LessonFactory(module=ModuleFactory(course=CourseFactory(access_level=AccessLevel.EXPERT)))
+    PlanFactory(slug="essentiel", name="Essentiel 1 mois", access_level=AccessLevel.ESSENTIAL, position=1)
+    PlanFactory(slug="expert", name="Expert 12 mois", access_level=AccessLevel.EXPERT, position=2)
+
+    html = client.get("/courses/").content.decode()
+    table = html[html.index('id="plan-material"') :]
+
+    assert '<th scope="col"><a href="/plans/essentiel/subscribe/">Essentiel 1 mois</a></th>' in table
+    assert re.search(r"Cours complets, avec certificat</th><td>1</td><td>2</td></tr>", table)
+    assert re.search(r"Leçons</th><td>1</td><td>2</td></tr>", table)
 
 
 def test_tm3_the_summary_follows_publication(django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
