@@ -206,7 +206,8 @@ def _insert(lines: list[spool.Line], spool_file_id: int) -> None:
 def _copy(cursor: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
     """Insert with PostgreSQL's COPY: the unique key still refuses a duplicate."""
     columns = ", ".join(connection.ops.quote_name(column) for column in COLUMNS)
-    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+    # Through Django's error wrapper, so a refused row raises django.db.IntegrityError.
+    with connection.wrap_database_errors, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
 
