@@ -20,5 +20,5 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 ANALYTICS_SPOOL_DIR = Path(tempfile.mkdtemp(prefix="cloudmentor-test-spool-"))
 atexit.register(shutil.rmtree, ANALYTICS_SPOOL_DIR, ignore_errors=True)
 # Static files come from the apps' folders (no collectstatic before tests).
-STATIC_ROOT = None
+STATIC_ROOT = None  # type: ignore[assignment]  # no collectstatic before tests
 WHITENOISE_USE_FINDERS = True
