@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.conf import settings
 from django.test import Client
 
 from cloudmentor.core import crypto
@@ -89,6 +90,15 @@ def assert_cookies_sealed(response: Any) -> None:
         assert plaintext is not None, f"cookie {name!r} does not unseal"
         assert not set(wire) & set('{}"@ :,'), f"cookie {name!r} shows plaintext"
         assert str(plaintext)[:8] not in wire, f"cookie {name!r} shows its value"
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Start every test in French, whatever language an earlier test left active."""
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture(autouse=True)
