@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PYTHON, ROOT, bench_env, manage  # noqa: E402
+from bench.common import PYTHON, ROOT, bench_env, manage
 
 SUBSCRIPTIONS = 100_000
 TO_ISSUE = SUBSCRIPTIONS * 5 // 100
@@ -49,9 +49,23 @@ def seed(count: int) -> None:
     batch = 5000
     password = make_password("bench member password")
     plans = [
-        Plan.objects.create(slug="essentiel-1", name="Essentiel 1 mois", duration_months=1, price=Decimal("19.00"), access_level=AccessLevel.ESSENTIAL),
-        Plan.objects.create(slug="pro-3", name="Pro 3 mois", duration_months=3, price=Decimal("49.00"), access_level=AccessLevel.PRO),
-        Plan.objects.create(slug="expert-12", name="Expert 12 mois", duration_months=12, price=Decimal("179.00"), access_level=AccessLevel.EXPERT),
+        Plan.objects.create(
+            slug="essentiel-1",
+            name="Essentiel 1 mois",
+            duration_months=1,
+            price=Decimal("19.00"),
+            access_level=AccessLevel.ESSENTIAL,
+        ),
+        Plan.objects.create(
+            slug="pro-3", name="Pro 3 mois", duration_months=3, price=Decimal("49.00"), access_level=AccessLevel.PRO
+        ),
+        Plan.objects.create(
+            slug="expert-12",
+            name="Expert 12 mois",
+            duration_months=12,
+            price=Decimal("179.00"),
+            access_level=AccessLevel.EXPERT,
+        ),
     ]
     sequence = 0
     with transaction.atomic():
@@ -122,7 +136,9 @@ def seed(count: int) -> None:
                 if kind == "overdue":
                     invoices.append(Invoice(status=Invoice.Status.OPEN, **common, **issued))
                 else:
-                    invoices.append(Invoice(status=Invoice.Status.PAID, paid_at=issued["issued_at"], **common, **issued))
+                    invoices.append(
+                        Invoice(status=Invoice.Status.PAID, paid_at=issued["issued_at"], **common, **issued)
+                    )
             Invoice.objects.bulk_create(invoices, batch_size=batch)
         InvoiceSequence.objects.create(year=year, last_number=sequence)
 
