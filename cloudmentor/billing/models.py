@@ -88,7 +88,7 @@ class Customer(models.Model):
 
     Groups arrive with their own issue: they add ``group = OneToOneField("accounts.Group")``
     here and widen ``billing_customer_has_one_holder`` to "exactly one of user, group"
-    (docs/decisions/0007-billing-customer-holder.md). Everything else in billing names the
+    (docs/decisions/0009-billing-customer-holder.md). Everything else in billing names the
     customer, never the user, so nothing else changes then.
     """
 
