@@ -162,18 +162,29 @@ class CourseProgress:
         return round(100 * self.done / self.total) if self.total else 0
 
 
-def course_progress(*, user: User, course: Course, lesson_ids: set[int]) -> CourseProgress:
-    """Return what the member did in the course, counting only the given (visible) lessons."""
+def course_progress(
+    *, user: User, course: Course, lesson_ids: set[int], with_certificate: bool = True, with_last_lesson: bool = True
+) -> CourseProgress:
+    """Return what the member did in the course, counting only the given (visible) lessons.
+
+    Two queries (three with the certificate), on the unique (user, lesson) and (user,
+    course) indexes: the lesson page asks this on every visit.
+    """
     if not user.is_authenticated:
         return CourseProgress(total=len(lesson_ids))
     completed = set(
-        LessonCompletion.objects.filter(user=user, lesson__course=course).values_list("lesson_id", flat=True)
+        LessonCompletion.objects.filter(user=user, lesson_id__in=lesson_ids).values_list("lesson_id", flat=True)
     )
+    enrollments = Enrollment.objects.filter(user=user, course=course)
+    if with_last_lesson:
+        enrollments = enrollments.select_related("last_lesson").defer("last_lesson__body")
     return CourseProgress(
-        completed_ids=completed & lesson_ids,
+        completed_ids=completed,
         total=len(lesson_ids),
-        enrollment=Enrollment.objects.filter(user=user, course=course).select_related("last_lesson").first(),
-        certificate=Certificate.objects.filter(user=user, course=course).defer("pdf").first(),
+        enrollment=next(iter(enrollments[:1]), None),
+        certificate=Certificate.objects.filter(user=user, course=course).defer("pdf").first()
+        if with_certificate
+        else None,
     )
 
 
@@ -233,7 +244,7 @@ def dashboard_get(*, user: User) -> Dashboard:
 # Quizzes and certificates (LM-5) --------------------------------------------------------
 
 
-def attempt_list(*, user: User, quiz: Quiz, limit: int = 10) -> QuerySet[QuizAttempt]:
+def attempt_list(*, user: User, quiz: Quiz | int, limit: int = 10) -> QuerySet[QuizAttempt]:
     return QuizAttempt.objects.filter(user=user, quiz=quiz).order_by("-submitted_at", "-pk")[:limit]
 
 

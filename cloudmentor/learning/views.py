@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import mark_safe
@@ -20,7 +21,7 @@ from cloudmentor.accounts.models import User
 from cloudmentor.billing import selectors as billing
 from cloudmentor.billing.models import AccessLevel, Plan
 
-from . import rendering, selectors, services
+from . import lessonpage, rendering, selectors, services
 from .exceptions import LearningError, LessonLocked, NotPublished
 from .forms import CatalogFilterForm, ErrorReportForm, QuizForm
 from .models import Certificate, Course, Lesson, LessonKind, QuizAttempt, Resource
@@ -101,13 +102,6 @@ def _locked_context(course: Course) -> dict[str, Any]:
     }
 
 
-def _link(course: Course, lessons: list[Lesson]) -> None:
-    """Give each lesson its URL (cheaper than a `{% url %}` per lesson in long syllabi)."""
-    base = reverse("learning:course", kwargs={"course_slug": course.slug})
-    for lesson in lessons:
-        lesson.href = f"{base}{lesson.slug}/"  # type: ignore[attr-defined]
-
-
 @anonymous_page_cache()
 def home(request: HttpRequest) -> HttpResponse:
     """The home page of core, with the featured courses and what each plan opens (TM-3)."""
@@ -150,17 +144,20 @@ def course_detail(request: HttpRequest, course_slug: str) -> HttpResponse:
         raise Http404 from None
     syllabus = selectors.course_syllabus(course=course, include_drafts=preview)
     lessons = [lesson for entry in syllabus for lesson in entry.lessons]
-    _link(course, lessons)
+    lessonpage.link(reverse("learning:course", kwargs={"course_slug": course.slug}), lessons)
     member = _member(request)
     progress = selectors.course_progress(
         user=request.user,  # type: ignore[arg-type]
         course=course,
         lesson_ids={lesson.pk for lesson in lessons},
     )
+    syllabus_html = lessonpage.syllabus_with_progress(
+        lessonpage.syllabus_html(syllabus, None), progress.completed_ids, lessonpage.done_mark()
+    )
     access_level = billing.user_access_level(user=member)
     context = {
         "course": course,
-        "syllabus": syllabus,
+        "syllabus": syllabus_html,
         "lessons": lessons,
         "progress": progress,
         "has_access": access_level >= course.access_level,
@@ -173,14 +170,6 @@ def course_detail(request: HttpRequest, course_slug: str) -> HttpResponse:
     return render(request, "learning/course.html", context)
 
 
-def _neighbours(lessons: list[Lesson], lesson: Lesson) -> tuple[Lesson | None, Lesson | None]:
-    ids = [item.pk for item in lessons]
-    if lesson.pk not in ids:
-        return None, None
-    index = ids.index(lesson.pk)
-    return (lessons[index - 1] if index > 0 else None, lessons[index + 1] if index + 1 < len(lessons) else None)
-
-
 def _lesson_or_404(request: HttpRequest, course_slug: str, lesson_slug: str, *, preview: bool = False) -> Lesson:
     try:
         return selectors.lesson_get_for_page(course_slug=course_slug, lesson_slug=lesson_slug, include_drafts=preview)
@@ -190,70 +179,62 @@ def _lesson_or_404(request: HttpRequest, course_slug: str, lesson_slug: str, *, 
 
 @anonymous_page_cache()
 def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
-    """A lesson, checked against the reader's plan on every visit (LM-2, LM-3, LM-4)."""
+    """A lesson, checked against the reader's plan on every visit (LM-2, LM-3, LM-4).
+
+    Built from the cached reader-independent parts (`lessonpage`); creators and staff
+    get them fresh, drafts included.
+    """
     preview = _can_preview(request)
-    lesson = _lesson_or_404(request, course_slug, lesson_slug, preview=preview)
-    course = lesson.course
+    try:
+        if preview:
+            page = lessonpage.lesson_page_build(
+                course_slug=course_slug, lesson_slug=lesson_slug, include_drafts=True, draft="draft" in request.GET
+            )
+        else:
+            page = lessonpage.lesson_page_get(course_slug=course_slug, lesson_slug=lesson_slug)
+    except Lesson.DoesNotExist:
+        raise Http404 from None
+    lesson, course = page.lesson, page.lesson.course
     member = _member(request)
-    access_level = billing.user_access_level(user=member)
-    is_open = selectors.lesson_is_open(lesson=lesson, access_level=access_level)
-    syllabus = selectors.course_syllabus(course=course, include_drafts=preview)
-    lessons = [item for entry in syllabus for item in entry.lessons]
-    _link(course, lessons)
+    is_open = selectors.lesson_is_open(lesson=lesson, access_level=billing.user_access_level(user=member))
     progress = selectors.course_progress(
         user=request.user,  # type: ignore[arg-type]
         course=course,
-        lesson_ids={item.pk for item in lessons},
+        lesson_ids=page.lesson_ids,
+        with_certificate=False,
+        with_last_lesson=False,
     )
-    previous, following = _neighbours(lessons, lesson)
-    show_draft = preview and (not lesson.is_published or "draft" in request.GET)
+    is_completed = lesson.pk in progress.completed_ids
     context: dict[str, Any] = {
-        "course": course,
+        "page": page,
         "lesson": lesson,
-        "syllabus": syllabus,
+        "course": course,
         "progress": progress,
-        "previous": previous,
-        "next": following,
         "is_open": is_open,
-        "is_draft": show_draft,
-        "is_completed": lesson.pk in progress.completed_ids,
-        "report_form": ErrorReportForm() if member else None,
+        "is_completed": is_completed,
+        "syllabus": page.syllabus_for(progress.completed_ids),
     }
     if not is_open:
         context.update(_locked_context(course))
-    rendered = None
-    if is_open:
-        if show_draft or lesson.revision is None:
-            rendered = rendering.render_text(lesson.body)
-        else:
-            rendered = rendering.render_revision(revision_id=lesson.revision.pk, body=lesson.revision.body)
-        context["body"] = mark_safe(rendered.html)  # noqa: S308 - sanitized by nh3
-        context["resources"] = list(selectors.resource_list(lesson=lesson))
-        if lesson.kind == LessonKind.QUIZ:
-            quiz = selectors.quiz_get(lesson=lesson)
-            context["quiz"] = quiz
-            if quiz is not None:
-                texts = {
-                    question.pk: mark_safe(rendering.render_text(question.text).html)  # noqa: S308 - nh3
-                    for question in quiz.questions.all()
-                }
-                context["questions"] = [(question, texts[question.pk]) for question in quiz.questions.all()]
-                if member:
-                    form = QuizForm(quiz=quiz)
-                    for field in form.fields.values():
-                        field.question_html = texts[field.question.pk]  # type: ignore[attr-defined]
-                    context["quiz_form"] = form
-                if member:
-                    context["attempts"] = list(selectors.attempt_list(user=member, quiz=quiz))
-        if member is not None and lesson.is_published and course.is_published:
+    elif member is None:
+        context.update(actions=mark_safe(page.actions["visitor"]), report=mark_safe(page.report["visitor"]))  # noqa: S308
+        context["quiz"] = mark_safe(page.quiz.get("visitor", ""))  # noqa: S308 - rendered by templates
+    else:
+        token = get_token(request)
+        context["actions"] = lessonpage.with_token(page.actions["done" if is_completed else "todo"], token)
+        context["report"] = lessonpage.with_token(page.report["member"], token)
+        if page.quiz_id is not None:
+            context["quiz"] = lessonpage.with_token(page.quiz["member"], token)
+            context["attempts"] = list(selectors.attempt_list(user=member, quiz=page.quiz_id))
+        if lesson.is_published and course.is_published:
             services.lesson_visit(user=member, lesson=lesson, enrollment=progress.enrollment)
     response = render(request, "learning/lesson.html", context, status=200 if is_open else 403)
-    if rendered is not None and rendered.frame_origins:
+    if is_open and page.frame_origins:
         # Frames stay forbidden on every other page; this one may load its videos' players
         # (after the reader's click, PV-11).
-        response._csp_replace = {"frame-src": rendered.frame_origins}  # type: ignore[attr-defined]
-    if rendered is not None and rendered.image_origins:
-        response._csp_update = {"img-src": rendered.image_origins}  # type: ignore[attr-defined]
+        response._csp_replace = {"frame-src": page.frame_origins}  # type: ignore[attr-defined]
+    if is_open and page.image_origins:
+        response._csp_update = {"img-src": page.image_origins}  # type: ignore[attr-defined]
     return response
 
 

@@ -1,0 +1,171 @@
+"""The lesson page, assembled from fragments rendered once per lesson and language.
+
+A subscriber's lesson page is the hottest page a member sees. What is the same for every
+reader of a lesson — the lesson and its course, the rendered Markdown, its files, the
+neighbouring lessons, the syllabus, the empty forms — is rendered into HTML once and
+cached with the catalog's version (`pagecache.pages_invalidate` makes it stale). Each
+request then only adds what is the reader's own: access, progress marks in the syllabus,
+the completion button, and the CSRF token of the forms.
+
+The syllabus carries markers (``⁅d<id>⁆`` in a lesson's class list, ``⁅m<id>⁆`` after its
+meta line) that `syllabus_with_progress` replaces by the reader's "done" marks; forms carry
+``CSRF_MARK`` where the token goes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+
+from . import rendering, selectors
+from .forms import ErrorReportForm, QuizForm
+from .models import Lesson, LessonKind
+from .pagecache import VERSION_KEY
+
+CSRF_MARK = "⁅csrf⁆"
+CACHE_SECONDS = 3600
+_MARK = re.compile(r"⁅([dm])(\d+)⁆")
+
+
+@dataclass
+class LessonPage:
+    """Everything about a lesson page that does not depend on who reads it."""
+
+    lesson: Lesson  # with its course and module
+    course_url: str
+    lesson_ids: set[int]
+    head: SafeString
+    syllabus: str  # with progress markers
+    done_mark: str
+    nav: SafeString
+    files: SafeString = field(default_factory=SafeString)
+    body: SafeString = field(default_factory=SafeString)
+    frame_origins: list[str] = field(default_factory=list)
+    image_origins: list[str] = field(default_factory=list)
+    actions: dict[str, str] = field(default_factory=dict)  # visitor / todo / done
+    report: dict[str, str] = field(default_factory=dict)  # visitor / member
+    quiz: dict[str, str] = field(default_factory=dict)  # visitor / member
+    quiz_id: int | None = None
+    is_draft: bool = False
+
+    def syllabus_for(self, completed: set[int]) -> SafeString:
+        return syllabus_with_progress(self.syllabus, completed, self.done_mark)
+
+
+def with_token(fragment: str, token: str) -> SafeString:
+    """Put the request's CSRF token (letters and digits) into a cached form."""
+    return mark_safe(fragment.replace(CSRF_MARK, token))  # noqa: S308 - fragments come from templates
+
+
+def syllabus_with_progress(html: str, completed: set[int], done_mark: str) -> SafeString:
+    def mark(match: re.Match[str]) -> str:
+        done = int(match.group(2)) in completed
+        if match.group(1) == "d":
+            return " is-done" if done else ""
+        return done_mark if done else ""
+
+    return mark_safe(_MARK.sub(mark, html))  # noqa: S308 - rendered by templates
+
+
+def syllabus_html(syllabus: list[selectors.SyllabusModule], current_id: int | None) -> str:
+    """Render a syllabus with progress markers (lessons must carry their `href`)."""
+    return render_to_string("learning/includes/syllabus.html", {"syllabus": syllabus, "current_id": current_id})
+
+
+def done_mark() -> str:
+    return render_to_string("learning/includes/syllabus_done.html")
+
+
+def link(course_url: str, lessons: list[Lesson]) -> None:
+    """Give each lesson its URL (cheaper than a `{% url %}` per lesson in long syllabi)."""
+    for lesson in lessons:
+        lesson.href = f"{course_url}{lesson.slug}/"  # type: ignore[attr-defined]
+
+
+def lesson_page_build(
+    *, course_slug: str, lesson_slug: str, include_drafts: bool = False, draft: bool = False
+) -> LessonPage:
+    """Render the reader-independent parts of a lesson page; raise Lesson.DoesNotExist.
+
+    `include_drafts` (creators, staff) shows unpublished material; `draft` shows the
+    lesson's draft instead of its published revision.
+    """
+    lesson = selectors.lesson_get_for_page(
+        course_slug=course_slug, lesson_slug=lesson_slug, include_drafts=include_drafts
+    )
+    course = lesson.course
+    syllabus = selectors.course_syllabus(course=course, include_drafts=include_drafts)
+    lessons = [item for entry in syllabus for item in entry.lessons]
+    course_url = reverse("learning:course", kwargs={"course_slug": course.slug})
+    link(course_url, lessons)
+    lesson_url = f"{course_url}{lesson.slug}/"
+    ids = [item.pk for item in lessons]
+    index = ids.index(lesson.pk) if lesson.pk in ids else None
+    previous = lessons[index - 1] if index else None
+    following = lessons[index + 1] if index is not None and index + 1 < len(lessons) else None
+    show_draft = include_drafts and (draft or not lesson.is_published or not course.is_published)
+    common = {"course": course, "lesson": lesson, "lesson_url": lesson_url, "course_url": course_url, "next": following}
+    page = LessonPage(
+        lesson=lesson,
+        course_url=course_url,
+        lesson_ids=set(ids),
+        head=mark_safe(render_to_string("learning/fragments/lesson_head.html", common)),  # noqa: S308
+        syllabus=syllabus_html(syllabus, lesson.pk),
+        done_mark=done_mark(),
+        nav=mark_safe(render_to_string("learning/fragments/lesson_nav.html", {**common, "previous": previous})),  # noqa: S308
+        is_draft=show_draft,
+    )
+    if show_draft or lesson.revision is None:
+        rendered = rendering.render_text(lesson.body)
+    else:
+        rendered = rendering.render_revision(revision_id=lesson.revision.pk, body=lesson.revision.body)
+    page.body = mark_safe(rendered.html)  # noqa: S308 - sanitized by nh3
+    page.frame_origins, page.image_origins = rendered.frame_origins, rendered.image_origins
+    resources = list(selectors.resource_list(lesson=lesson))
+    page.files = mark_safe(render_to_string("learning/fragments/lesson_files.html", {**common, "resources": resources}))  # noqa: S308
+    for state in ("visitor", "todo", "done"):
+        page.actions[state] = render_to_string(
+            "learning/fragments/lesson_actions.html", {**common, "state": state, "csrf": CSRF_MARK}
+        )
+    page.report = {
+        "visitor": render_to_string("learning/fragments/report.html", common),
+        "member": render_to_string(
+            "learning/fragments/report.html", {**common, "form": ErrorReportForm(), "csrf": CSRF_MARK}
+        ),
+    }
+    if lesson.kind == LessonKind.QUIZ:
+        quiz = selectors.quiz_get(lesson=lesson)
+        if quiz is not None:
+            page.quiz_id = quiz.pk
+            texts = {q.pk: mark_safe(rendering.render_text(q.text).html) for q in quiz.questions.all()}  # noqa: S308
+            form = QuizForm(quiz=quiz)
+            for quiz_field in form.fields.values():
+                quiz_field.question_html = texts[quiz_field.question.pk]  # type: ignore[attr-defined]
+            context = {**common, "quiz": quiz, "questions": [(q, texts[q.pk]) for q in quiz.questions.all()]}
+            page.quiz = {
+                "visitor": render_to_string("learning/fragments/quiz.html", context),
+                "member": render_to_string(
+                    "learning/fragments/quiz.html", {**context, "form": form, "csrf": CSRF_MARK}
+                ),
+            }
+    return page
+
+
+def lesson_page_get(*, course_slug: str, lesson_slug: str) -> LessonPage:
+    """Return the published lesson's page parts, from the cache while the catalog is unchanged."""
+    key = f"learning:lesson-page:{get_language()}:{course_slug}:{lesson_slug}"
+    found = cache.get_many([VERSION_KEY, key])
+    version = found.get(VERSION_KEY, 1)
+    entry = found.get(key)
+    if entry is not None and entry[0] == version:
+        page: LessonPage = entry[1]
+        return page
+    page = lesson_page_build(course_slug=course_slug, lesson_slug=lesson_slug)
+    cache.set(key, (version, page), CACHE_SECONDS)
+    return page
