@@ -109,7 +109,7 @@ def child(records: int) -> None:
     agents = _user_agents()
     generator = random.Random(2026)
     workers = [spool.SpoolWriter(), spool.SpoolWriter()]  # two processes' files
-    start = time.time() - records * 0.01
+    start = time.time_ns() // 1000 - records * 10_000
     written = time.perf_counter()
     for number in range(records):
         page = generator.choice(
@@ -117,7 +117,7 @@ def child(records: int) -> None:
         )
         fields = [
             spool.FORMAT_VERSION,
-            round(start + number * 0.01, 6),
+            start + number * 10_000,
             f"203.0.{generator.randrange(256)}.{generator.randrange(256)}",
             "GET" if number % 20 else "POST",
             page,

@@ -15,7 +15,7 @@ import os
 import re
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from .user_agents import agent_parse
 logger = logging.getLogger(__name__)
 
 READ_CHUNK_BYTES = 4 * 1024 * 1024
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DEFAULT_BATCH_SIZE = 5000
 # A temporary file older than this whose creator is gone was never renamed: remove it.
 STALE_TEMPORARY_SECONDS = 60
@@ -102,13 +103,17 @@ def _ingest_batch(fd: int, spool_file_id: int, *, batch_size: int, finished: boo
     spool_file = SpoolFile.objects.select_for_update().get(pk=spool_file_id)
     start = spool_file.offset
     data = os.pread(fd, READ_CHUNK_BYTES, start)
+    # A memory-mapped spool file is zero past its last line: the written part ends there.
+    zero = data.find(b"\0")
+    if zero >= 0:
+        data = data[:zero]
     lines = []
     for line in spool.read_lines(data, start):
         lines.append(line)
         if len(lines) >= batch_size:
             break
     end = lines[-1].end if lines else start
-    at_end = len(data) < READ_CHUNK_BYTES and len(lines) < batch_size
+    at_end = (zero >= 0 or len(data) < READ_CHUNK_BYTES) and len(lines) < batch_size
     if not finished and lines and lines[-1].fields is None and at_end:
         # The last line of a file still being written may be caught half-copied: it is
         # read again next time, and skipped only once a later line or the writer's end
@@ -166,12 +171,11 @@ def _insert(lines: list[spool.Line], spool_file_id: int) -> None:
     copying = connection.vendor == "postgresql"
     adapt_ip = (lambda value: value) if copying else operations.adapt_ipaddressfield_value
     rows = []
-    from_timestamp = datetime.fromtimestamp
     for line in lines:
         fields_: list[Any] = line.fields or []
         _, started_at, ip, method, path, query, user_agent, user_id, status, duration = fields_
         agent = agent_parse(user_agent)
-        moment = from_timestamp(started_at, UTC)
+        moment = EPOCH + timedelta(microseconds=started_at)
         rows.append(
             (
                 moment if copying else str(moment.replace(tzinfo=None)),

@@ -11,8 +11,8 @@ Parsing the user agent and writing the database happen later, at ingestion.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
+from time import perf_counter_ns, time_ns
 from typing import Any
 
 from django.conf import settings
@@ -42,34 +42,48 @@ class RequestLogMiddleware:
         self.static_prefix = settings.STATIC_URL or "/static/"
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        started_at = time.time()
-        started = time.perf_counter()
+        started_at = time_ns()
+        started = perf_counter_ns()
         response = self.get_response(request)
         path = request.path
-        if not path.startswith(self.static_prefix):
-            duration = round((time.perf_counter() - started) * 1_000_000)
-            try:
-                spool.writer.append(spool.encode(_fields(request, response, path, started_at, duration)))
-            except Exception:  # logging must never break a response
-                logger.exception("Could not record the request in the spool")
+        if path.startswith(self.static_prefix):
+            return response
+        try:
+            # One function, no allocation it can avoid: this runs on every request (~5 µs).
+            duration = (perf_counter_ns() - started) // 1000
+            meta = request.META
+            # Without trusted proxies the client is the socket's peer: no header to parse.
+            address = client_ip(request) if spool.cached_setting("TRUSTED_PROXIES") else meta.get("REMOTE_ADDR", "")
+            method = request.method or ""
+            path = redact_path(path)
+            query = meta.get("QUERY_STRING", "")
+            if query:
+                query = redact_query(query)
+            agent = meta.get("HTTP_USER_AGENT", "")
+            if not (
+                address.isprintable()
+                and path.isprintable()
+                and agent.isprintable()
+                and query.isprintable()
+                and method.isprintable()
+            ):
+                address, method, path, query, agent = map(escape_unprintable, (address, method, path, query, agent))
+            spool.writer.append(
+                spool.encode_fields(
+                    started_at // 1000,
+                    address[:64],
+                    method[:10],
+                    path[:PATH_MAX_LENGTH],
+                    query[:QUERY_MAX_LENGTH],
+                    agent[:USER_AGENT_MAX_LENGTH],
+                    _user_id(request),
+                    response.status_code,
+                    duration,
+                )
+            )
+        except Exception:  # logging must never break a response
+            logger.exception("Could not record the request in the spool")
         return response
-
-
-def _fields(request: HttpRequest, response: HttpResponseBase, path: str, started_at: float, duration: int) -> list[Any]:
-    meta = request.META
-    query = meta.get("QUERY_STRING", "")
-    return [
-        spool.FORMAT_VERSION,
-        round(started_at, 6),
-        client_ip(request),
-        escape_unprintable(request.method or "")[:10],
-        escape_unprintable(redact_path(path))[:PATH_MAX_LENGTH],
-        escape_unprintable(redact_query(query))[:QUERY_MAX_LENGTH] if query else "",
-        escape_unprintable(str(meta.get("HTTP_USER_AGENT", ""))[:USER_AGENT_MAX_LENGTH]),
-        _user_id(request),
-        response.status_code,
-        duration,
-    ]
 
 
 def _user_id(request: HttpRequest) -> int | None:
@@ -80,7 +94,7 @@ def _user_id(request: HttpRequest) -> int | None:
     if isinstance(user, SimpleLazyObject) and user._wrapped is empty:  # type: ignore[attr-defined]
         # The view never looked at the user. Only a request carrying the account cookie
         # can belong to a member: open its session now (the response is already built).
-        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        if spool.cached_setting("SESSION_COOKIE_NAME") not in request.COOKIES:
             return None
         try:
             user._setup()  # type: ignore[attr-defined]

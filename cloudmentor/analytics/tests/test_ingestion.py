@@ -23,7 +23,18 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def line(number: int, *, user_id: int | None = None, ip: str = "203.0.113.1") -> bytes:
     return spool.encode(
-        [1, 1_780_000_000.0 + number, ip, "GET", f"/page/{number}/", "", CHROME_WINDOWS, user_id, 200, 1000 + number]
+        [
+            1,
+            1_780_000_000_000_000 + number * 1000,
+            ip,
+            "GET",
+            f"/page/{number}/",
+            "",
+            CHROME_WINDOWS,
+            user_id,
+            200,
+            1000 + number,
+        ]
     )
 
 
@@ -53,17 +64,16 @@ def test_pv5_lines_written_after_an_ingestion_are_taken_by_the_next() -> None:
     assert stored_pages() == ["/page/1/", "/page/2/", "/page/3/"]
 
 
-def test_pv5_a_line_still_being_written_waits_until_it_is_complete() -> None:
+@pytest.mark.parametrize("mapped", [True, False], ids=["memory-mapped", "write(2)"])
+def test_pv5_a_line_still_being_written_waits_until_it_is_complete(settings: Any, mapped: bool) -> None:
     """A torn last line (no newline yet) is left for the next run, not skipped."""
+    settings.ANALYTICS_SPOOL_MMAP = mapped
     spool.writer.append(line(1))
-    assert spool.writer.path is not None
     whole = line(2)
-    with open(spool.writer.path, "ab") as raw:  # the same process finishing its write later
-        raw.write(whole[:25])
-        raw.flush()
-        assert ingest().records == 1
-        raw.write(whole[25:])
+    spool.writer.append(whole[:25])  # the copy of a line caught half-way
 
+    assert ingest().records == 1
+    spool.writer.append(whole[25:])
     assert ingest().records == 1
     assert stored_pages() == ["/page/1/", "/page/2/"]
     assert SpoolFile.objects.get().skipped == 0
@@ -98,19 +108,50 @@ def test_pv5_a_live_file_is_kept_and_a_finished_file_is_deleted_once_ingested(sp
     assert RequestRecord.objects.count() == 1
 
 
-def test_pv5_the_unfinished_last_line_of_a_dead_writer_is_dropped(spool_dir: Path) -> None:
-    """A worker killed in the middle of a write never answered that request: the scrap goes."""
-    spool.writer.append(line(1))
-    path = spool.writer.path
-    assert path is not None
-    with open(path, "ab") as raw:
-        raw.write(line(2)[:20])
-    spool.writer.close()
+def test_pv5_the_unfinished_last_line_of_a_killed_writer_is_dropped(spool_dir: Path) -> None:
+    """A worker killed in the middle of a line never answered that request: the scrap goes."""
+    pid = os.fork()
+    if pid == 0:  # a worker: one whole line, part of another, then death without cleanup
+        try:
+            spool.writer.append(line(1))
+            spool.writer.append(line(2)[:20])
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
 
     report = ingest()
 
     assert (report.records, report.skipped, report.deleted) == (1, 1, 1)
     assert stored_pages() == ["/page/1/"]
+    assert not list(spool_dir.glob("*.spool"))
+
+
+def test_pv5_a_killed_writers_file_without_a_torn_line_skips_nothing(spool_dir: Path) -> None:
+    pid = os.fork()
+    if pid == 0:
+        try:
+            for number in range(3):
+                spool.writer.append(line(number))
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+    report = ingest()
+
+    assert (report.records, report.skipped, report.deleted) == (3, 0, 1)
+
+
+@pytest.mark.parametrize("mapped", [True, False], ids=["memory-mapped", "write(2)"])
+def test_pv5_both_ways_of_writing_store_every_line(settings: Any, spool_dir: Path, mapped: bool) -> None:
+    settings.ANALYTICS_SPOOL_MMAP = mapped
+    for number in range(20):
+        spool.writer.append(line(number))
+    spool.writer.close()
+
+    report = ingest()
+
+    assert (report.records, report.skipped, report.deleted) == (20, 0, 1)
+    assert RequestRecord.objects.count() == 20
 
 
 def test_pv5_rotation_starts_new_files_and_every_line_is_kept(settings: Any, spool_dir: Path) -> None:

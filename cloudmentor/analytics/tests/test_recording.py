@@ -114,7 +114,7 @@ def test_pv5_the_line_is_on_disk_when_the_response_leaves(client: Client, spool_
     client.get("/contact/")
 
     [path] = spool_dir.glob("*.spool")
-    [line] = path.read_bytes().splitlines()
+    [line] = path.read_bytes().rstrip(b"\0").splitlines()  # a mapped file is zero past its end
     fields = spool.decode(line)
     assert fields is not None and fields[4] == "/contact/" and fields[8] == 200
 

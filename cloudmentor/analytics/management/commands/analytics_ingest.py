@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from typing import Any
@@ -23,9 +24,17 @@ class Command(BaseCommand):
             metavar="SECONDS",
             help="Keep ingesting every SECONDS until stopped (one per web machine when several run).",
         )
+        parser.add_argument(
+            "--nice",
+            type=int,
+            default=0,
+            help="Lower this process's CPU priority (loop mode): web workers go first, the spool waits.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         stop = threading.Event()
+        if options["loop"] and options["nice"] > 0:
+            os.nice(options["nice"])
         if options["loop"]:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(signum, lambda *_: stop.set())
