@@ -41,6 +41,11 @@ def invoice_pdf_bytes(invoice: Invoice) -> bytes:
 
 
 def _draw(invoice: Invoice) -> bytes:
+    # Labels are looked up outside f-strings, where makemessages cannot see them.
+    title, vat_number_label = _("Facture"), _("N° TVA")
+    seller_label, buyer_label = _("Vendeur"), _("Client")
+    issued_label, due_label = _("Date d’émission"), _("Date d’échéance")
+    reference_label = _("Référence du virement")
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
         buffer,
@@ -49,7 +54,7 @@ def _draw(invoice: Invoice) -> bytes:
         rightMargin=18 * mm,
         topMargin=18 * mm,
         bottomMargin=18 * mm,
-        title=f"{_('Facture')} {invoice.number}",
+        title=f"{title} {invoice.number}",
         author=str(invoice.seller.get("name", "")),
     )
     styles = getSampleStyleSheet()
@@ -63,24 +68,24 @@ def _draw(invoice: Invoice) -> bytes:
         seller.get("name"),
         seller.get("address"),
         f"SIRET {seller['siret']}" if seller.get("siret") else "",
-        f"{_('N° TVA')} {seller['vat_number']}" if seller.get("vat_number") else "",
+        f"{vat_number_label} {seller['vat_number']}" if seller.get("vat_number") else "",
         seller.get("email"),
     )
     buyer_lines = _lines(buyer.get("name"), buyer.get("address"), buyer.get("email"))
     story: list[Any] = [
-        Paragraph(f"{escape(_('Facture'))} {escape(invoice.number or '')}", styles["Title"]),
+        Paragraph(f"{escape(title)} {escape(invoice.number or '')}", styles["Title"]),
         Table(
             [
                 [
-                    Paragraph(f"<b>{escape(_('Vendeur'))}</b><br/>{seller_lines}", styles["Normal"]),
-                    Paragraph(f"<b>{escape(_('Client'))}</b><br/>{buyer_lines}", styles["Normal"]),
+                    Paragraph(f"<b>{escape(seller_label)}</b><br/>{seller_lines}", styles["Normal"]),
+                    Paragraph(f"<b>{escape(buyer_label)}</b><br/>{buyer_lines}", styles["Normal"]),
                 ],
             ],
             colWidths=[87 * mm, 87 * mm],
         ),
         Spacer(1, 6 * mm),
         Paragraph(
-            _lines(f"{_('Date d’émission')} : {issued}", f"{_('Date d’échéance')} : {due}"),
+            _lines(f"{issued_label} : {issued}", f"{due_label} : {due}"),
             styles["Normal"],
         ),
         Spacer(1, 6 * mm),
@@ -117,7 +122,7 @@ def _draw(invoice: Invoice) -> bytes:
     payment = [_("Règlement depuis votre espace membre, rubrique Facturation.")]
     if seller.get("iban"):
         payment.append(f"IBAN {seller['iban']}" + (f" — BIC {seller['bic']}" if seller.get("bic") else ""))
-        payment.append(f"{_('Référence du virement')} : {invoice.number}")
+        payment.append(f"{reference_label} : {invoice.number}")
     payment.append(_("Pas d'escompte pour paiement anticipé. Aucun remboursement (conditions d'utilisation)."))
     story += [Spacer(1, 4 * mm), Paragraph(_lines(*payment), small)]
     document.build(story)
