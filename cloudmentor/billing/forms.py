@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from cloudmentor.accounts.forms import UsernameField
@@ -22,7 +23,7 @@ from .selectors import plan_list_for_members
 class PlanChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: Any) -> str:
         plan: Plan = obj
-        return f"{plan.display_name} — {plan.price} {plan.currency}"
+        return f"{plan.display_name} — {number_format(plan.price, decimal_pos=2, use_l10n=True)} {plan.currency}"
 
 
 class SubscribeForm(forms.Form):
