@@ -12,6 +12,7 @@ from typing import Any, cast
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
@@ -54,25 +55,37 @@ def _staff(request: HttpRequest) -> User:
     return cast(User, request.user)
 
 
+class MaterialAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Every change made here makes the cached pages stale (catalog, course and lesson pages)."""
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        transaction.on_commit(pages_invalidate)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)
+        transaction.on_commit(pages_invalidate)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(pages_invalidate)
+
+
 class PreviewMedia:
     css = {"all": ("learning/css/pygments.css", "learning/css/admin.css")}
     js = ("learning/js/preview.js",)
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class TopicAdmin(MaterialAdmin):
     list_display = ("name", "name_en", "slug", "position")
     list_editable = ("position",)
     prepopulated_fields = {"slug": ("name",)}
     search_fields = ("name", "name_en")
 
-    def save_model(self, request: HttpRequest, obj: Topic, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        pages_invalidate()
-
 
 @admin.register(Author)
-class AuthorAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AuthorAdmin(MaterialAdmin):
     list_display = ("name", "headline", "user")
     search_fields = ("name",)
     raw_id_fields = ("user",)
@@ -86,7 +99,7 @@ class ModuleInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CourseAdmin(MaterialAdmin):
     list_display = ("title", "status", "level", "access_level", "lesson_count", "is_featured", "published_at")
     list_filter = ("status", "level", "access_level", "topics", "language")
     search_fields = ("title", "title_en", "slug")
@@ -111,7 +124,6 @@ class CourseAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         services.course_search_document_update(course=form.instance)
-        pages_invalidate()
 
     @admin.action(description=_("Publier les cours sélectionnés"))
     def publish(self, request: HttpRequest, queryset: QuerySet[Course]) -> None:
@@ -177,7 +189,7 @@ class RevisionInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Lesson)
-class LessonAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class LessonAdmin(MaterialAdmin):
     form = LessonForm
     list_display = ("title", "course", "kind", "status", "is_free_preview", "published_revision", "updated_at")
     list_filter = ("status", "kind", "is_free_preview", "course")
@@ -249,8 +261,6 @@ class LessonAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 messages.error(request, gettext("Une leçon vide ne peut pas être publiée."))
             else:
                 messages.success(request, gettext("Révision v%(number)d publiée.") % {"number": revision.number})
-        elif lesson.is_published:
-            pages_invalidate()  # titles, durations and previews show in the syllabus at once
 
     @admin.action(description=_("Publier le brouillon des leçons sélectionnées"))
     def publish(self, request: HttpRequest, queryset: QuerySet[Lesson]) -> None:
@@ -302,15 +312,11 @@ class QuestionInline(admin.StackedInline):  # type: ignore[type-arg]
 
 
 @admin.register(Quiz)
-class QuizAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class QuizAdmin(MaterialAdmin):
     list_display = ("lesson", "pass_mark_percent")
     list_select_related = ("lesson",)
     raw_id_fields = ("lesson",)
     inlines = (QuestionInline,)
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        pages_invalidate()
 
 
 class ChoiceInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -320,7 +326,7 @@ class ChoiceInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class QuestionAdmin(MaterialAdmin):
     list_display = ("__str__", "quiz", "position")
     list_select_related = ("quiz__lesson",)
     raw_id_fields = ("quiz",)

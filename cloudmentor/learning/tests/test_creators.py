@@ -194,3 +194,23 @@ def test_lm6_publishing_an_empty_lesson_is_refused(module: Module) -> None:
 
     with pytest.raises(EmptyLesson):
         services.lesson_publish(lesson=lesson, by=None)
+
+
+def test_lm6_edits_in_the_staff_site_reach_cached_pages(
+    creator_client: Client, module: Module, client: Client, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    """A visitor's cached lesson page shows a title changed in the staff site at once."""
+    lesson = LessonFactory(module=module, slug="regions", title="Les régions")
+    assert "Les régions" in client.get("/courses/aws/regions/").content.decode()
+    page = creator_client.get(f"/staff/learning/lesson/{lesson.pk}/change/")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        creator_client.post(
+            f"/staff/learning/lesson/{lesson.pk}/change/",
+            _lesson_form(
+                lesson, module, title="Régions et zones", body=lesson.body, csrfmiddlewaretoken=csrf_token(page)
+            ),
+        )
+
+    html = client.get("/courses/aws/regions/").content.decode()
+    assert "Régions et zones" in html and "Les régions" not in html
