@@ -30,6 +30,8 @@ from .pagecache import VERSION_KEY
 
 CSRF_MARK = "⁅csrf⁆"
 CACHE_SECONDS = 3600
+# Bump when `LessonPage` or its fragments change: entries of the previous release are ignored.
+PAGE_FORMAT = 1
 _MARK = re.compile(r"⁅([dm])(\d+)⁆")
 
 
@@ -159,7 +161,7 @@ def lesson_page_build(
 
 def lesson_page_get(*, course_slug: str, lesson_slug: str) -> LessonPage:
     """Return the published lesson's page parts, from the cache while the catalog is unchanged."""
-    key = f"learning:lesson-page:{get_language()}:{course_slug}:{lesson_slug}"
+    key = f"learning:lesson-page:{PAGE_FORMAT}:{get_language()}:{course_slug}:{lesson_slug}"
     found = cache.get_many([VERSION_KEY, key])
     version = found.get(VERSION_KEY, 1)
     entry = found.get(key)
