@@ -39,8 +39,9 @@ NEW_PASSWORD = "a learning and long passphrase"
 
 
 @pytest.fixture
-def catalog(settings, live_server) -> None:  # type: ignore[no-untyped-def]
+def catalog(settings, live_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     settings.SITE_URL = live_server.url
+    settings.MEDIA_ROOT = tmp_path / "media"
     policy_seed()
     learning_demo_load()
     PlanFactory(

@@ -27,6 +27,12 @@ def _fresh_cache() -> Iterator[None]:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _media_in_a_temporary_folder(settings: Any, tmp_path: Any) -> None:
+    """Files written by the tests (resources of the demo catalog) never land in var/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def access(monkeypatch: pytest.MonkeyPatch) -> Callable[[User, int], None]:
     """Give a member a plan level, as billing's entitlements would (`user_access_level`)."""
