@@ -211,6 +211,8 @@ STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 BILLING_STRIPE_API_BASE = env.str("BILLING_STRIPE_API_BASE", default="https://api.stripe.com")
 BILLING_STRIPE_CHECKOUT_ORIGIN = env.str("BILLING_STRIPE_CHECKOUT_ORIGIN", default="https://checkout.stripe.com")
+# What each access level opens (TM-3), shown on /plans/: read from the catalog (learning).
+BILLING_PLAN_MATERIAL_LOOKUP = "cloudmentor.learning.selectors.material_summary"
 
 # Sessions: stored server-side; the cookie is named in the cookie registry and sealed
 # by the encryption middleware. The CSRF token lives in the session, never in a cookie.

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Max, QuerySet
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from cloudmentor.accounts.models import AccountEvent, User
@@ -167,3 +170,15 @@ def _actor_name(actor: User | None, member: User) -> str:
     if actor.pk == member.pk:
         return member.username
     return str(_("l'équipe")) if actor.is_staff else actor.username
+
+
+def plan_material_by_level() -> dict[int, Any]:
+    """Return what each access level opens (TM-3), keyed by level, or {} without a catalog.
+
+    The catalog lives in a higher layer (learning): it is reached through the dotted path
+    in ``BILLING_PLAN_MATERIAL_LOOKUP``, like middleware, outside the import graph.
+    """
+    lookup = getattr(settings, "BILLING_PLAN_MATERIAL_LOOKUP", "")
+    if not lookup:
+        return {}
+    return {int(entry.level): entry for entry in import_string(lookup)()}

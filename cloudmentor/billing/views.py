@@ -41,6 +41,9 @@ from .providers import stripe_checkout
 def plans(request: HttpRequest) -> HttpResponse:
     """What each plan costs, lasts and includes (TM-3); public, sets no cookie."""
     on_sale = list(selectors.plan_list_purchasable())
+    material = selectors.plan_material_by_level()
+    for plan in on_sale:
+        plan.material = material.get(plan.access_level)  # type: ignore[attr-defined]
     return render(
         request,
         "billing/plans.html",

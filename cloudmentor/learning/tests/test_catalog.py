@@ -166,3 +166,25 @@ def test_tm3_the_summary_follows_publication(django_capture_on_commit_callbacks)
         services.course_withdraw(course=course)
 
     assert selectors.material_summary()[1].courses == 0
+
+
+def test_tm3_the_plans_page_says_what_material_each_plan_opens(client: Client) -> None:
+    """/plans/ (billing) lists, in each plan's card, the courses and lessons computed from the catalog."""
+    essential = CourseFactory(access_level=AccessLevel.ESSENTIAL)
+    LessonFactory(module=ModuleFactory(course=essential), kind=LessonKind.VIDEO, duration_minutes=120)
+    expert = CourseFactory(access_level=AccessLevel.EXPERT)
+    LessonFactory(module=ModuleFactory(course=expert), kind=LessonKind.LAB, duration_minutes=60)
+    PlanFactory(slug="essentiel", name="Essentiel 1 mois", access_level=AccessLevel.ESSENTIAL, position=1)
+    PlanFactory(slug="expert", name="Expert 12 mois", access_level=AccessLevel.EXPERT, position=2)
+
+    french = client.get("/plans/").content.decode()
+    english = client.get("/en/plans/").content.decode()
+
+    essential_card = french[french.index('id="plan-essentiel"') : french.index('id="plan-expert"')]
+    expert_card = french[french.index('id="plan-expert"') :]
+    assert "1 cours complet, avec certificat" in essential_card
+    assert '<span class="plan-material__kind" data-kind="video">1 × vidéo</span>' in essential_card
+    assert "2 heures de contenu" in essential_card
+    assert "2 cours complets, avec certificat" in expert_card
+    assert 'data-kind="lab">1 × travaux pratiques' in expert_card
+    assert "2 full courses, with a certificate" in english
