@@ -191,3 +191,13 @@ def test_pv2_twenty_simultaneous_registrations_with_one_email_give_one_account()
 
     assert sorted(outcomes) == ["created"] + ["taken"] * 19, (connection.vendor, outcomes)
     assert User.objects.filter(email__iexact="race@example.org").count() == 1
+
+
+@pytest.mark.django_db
+def test_tm8_the_registration_page_leads_to_the_plans_to_subscribe_or_extend(client: Client) -> None:
+    """The free registration page points to the plans, where an existing email extends its account."""
+    french = client.get("/accounts/register/").content.decode()
+    english = client.get("/en/accounts/register/").content.decode()
+
+    assert 'href="/plans/">choisissez une offre</a>' in french
+    assert 'href="/en/plans/">choose a plan</a>' in english
