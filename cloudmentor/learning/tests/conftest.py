@@ -2,16 +2,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 from django_otp.oath import totp
 
 from cloudmentor.accounts import services as accounts_services
 from cloudmentor.accounts.models import User
-from cloudmentor.billing import selectors as billing_selectors
+from cloudmentor.billing import services as billing_services
 from cloudmentor.billing.models import AccessLevel
 from cloudmentor.learning.services import creator_group_ensure
 from conftest import log_in_client
@@ -34,20 +36,19 @@ def _media_in_a_temporary_folder(settings: Any, tmp_path: Any) -> None:
 
 
 @pytest.fixture
-def access(monkeypatch: pytest.MonkeyPatch) -> Callable[[User, int], None]:
-    """Give a member a plan level, as billing's entitlements would (`user_access_level`)."""
-    levels: dict[int, int] = {}
-    original = billing_selectors.user_access_level
+def access(db: None) -> Callable[..., None]:
+    """Give a member a plan level for `days`, through billing's free-access grant (TM-4)."""
 
-    def user_access_level(*, user: Any) -> AccessLevel:
-        if user is not None and getattr(user, "pk", None) in levels:
-            return AccessLevel(levels[user.pk])
-        return original(user=user)
-
-    monkeypatch.setattr(billing_selectors, "user_access_level", user_access_level)
-
-    def grant(user: User, level: int) -> None:
-        levels[user.pk] = level
+    def grant(user: User, level: int, days: int = 30) -> None:
+        now = timezone.now()
+        billing_services.subscription_grant(
+            holder=user,
+            access_level=level,
+            starts_at=now,
+            ends_at=now + timedelta(days=days),
+            actor=None,
+            reason="test",
+        )
 
     return grant
 

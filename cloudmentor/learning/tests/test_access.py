@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.files.base import ContentFile
 from django.test import Client
+from django.utils import timezone
 
 from cloudmentor.accounts.models import User
 from cloudmentor.billing.models import AccessLevel
@@ -103,13 +106,16 @@ def test_lm3_the_plan_level_opens_the_lesson(
 def test_lm3_entitlements_are_asked_on_every_visit(
     member_client: Client, member: User, access: Callable[[User, int], None], course_lessons: tuple[Lesson, Lesson]
 ) -> None:
-    """An expired plan closes the lesson at once: nothing is remembered."""
-    access(member, AccessLevel.EXPERT)
+    """A period that ends closes the lesson at once, while the account itself stays valid."""
+    access(member, AccessLevel.ESSENTIAL, 60)
+    access(member, AccessLevel.EXPERT, 1)
     assert member_client.get("/courses/k8s/avance/").status_code == 200
 
-    access(member, AccessLevel.FREE)
+    with time_machine.travel(timezone.now() + timedelta(days=2)):
+        response = member_client.get("/courses/k8s/avance/")
 
-    assert member_client.get("/courses/k8s/avance/").status_code == 403
+    assert response.status_code == 403
+    assert response.wsgi_request.user == member  # still logged in: only the Pro period ended
 
 
 def test_lm3_downloads_are_checked_like_the_lesson(
