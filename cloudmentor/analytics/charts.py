@@ -72,11 +72,11 @@ def _point_title(when: str, what: str, value: str) -> str:
 
 
 def nice_ceiling(value: float) -> float:
-    """Return a round number (1, 2, 2.5 or 5 times a power of ten) at least `value`."""
+    """Return a round number (1, 2 or 5 times a power of ten) at least `value`."""
     if value <= 0:
         return 1
     power = 10.0 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1, 2, 5, 10):
         if value <= step * power:
             return float(step * power)
     return 10.0 * power  # never reached: the loop always returns
@@ -98,7 +98,8 @@ def time_chart(
     if not count:
         return chart
     values = [v for _, _, series in ([bars] if bars else []) + list(lines) for v in series]
-    top = nice_ceiling(max(values, default=0))
+    step = nice_ceiling(max(values, default=0) / 4)  # four round steps up the axis
+    top = 4 * step
     plot_width = chart.plot_right - chart.plot_left
     plot_height = chart.plot_bottom - chart.plot_top
     slot = plot_width / count
@@ -128,7 +129,7 @@ def time_chart(
             points.append(f"{x},{y}")
             dots.append((x, y, _point_title(bar_label_format(bucket), label, value_format(value))))
         chart.lines.append(Line(css_class=css_class, label=label, points=" ".join(points), dots=dots))
-    chart.y_ticks = [Tick(position=y_of(top * step / 4), label=value_format(top * step / 4)) for step in range(5)]
+    chart.y_ticks = [Tick(position=y_of(step * index), label=value_format(step * index)) for index in range(5)]
     every = max(1, math.ceil(count / MAX_X_LABELS))
     chart.x_ticks = [
         Tick(position=round(chart.plot_left + (index + 0.5) * slot, 1), label=tick_format(bucket))

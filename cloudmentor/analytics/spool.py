@@ -33,6 +33,7 @@ import mmap
 import os
 import secrets
 import socket
+import threading
 import time
 import zlib
 from collections.abc import Iterator
@@ -167,37 +168,44 @@ class SpoolWriter:
         self._size = 0
         self._capacity = DEFAULT_MAX_BYTES
         self.path: Path | None = None
+        self._lock = threading.Lock()
         os.register_at_fork(after_in_child=self._forget_after_fork)
         atexit.register(self.close)
 
     def append(self, line: bytes) -> None:
-        directory = cached_setting("ANALYTICS_SPOOL_DIR")
-        end = self._size + len(line)
-        if self._fd is None or directory is not self._directory or end > self._capacity:
-            self._open(directory, at_least=len(line))
-            end = len(line)
-        if self._map is not None:
-            self._map[self._size : end] = line
-            self._size = end
-            return
-        self._write(line)
+        # Threaded servers (runserver, gthread) share one writer: one line at a time.
+        with self._lock:
+            directory = cached_setting("ANALYTICS_SPOOL_DIR")
+            end = self._size + len(line)
+            if self._fd is None or directory is not self._directory or end > self._capacity:
+                self._open(directory, at_least=len(line))
+                end = len(line)
+            if self._map is not None:
+                self._map[self._size : end] = line
+                self._size = end
+                return
+            self._write(line)
 
     def _write(self, data: bytes) -> None:
         assert self._fd is not None
         try:
             written = os.write(self._fd, data)
         except OSError:
-            self.close()
+            self._close()
             raise
         self._size += written
         if written != len(data):
             # A short write (disk full) leaves a damaged line: continue in a new file so the
             # next line does not get glued to it.
-            self.close()
+            self._close()
             raise OSError(f"short write to the spool ({written} of {len(data)} bytes)")
 
     def close(self) -> None:
         """Close the file: it is finished, the ingester will take it to its end and delete it."""
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
         if self._fd is not None and self._pid == os.getpid():
             if self._map is not None:
                 self._map.close()
@@ -209,7 +217,7 @@ class SpoolWriter:
         self.path = None
 
     def _open(self, setting: object, *, at_least: int = 0) -> None:
-        self.close()
+        self._close()
         directory = Path(str(setting))
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         stem = f"{socket.gethostname()}_{os.getpid()}_{time.time_ns()}_{secrets.token_hex(3)}"
@@ -242,6 +250,7 @@ class SpoolWriter:
         self._fd = None
         self._map = None
         self.path = None
+        self._lock = threading.Lock()  # a lock held by another thread at the fork stays held
 
 
 writer = SpoolWriter()
