@@ -16,6 +16,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
+# Change stamps of cached rows (core/stamps.py) stay in this test process, not in var/.
+CACHE_STAMPS_FILE = None
 # The request log's spool of this test process lives in a throwaway folder (not var/).
 ANALYTICS_SPOOL_DIR = Path(tempfile.mkdtemp(prefix="cloudmentor-test-spool-"))
 atexit.register(shutil.rmtree, ANALYTICS_SPOOL_DIR, ignore_errors=True)

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,6 +9,16 @@ class AccountsConfig(AppConfig):
     label = "accounts"
     verbose_name = _("Comptes")
     default = True
+
+    def ready(self) -> None:
+        # Cached sessions and accounts are checked against change stamps: every save or
+        # delete, wherever it comes from (services, staff site, cascades), bumps them.
+        from . import caching
+        from .models import AccountSession, User
+
+        post_save.connect(caching.on_user_saved_or_deleted, sender=User, dispatch_uid="accounts_user_saved")
+        post_delete.connect(caching.on_user_saved_or_deleted, sender=User, dispatch_uid="accounts_user_deleted")
+        post_delete.connect(caching.on_session_deleted, sender=AccountSession, dispatch_uid="accounts_session_deleted")
 
 
 class StaffAdminConfig(admin_apps.AdminConfig):

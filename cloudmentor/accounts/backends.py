@@ -1,4 +1,9 @@
-"""Authentication backend: log in with a username or an email (PV-2)."""
+"""Authentication backend: log in with a username or an email (PV-2).
+
+The account of a logged-in request comes from the cache while its change stamp is
+unchanged (`accounts.caching`): saving the account, or disabling it, shows at the next
+request.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,9 @@ from typing import Any
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
+from cloudmentor.core import stamps
+
+from .caching import USER_CACHE_SECONDS, user_stamp
 from .models import User
 from .selectors import user_by_identifier
 
@@ -26,3 +34,14 @@ class UsernameOrEmailBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+    def get_user(self, user_id: Any) -> User | None:  # type: ignore[override]
+        key = f"accounts:user-row:{user_id}"
+        found = stamps.lookup(key, user_stamp(user_id))
+        if found.value is not None:
+            user: User = found.value
+            return user if self.user_can_authenticate(user) else None
+        loaded = super().get_user(user_id)
+        if loaded is not None:
+            stamps.store(key, loaded, found, USER_CACHE_SECONDS)
+        return loaded  # type: ignore[return-value]

@@ -20,6 +20,7 @@ from cloudmentor.core.http import client_ip, network_of, user_agent_of
 from cloudmentor.mailing.services import email_queue
 
 from . import events
+from .caching import user_changed
 from .exceptions import AccountDisabled, EmailTaken, InvalidCredentials, InvalidToken, UsernameTaken
 from .models import AccountEvent, AccountSession, User
 from .selectors import user_by_identifier
@@ -365,6 +366,7 @@ def user_disable(*, user: User, actor: User | None, reason: str) -> None:
     """Disable the account; every session of it ends at its next request (rows deleted)."""
     User.objects.filter(pk=user.pk).update(is_active=False)
     user.is_active = False
+    user_changed(user.pk)
     events.account_disabled(user=user, actor=actor, reason=reason)
     sessions_revoke_all(user=user, actor=actor, reason="account disabled")
 
@@ -373,6 +375,7 @@ def user_disable(*, user: User, actor: User | None, reason: str) -> None:
 def user_enable(*, user: User, actor: User | None, reason: str) -> None:
     User.objects.filter(pk=user.pk).update(is_active=True)
     user.is_active = True
+    user_changed(user.pk)
     events.account_enabled(user=user, actor=actor, reason=reason)
 
 
@@ -384,6 +387,7 @@ def user_set_access_end(*, user: User, ends_at: datetime | None) -> None:
     """
     User.objects.filter(pk=user.pk).update(access_ends_at=ends_at)
     user.access_ends_at = ends_at
+    user_changed(user.pk)
 
 
 @transaction.atomic

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -13,13 +13,18 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from cloudmentor.accounts.caching import user_stamp
 from cloudmentor.accounts.models import AccountEvent, User
 from cloudmentor.accounts.selectors import event_list
+from cloudmentor.core import stamps
 
 from .models import AccessLevel, BillingEvent, Customer, Invoice, InvoiceDocument, Plan, Subscription
 
 # The account events that belong to the registration history (PV-3).
 HISTORY_ACCOUNT_KINDS = (AccountEvent.Kind.REGISTERED, AccountEvent.Kind.DISABLED, AccountEvent.Kind.ENABLED)
+# A member's access level is cached at most this long (a safety net: every change of their
+# periods goes through the services, which make the cached level stale at once).
+ACCESS_CACHE_SECONDS = 60
 
 
 def plan_list_purchasable() -> QuerySet[Plan]:
@@ -42,6 +47,10 @@ def user_access_level(*, user: User | None) -> AccessLevel:
     The highest level among the periods covering this moment: bought (paid or within
     their payment deadline; an account unpaid past it is disabled) or granted by staff.
     Staff see everything, so they can review material.
+
+    Asked on every member's lesson, so cached per member until the next start or end of
+    one of their periods (at most ``ACCESS_CACHE_SECONDS``), and made stale at once by any
+    change of their periods (`access_stamp`) or of their account (disabled, enabled).
     """
     if user is None or not user.is_authenticated:
         return AccessLevel.FREE
@@ -50,10 +59,28 @@ def user_access_level(*, user: User | None) -> AccessLevel:
     if not user.is_active:
         return AccessLevel.FREE
     now = timezone.now()
-    level = Subscription.objects.filter(customer__user=user, starts_at__lte=now, ends_at__gt=now).aggregate(
-        level=Max("access_level")
-    )["level"]
-    return AccessLevel(level) if level is not None else AccessLevel.FREE
+    key = f"billing:access-level:{user.pk}"
+    found = stamps.lookup(key, user_stamp(user.pk), access_stamp(user.pk))
+    if found.value is not None:
+        level, computed_at, valid_until = found.value
+        if computed_at <= now < valid_until:
+            return AccessLevel(level)
+    # The periods running now and those to come: the level now, and the next moment it changes.
+    periods = list(
+        Subscription.objects.filter(customer__user=user, ends_at__gt=now).values_list(
+            "access_level", "starts_at", "ends_at"
+        )
+    )
+    level = max((row[0] for row in periods if row[1] <= now), default=AccessLevel.FREE)
+    changes = [starts if starts > now else ends for _level, starts, ends in periods]
+    valid_until = min([*changes, now + timedelta(seconds=ACCESS_CACHE_SECONDS)])
+    stamps.store(key, (int(level), now, valid_until), found, ACCESS_CACHE_SECONDS)
+    return AccessLevel(level)
+
+
+def access_stamp(user_id: object) -> str:
+    """The change stamp of a member's access level: bumped by every change of their periods."""
+    return f"billing:access:{user_id}"
 
 
 def validity_end(*, user: User) -> datetime | None:

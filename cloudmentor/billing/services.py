@@ -34,6 +34,7 @@ from cloudmentor.accounts.services import (
     user_register,
     user_set_access_end,
 )
+from cloudmentor.core import stamps
 from cloudmentor.mailing.services import email_queue
 
 from . import events
@@ -51,6 +52,7 @@ from .models import (
 )
 from .periods import add_months
 from .providers import stripe_checkout
+from .selectors import access_stamp
 
 logger = logging.getLogger(__name__)
 CENT = Decimal("0.01")
@@ -105,12 +107,16 @@ def _validity_end(customer: Customer) -> datetime | None:
 def _access_end_sync(customer: Customer, *, holder: User | None = None) -> None:
     """Keep the account's validity end (CK-4 cookie, entitlements) equal to its last period's end.
 
+    Every change of a member's periods comes through here: it also makes the member's
+    cached access level stale (`selectors.user_access_level`).
+
     `holder` is the caller's instance of the account, updated too, so that a session
     started with it right after gets the new end.
     """
     user = holder if holder is not None else customer.user
     if user is not None:
         user_set_access_end(user=user, ends_at=_validity_end(customer))
+        stamps.bump(access_stamp(user.pk))  # the cached access level is stale at once
 
 
 @transaction.atomic

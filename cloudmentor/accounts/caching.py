@@ -1,0 +1,47 @@
+"""What the accounts app keeps in the cache for every request, and what makes it stale.
+
+A member's request reads their session and their account from the cache instead of the
+database (docs/decisions/0014-member-pages-without-queries.md). Each cached copy is
+checked against a change stamp (`cloudmentor.core.stamps`) that every write bumps:
+
+- a session's stamp, when its row is deleted (logout, revocation, the session cap,
+  a disabled account, the staff site): the next request of that device is logged out;
+- an account's stamp, when the account is saved or deleted, or changed by the services
+  that update it in place (disable, enable, validity end). Other apps that cache what
+  depends on the account (billing's access level, learning's progress) check it too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cloudmentor.core import stamps
+
+SESSION_CACHE_SECONDS = 300  # safety net: a change made behind the services' back shows within this time
+USER_CACHE_SECONDS = 300
+
+
+def user_stamp(user_id: Any) -> str:
+    return f"accounts:user:{user_id}"
+
+
+def session_stamp(session_key: str) -> str:
+    return f"accounts:session:{session_key}"
+
+
+def user_changed(user_id: Any) -> None:
+    """Make every cached copy of the account, and of what depends on it, stale."""
+    stamps.bump(user_stamp(user_id))
+
+
+def session_ended(session_key: str) -> None:
+    stamps.bump(session_stamp(session_key))
+
+
+def on_user_saved_or_deleted(sender: type, instance: Any, **kwargs: Any) -> None:
+    if instance.pk is not None:
+        user_changed(instance.pk)
+
+
+def on_session_deleted(sender: type, instance: Any, **kwargs: Any) -> None:
+    session_ended(instance.session_key)
