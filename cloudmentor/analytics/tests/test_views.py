@@ -234,3 +234,16 @@ def test_pv7_the_activity_page_is_in_english_under_en(member_client: Client, mem
     html = member_client.get("/en/account/activity/").content.decode()
 
     assert "My activity" in html and "Browser" in html and "IP address" in html
+
+
+def test_pv7_staff_see_the_request_log_in_the_staff_site_read_only(staff_client: Client) -> None:
+    record = RequestRecordFactory(ip_address="203.0.113.77", path="/courses/")
+
+    listing = staff_client.get("/staff/analytics/requestrecord/", {"q": "203.0.113.77"})
+    detail = staff_client.get(f"/staff/analytics/requestrecord/{record.pk}/change/")
+
+    assert listing.status_code == 200 and "/courses/" in listing.content.decode()
+    assert detail.status_code == 200 and 'name="_save"' not in detail.content.decode()
+    assert staff_client.get("/staff/analytics/requestrecord/add/").status_code == 403
+    assert staff_client.get("/staff/analytics/fillstate/").status_code == 200
+    assert staff_client.get("/staff/analytics/spoolfile/").status_code == 200
