@@ -198,19 +198,21 @@ def _parse_cursor(value: str) -> tuple[datetime, int] | None:
         return None
 
 
-def analytics_export_for_user(*, user: Any) -> list[dict[str, Any]]:
+def analytics_export_for_user(*, user: Any) -> dict[str, Any]:
     """Return everything the request log holds about a member (PV-9), oldest first."""
-    return [
-        {
-            "time": record.requested_at.isoformat(),
-            "method": record.method,
-            "url": record.url,
-            "status": record.status,
-            "duration_ms": record.duration_milliseconds,
-            "ip_address": record.ip_address,
-            "browser": f"{record.browser} {record.browser_version}".strip(),
-            "operating_system": record.operating_system,
-            "device": record.device,
-        }
-        for record in RequestRecord.objects.filter(user=user).order_by("requested_at", "pk").iterator()
-    ]
+    return {
+        "requests": [
+            {
+                "time": record.requested_at.isoformat(),
+                "method": record.method,
+                "url": record.url,
+                "status": record.status,
+                "duration_ms": record.duration_milliseconds,
+                "ip_address": record.ip_address,
+                "browser": f"{record.browser} {record.browser_version}".strip(),
+                "operating_system": record.operating_system,
+                "device": record.device,
+            }
+            for record in RequestRecord.objects.filter(user=user).order_by("requested_at", "pk").iterator()
+        ]
+    }

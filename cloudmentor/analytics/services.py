@@ -69,12 +69,10 @@ def request_records_purge(*, now: datetime | None = None, batch_size: int = PURG
     return deleted
 
 
-def analytics_erase_for_user(*, user: Any) -> int:
+def analytics_erase_for_user(*, user: Any) -> dict[str, int]:
     """Delete every recorded request of a member (PV-10); return how many were deleted.
 
-    Lines still waiting in a spool file (the last seconds) are stored afterwards without
-    a member only if the account is gone by then; call this once the account is deleted
-    or anonymized.
+    Deleting the account deletes them too. Lines of the last seconds may still wait in a
+    spool file: ingested after the account is gone, they are stored without a member.
     """
-    count, _ = RequestRecord.objects.filter(user=user).delete()
-    return count
+    return {"requests": RequestRecord.objects.filter(user=user).delete()[0]}

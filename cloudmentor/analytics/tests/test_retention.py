@@ -97,8 +97,8 @@ def test_pv9_export_holds_every_recorded_request_of_the_member() -> None:
 
     exported = analytics_export_for_user(user=member)
 
-    assert [row["url"] for row in exported] == ["/a/?page=2", "/b/"]
-    assert set(exported[0]) >= {"time", "url", "ip_address", "browser", "operating_system"}
+    assert [row["url"] for row in exported["requests"]] == ["/a/?page=2", "/b/"]
+    assert set(exported["requests"][0]) >= {"time", "url", "ip_address", "browser", "operating_system"}
 
 
 def test_pv10_erasure_deletes_the_members_requests_only() -> None:
@@ -107,5 +107,5 @@ def test_pv10_erasure_deletes_the_members_requests_only() -> None:
     aged(2, user=member)
     kept = aged(1, user=other)
 
-    assert analytics_erase_for_user(user=member) == 2
+    assert analytics_erase_for_user(user=member) == {"requests": 2}
     assert list(RequestRecord.objects.all()) == [kept]
