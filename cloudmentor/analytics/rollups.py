@@ -27,6 +27,8 @@ from django.utils import timezone
 
 from .models import FillState, Frequency, RequestRecord, StatCount
 
+# The fill-state row where the purge notes the time before which raw records are gone.
+PURGED_MARK = "raw_records_purged"
 # Late records within this window still reach their bucket.
 DEFAULT_LOOKBACK = timedelta(hours=2)
 # Pages kept per bucket (the dashboard's "top pages" adds the buckets' counts).
@@ -232,6 +234,11 @@ def rollup_fill(
     """Fill every metric up to `now`; return how many chunks each (metric/frequency) wrote."""
     now = now or timezone.now()
     first_record_at = _first_record_at()
+    purged_before = (
+        FillState.objects.filter(metric=PURGED_MARK, frequency=Frequency.DAY)
+        .values_list("filled_until", flat=True)
+        .first()
+    )
     written: dict[str, int] = {}
     for name in metrics or METRICS:
         for frequency in frequencies:
@@ -239,7 +246,7 @@ def rollup_fill(
                 continue
             written[f"{name}/{frequency}"] = _fill_metric(
                 METRICS[name], str(frequency), now=now, lookback=lookback, refill_from=refill_from,
-                first_record_at=first_record_at,
+                first_record_at=first_record_at, purged_before=purged_before,
             )  # fmt: skip
     return written
 
@@ -252,6 +259,7 @@ def _fill_metric(
     lookback: timedelta,
     refill_from: datetime | None,
     first_record_at: datetime | None,
+    purged_before: datetime | None,
 ) -> int:
     state = FillState.objects.filter(metric=metric.name, frequency=frequency).first()
     current = bucket_floor(now, frequency)
@@ -263,6 +271,13 @@ def _fill_metric(
         start = bucket_floor(first_record_at, frequency)
     else:
         start = current
+    if purged_before is not None:
+        # The raw records of earlier buckets are gone (some or all): their rollups, kept,
+        # are the only count left. Never recompute them.
+        first_whole = bucket_floor(purged_before, frequency)
+        if first_whole < purged_before:
+            first_whole = bucket_next(first_whole, frequency)
+        start = max(start, min(first_whole, current))
     chunks = 0
     while start <= current:
         skip_to = _empty_until(metric, frequency, start=start, current=current)

@@ -11,7 +11,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from .models import Device, FillState, Frequency, RequestRecord, StatCount
-from .rollups import HISTOGRAM_BOUNDS, OVERFLOW, bucket_next, histogram_label, local_zone
+from .rollups import HISTOGRAM_BOUNDS, METRICS, OVERFLOW, bucket_next, histogram_label, local_zone
 
 # Tables of the dashboard, in display order: metric → (rows shown, title).
 TABLES = ("pages", "statuses", "browsers", "systems", "devices")
@@ -72,7 +72,7 @@ def dashboard_get(*, start_on: date, end_on: date, table_limit: int | None = 15)
         for metric in TABLES
     }  # fmt: skip
     dashboard.filled_until = (
-        FillState.objects.filter(frequency=Frequency.DAY).order_by("filled_until").values_list("filled_until", flat=True).first()
+        FillState.objects.filter(metric__in=list(METRICS), frequency=Frequency.DAY).order_by("filled_until").values_list("filled_until", flat=True).first()
     )  # fmt: skip
     return dashboard
 

@@ -12,8 +12,8 @@ from django.db.models import Exists, Min, OuterRef
 from django.utils import timezone
 
 from .ingestion import DEFAULT_BATCH_SIZE, IngestReport, spool_ingest
-from .models import FillState, RequestRecord, SpoolFile
-from .rollups import METRICS, rollup_fill
+from .models import FillState, Frequency, RequestRecord, SpoolFile
+from .rollups import METRICS, PURGED_MARK, rollup_fill
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,13 @@ def request_records_purge(*, now: datetime | None = None, batch_size: int = PURG
         logger.info("Request log purge skipped: the rollups have not run for every metric yet")
         return 0
     deleted = 0
+    # Noted first: from now on, buckets before the limit are never recomputed from raw rows.
+    mark, created = FillState.objects.get_or_create(
+        metric=PURGED_MARK, frequency=Frequency.DAY, defaults={"filled_until": limit}
+    )
+    if not created and mark.filled_until < limit:
+        mark.filled_until = limit
+        mark.save(update_fields=["filled_until", "updated_at"])
     while True:
         batch = list(
             RequestRecord.objects.filter(requested_at__lt=limit).order_by().values_list("pk", flat=True)[:batch_size]

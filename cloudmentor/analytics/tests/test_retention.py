@@ -41,6 +41,22 @@ def test_pv5_raw_records_older_than_the_retention_are_purged_in_batches_and_roll
     assert StatCount.objects.filter(metric="requests", frequency="day").order_by("bucket_at").first().value == 1
 
 
+def test_pv5_a_refill_never_recomputes_what_the_purge_removed() -> None:
+    """Rollups of purged days are the only count left: a refill from long ago keeps them."""
+    aged(400)
+    aged(400, ip_address="198.51.100.2")
+    aged(10)
+    rollup_fill(now=NOW)
+    request_records_purge(now=NOW)
+    before = sorted(StatCount.objects.values_list("metric", "frequency", "bucket_at", "subgroup", "value"))
+
+    rollup_fill(now=NOW, refill_from=NOW - timedelta(days=500))
+
+    assert sorted(StatCount.objects.values_list("metric", "frequency", "bucket_at", "subgroup", "value")) == before
+    old_day = StatCount.objects.filter(metric="visitors", frequency="day").order_by("bucket_at").first()
+    assert old_day is not None and old_day.value == 2
+
+
 def test_pv5_purging_is_idempotent() -> None:
     aged(400)
     rollup_fill(now=NOW)
