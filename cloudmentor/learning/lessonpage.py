@@ -3,7 +3,7 @@
 A subscriber's lesson page is the hottest page a member sees. What is the same for every
 reader of a lesson — the lesson and its course, the rendered Markdown, its files, the
 neighbouring lessons, the syllabus, the empty forms — is rendered into HTML once and
-cached with the catalog's version (`pagecache.pages_invalidate` makes it stale). Each
+cached with the catalog's change stamp (`pagecache.pages_invalidate` makes it stale). Each
 request then only adds what is the reader's own: access, progress marks in the syllabus,
 the completion button, and the CSRF token of the forms.
 
@@ -17,16 +17,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
+from cloudmentor.core import stamps
+
 from . import rendering, selectors
 from .forms import ErrorReportForm, QuizForm
 from .models import Lesson, LessonKind
-from .pagecache import VERSION_KEY
+from .pagecache import PAGES_STAMP
 
 CSRF_MARK = "⁅csrf⁆"
 CACHE_SECONDS = 3600
@@ -162,12 +163,10 @@ def lesson_page_build(
 def lesson_page_get(*, course_slug: str, lesson_slug: str) -> LessonPage:
     """Return the published lesson's page parts, from the cache while the catalog is unchanged."""
     key = f"learning:lesson-page:{PAGE_FORMAT}:{get_language()}:{course_slug}:{lesson_slug}"
-    found = cache.get_many([VERSION_KEY, key])
-    version = found.get(VERSION_KEY, 1)
-    entry = found.get(key)
-    if entry is not None and entry[0] == version:
-        page: LessonPage = entry[1]
-        return page
+    found = stamps.lookup(key, PAGES_STAMP)
+    if found.value is not None:
+        cached: LessonPage = found.value
+        return cached
     page = lesson_page_build(course_slug=course_slug, lesson_slug=lesson_slug)
-    cache.set(key, (version, page), CACHE_SECONDS)
+    stamps.store(key, page, found, CACHE_SECONDS)
     return page

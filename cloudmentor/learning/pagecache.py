@@ -15,10 +15,13 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
-VERSION_KEY = "learning:pages:version"
+from cloudmentor.core import stamps
+
+# The change stamp of everything rendered from the material (core/stamps.py): bumping it
+# makes every cached page stale in every process at once.
+PAGES_STAMP = "learning:pages"
 KEY_PREFIX = "learning:page:"
 DEFAULT_SECONDS = 60
 
@@ -31,10 +34,7 @@ def _seconds() -> int:
 
 def pages_invalidate() -> None:
     """Make every cached page stale (material was published, changed or withdrawn)."""
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.set(VERSION_KEY, 2, timeout=None)
+    stamps.bump(PAGES_STAMP)
 
 
 def anonymous_page_cache(*, query: frozenset[str] = frozenset()) -> Callable[[View], View]:
@@ -72,11 +72,9 @@ class AnonymousPageCacheMiddleware:
         if request.method != "GET" or request.META.get("HTTP_COOKIE") or request.path.startswith(self.static_prefix):
             return self.get_response(request)
         key = _key(request)
-        found = cache.get_many([VERSION_KEY, key])
-        version = found.get(VERSION_KEY, 1)
-        entry = found.get(key)
-        if entry is not None and entry[0] == version:
-            _version, status, headers, content = entry
+        found = stamps.lookup(key, PAGES_STAMP)
+        if found.value is not None:
+            status, headers, content = found.value
             cached = HttpResponse(content, status=status)
             for name, value in headers:
                 cached.headers[name] = value
@@ -89,6 +87,6 @@ class AnonymousPageCacheMiddleware:
             and isinstance(response, HttpResponse)
             and "private" not in response.get("Cache-Control", "")
         ):
-            entry = (version, response.status_code, list(response.headers.items()), response.content)
-            cache.set(key, entry, timeout=_seconds())
+            entry = (response.status_code, list(response.headers.items()), response.content)
+            stamps.store(key, entry, found, timeout=_seconds())
         return response

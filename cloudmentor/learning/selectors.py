@@ -7,11 +7,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
+from cloudmentor.accounts.caching import user_stamp
 from cloudmentor.accounts.models import User
 from cloudmentor.billing.models import AccessLevel
+from cloudmentor.core import stamps
 
 from .models import (
     Certificate,
@@ -28,7 +29,7 @@ from .models import (
     Status,
     Topic,
 )
-from .pagecache import VERSION_KEY
+from .pagecache import PAGES_STAMP
 from .search import course_search
 
 CATALOG_PAGE_SIZE = 24
@@ -162,16 +163,31 @@ class CourseProgress:
         return round(100 * self.done / self.total) if self.total else 0
 
 
+# A member's progress in a course is cached at most this long (a safety net: the services
+# that change it bump `progress_stamp`).
+PROGRESS_CACHE_SECONDS = 300
+
+
+def progress_stamp(user_id: object) -> str:
+    """The change stamp of a member's progress: bumped by every completion, visit mark, erasure."""
+    return f"learning:progress:{user_id}"
+
+
 def course_progress(
     *, user: User, course: Course, lesson_ids: set[int], with_certificate: bool = True, with_last_lesson: bool = True
 ) -> CourseProgress:
     """Return what the member did in the course, counting only the given (visible) lessons.
 
     Two queries (three with the certificate), on the unique (user, lesson) and (user,
-    course) indexes: the lesson page asks this on every visit.
+    course) indexes. The lesson page asks this on every visit, without the certificate
+    and the last lesson: that answer comes from the cache until the member's progress or
+    account changes (`progress_stamp`).
     """
     if not user.is_authenticated:
         return CourseProgress(total=len(lesson_ids))
+    if not with_certificate and not with_last_lesson:
+        completed, enrollment = _progress_cached(user=user, course=course)
+        return CourseProgress(completed_ids=completed & lesson_ids, total=len(lesson_ids), enrollment=enrollment)
     completed = set(
         LessonCompletion.objects.filter(user=user, lesson_id__in=lesson_ids).values_list("lesson_id", flat=True)
     )
@@ -186,6 +202,21 @@ def course_progress(
         if with_certificate
         else None,
     )
+
+
+def _progress_cached(*, user: User, course: Course) -> tuple[set[int], Enrollment | None]:
+    """The member's completed lessons in the course and their enrollment (two queries, then cached)."""
+    key = f"learning:progress:{user.pk}:{course.pk}"
+    found = stamps.lookup(key, user_stamp(user.pk), progress_stamp(user.pk))
+    if found.value is not None:
+        cached: tuple[set[int], Enrollment | None] = found.value
+        return cached
+    completed = set(
+        LessonCompletion.objects.filter(user=user, lesson__course_id=course.pk).values_list("lesson_id", flat=True)
+    )
+    enrollment = next(iter(Enrollment.objects.filter(user=user, course=course)[:1]), None)
+    stamps.store(key, (completed, enrollment), found, PROGRESS_CACHE_SECONDS)
+    return completed, enrollment
 
 
 @dataclass
@@ -342,12 +373,11 @@ def material_summary() -> list[PlanMaterial]:
     A plan opens every course up to its level plus every free preview. Computed from the
     published material and cached until the material changes.
     """
-    version = cache.get(VERSION_KEY, 1)
-    key = f"learning:material-summary:{version}"
-    rows = cache.get(key)
+    found = stamps.lookup("learning:material-summary", PAGES_STAMP)
+    rows = found.value
     if rows is None:
         rows = _material_summary_compute()
-        cache.set(key, rows, 3600)
+        stamps.store("learning:material-summary", rows, found, 3600)
     return [PlanMaterial(**row) for row in rows]
 
 

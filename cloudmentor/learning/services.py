@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 
 from cloudmentor.accounts.models import User
 from cloudmentor.billing import selectors as billing
+from cloudmentor.core import stamps
 from cloudmentor.mailing.services import email_queue
 
 from . import rendering
@@ -35,7 +36,7 @@ from .models import (
     Status,
 )
 from .pagecache import pages_invalidate
-from .selectors import lesson_is_open, lessons_published
+from .selectors import lesson_is_open, lessons_published, progress_stamp
 
 CREATOR_GROUP = "Créateurs de contenu"
 # What the content-creator role may do in the staff site: write and publish material,
@@ -152,6 +153,11 @@ def _require_open(*, user: User, lesson: Lesson) -> None:
         raise LessonLocked
 
 
+def _progress_changed(user: User) -> None:
+    """Make the member's cached progress stale (`selectors.course_progress`)."""
+    stamps.bump(progress_stamp(user.pk))
+
+
 def lesson_visit(*, user: User, lesson: Lesson, enrollment: Enrollment | None) -> Enrollment:
     """Remember the lesson as the member's place in the course ("continue where you left off").
 
@@ -162,15 +168,18 @@ def lesson_visit(*, user: User, lesson: Lesson, enrollment: Enrollment | None) -
     if enrollment is None:
         try:
             with transaction.atomic():
-                return Enrollment.objects.create(
+                created = Enrollment.objects.create(
                     user=user, course_id=lesson.course_id, last_lesson=lesson, started_at=now, last_visited_at=now
                 )
+            _progress_changed(user)
+            return created
         except IntegrityError:
             enrollment = Enrollment.objects.get(user=user, course_id=lesson.course_id)
     if enrollment.last_lesson_id != lesson.pk or now - enrollment.last_visited_at > VISIT_TOUCH:
         Enrollment.objects.filter(pk=enrollment.pk).update(last_lesson=lesson, last_visited_at=now)
         enrollment.last_lesson = lesson
         enrollment.last_visited_at = now
+        _progress_changed(user)
     return enrollment
 
 
@@ -188,6 +197,7 @@ def lesson_complete(*, user: User, lesson: Lesson) -> Certificate | None:
 
 def _complete(*, user: User, lesson: Lesson) -> Certificate | None:
     LessonCompletion.objects.get_or_create(user=user, lesson=lesson)
+    _progress_changed(user)
     lesson_visit(
         user=user, lesson=lesson, enrollment=Enrollment.objects.filter(user=user, course=lesson.course).first()
     )
@@ -198,6 +208,7 @@ def _complete(*, user: User, lesson: Lesson) -> Certificate | None:
 def lesson_uncomplete(*, user: User, lesson: Lesson) -> None:
     """Unmark a lesson the member wants to read again (a certificate already issued stays)."""
     LessonCompletion.objects.filter(user=user, lesson=lesson).exclude(lesson__kind=LessonKind.QUIZ).delete()
+    _progress_changed(user)
 
 
 def course_completion_check(*, user: User, course: Course) -> Certificate | None:
@@ -209,6 +220,7 @@ def course_completion_check(*, user: User, course: Course) -> Certificate | None
     if done != lesson_ids:
         return None
     Enrollment.objects.filter(user=user, course=course, completed_at__isnull=True).update(completed_at=_now())
+    _progress_changed(user)
     return certificate_issue(user=user, course=course)
 
 
@@ -355,6 +367,7 @@ def learning_erase_for_user(*, user: User) -> dict[str, int]:
         "certificates": Certificate.objects.filter(user=user).delete()[0],
         "error_reports": ErrorReport.objects.filter(reporter=user).delete()[0],
     }
+    _progress_changed(user)
     transaction.on_commit(pages_invalidate)  # certificate verification pages
     return counts
 
