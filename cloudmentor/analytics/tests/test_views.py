@@ -247,3 +247,12 @@ def test_pv7_staff_see_the_request_log_in_the_staff_site_read_only(staff_client:
     assert staff_client.get("/staff/analytics/requestrecord/add/").status_code == 403
     assert staff_client.get("/staff/analytics/fillstate/").status_code == 200
     assert staff_client.get("/staff/analytics/spoolfile/").status_code == 200
+
+
+def test_pv5_a_members_page_in_the_staff_site_links_to_their_recent_requests(staff_client: Client) -> None:
+    member = UserFactory()
+
+    html = staff_client.get(f"/staff/accounts/user/{member.pk}/change/").content.decode()
+
+    assert f'href="/staff/statistics/members/{member.pk}/requests/"' in html
+    assert "Historique" in html or "History" in html  # the staff site's own tools are still there
