@@ -14,8 +14,10 @@ PostgreSQL cluster with scripts/with-postgres.sh; ``--records N`` changes the vo
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -44,6 +46,7 @@ def main() -> None:
 
 def _setup_django() -> None:
     var_dir = Path(tempfile.mkdtemp(prefix="cloudmentor-bench-analytics."))
+    atexit.register(shutil.rmtree, var_dir, ignore_errors=True)
     base, _, name = os.environ["DATABASE_URL"].rpartition("/")
     import psycopg
 

@@ -13,8 +13,10 @@ SQLite file; a throwaway PostgreSQL cluster through scripts/with-postgres.sh).
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,6 +43,7 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         if backend == "sqlite":
             var_dir = Path(tempfile.mkdtemp(prefix="cloudmentor-bench-ingest."))
+            atexit.register(shutil.rmtree, var_dir, ignore_errors=True)
             env["DATABASE_URL"] = f"sqlite:///{var_dir}/db.sqlite3"
         else:
             command = [str(ROOT / "scripts" / "with-postgres.sh"), *command]
@@ -50,6 +53,7 @@ def main() -> None:
 
 def _setup_django() -> None:
     var_dir = Path(tempfile.mkdtemp(prefix="cloudmentor-bench-ingest-var."))
+    atexit.register(shutil.rmtree, var_dir, ignore_errors=True)
     url = os.environ["DATABASE_URL"]
     if url.startswith("postgres"):
         import psycopg
