@@ -11,6 +11,7 @@ from django.core import mail
 from django.test import Client
 
 from cloudmentor.accounts.models import AccountEvent, AccountSession, User
+from conftest import log_in_client
 
 from .conftest import csrf_post, envelope, log_in, submit
 from .factories import PASSWORD, UserFactory
@@ -205,3 +206,14 @@ def test_pv14_the_report_page_explains_and_asks_for_a_click(member_client: Clien
 
     assert "toutes les sessions de votre compte sont fermées" in body
     assert "csrfmiddlewaretoken" in body
+
+
+@pytest.mark.django_db
+def test_pv7_the_account_page_links_to_what_the_request_log_holds(client: Client) -> None:
+    """From the account page a member reaches the record of their own requests (PV-5, PV-7)."""
+    log_in_client(client, UserFactory())
+
+    page = client.get("/account/").content.decode()
+
+    assert 'href="/account/activity/"' in page
+    assert client.get("/account/activity/").status_code == 200
