@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -90,6 +91,40 @@ def assert_cookies_sealed(response: Any) -> None:
         assert plaintext is not None, f"cookie {name!r} does not unseal"
         assert not set(wire) & set('{}"@ :,'), f"cookie {name!r} shows plaintext"
         assert str(plaintext)[:8] not in wire, f"cookie {name!r} shows its value"
+
+
+_FORM_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
+_CSRF_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def form_token(response: Any) -> str:
+    """Return the id a visitor form carries for its form cookie (CK-2)."""
+    match = _FORM_TOKEN.search(response.content.decode())
+    assert match, "the page has no form_token field"
+    return match.group(1)
+
+
+def submit(client: Client, url: str, data: dict[str, Any], **extra: Any) -> Any:
+    """Show a visitor form (getting its cookie), then post it as a browser would."""
+    page = client.get(url, **extra)
+    return client.post(url, {"form_token": form_token(page), **data}, **extra)
+
+
+def csrf_post(client: Client, url: str, data: dict[str, Any] | None = None, *, page: str = "/", **extra: Any) -> Any:
+    """Post as a logged-in browser would: with the CSRF token a page of the site carries."""
+    match = _CSRF_TOKEN.search(client.get(page, **extra).content.decode())
+    assert match, f"{page} carries no CSRF token"
+    return client.post(url, {"csrfmiddlewaretoken": match.group(1), **(data or {})}, **extra)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Throttles, cached pages and renderings live in the cache: start every test clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -1,51 +1,18 @@
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from cloudmentor.accounts.models import User
 from cloudmentor.core import crypto
+from conftest import csrf_post, form_token, submit  # noqa: F401 - shared helpers, re-exported
 
 from .factories import PASSWORD, UserFactory
 
 LOGIN_URL = "/accounts/login/"
-_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> Iterator[None]:
-    """Throttle counters and last-seen marks live in the cache: start every test clean."""
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def form_token(response: Any) -> str:
-    match = _TOKEN.search(response.content.decode())
-    assert match, "the page has no form_token field"
-    return match.group(1)
-
-
-def submit(client: Client, url: str, data: dict[str, Any], **extra: Any) -> Any:
-    """Show a form (getting its cookie), then post it as a browser would."""
-    page = client.get(url, **extra)
-    return client.post(url, {"form_token": form_token(page), **data}, **extra)
-
-
-_CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-
-
-def csrf_post(client: Client, url: str, data: dict[str, Any] | None = None, *, page: str = "/", **extra: Any) -> Any:
-    """Post as a logged-in browser would: with the CSRF token a page of the site carries."""
-    match = _CSRF.search(client.get(page, **extra).content.decode())
-    assert match, f"{page} carries no CSRF token"
-    return client.post(url, {"csrfmiddlewaretoken": match.group(1), **(data or {})}, **extra)
 
 
 def log_in(client: Client, identifier: str, password: str = PASSWORD, **extra: Any) -> Any:

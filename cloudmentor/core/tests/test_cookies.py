@@ -13,15 +13,10 @@ from cloudmentor.core import crypto
 from cloudmentor.core.cookies import REGISTRY
 from cloudmentor.core.middleware import CookieEncryptionMiddleware
 from cloudmentor.operations.models import ContactMessage
+from conftest import form_token
 
 PUBLIC_PAGES = ["/", "/en/", "/legal/cookies/", "/legal/privacy/", "/legal/terms/", "/en/legal/terms/", "/healthz"]
 CONTACT = {"name": "Ada", "email": "ada@example.com", "subject": "Question", "message": "Bonjour"}
-
-
-def _form_token(response) -> str:
-    match = re.search(r'name="form_token" value="([^"]+)"', response.content.decode())
-    assert match
-    return match.group(1)
 
 
 @pytest.mark.django_db
@@ -42,7 +37,7 @@ def test_ck1_form_cookie_is_sealed_and_shows_nothing_readable(client: Client) ->
     raw = response.cookies["cm_form_contact"].value
     opened = crypto.unseal("cm_form_contact", raw)
     assert opened is not None and '"id"' in opened and '"iat"' in opened
-    assert _form_token(response) not in raw
+    assert form_token(response) not in raw
     assert response.cookies["cm_form_contact"]["httponly"]
     assert response.cookies["cm_form_contact"]["samesite"] == "Strict"
 
@@ -52,7 +47,7 @@ def test_ck1_flipping_any_byte_of_the_cookie_makes_it_absent_never_a_server_erro
     """Each tampered variant of the cookie is ignored: the form is refused, nothing is stored."""
     page = client.get("/contact/")
     raw = page.cookies["cm_form_contact"].value
-    token = _form_token(page)
+    token = form_token(page)
     for position in range(0, len(raw), 3):
         flipped = raw[:position] + ("A" if raw[position] != "A" else "B") + raw[position + 1 :]
         client.cookies["cm_form_contact"] = flipped
@@ -69,7 +64,7 @@ def test_ck1_a_cookie_value_moved_to_another_cookie_name_is_absent(client: Clien
     client.cookies["cm_form_login"] = page.cookies["cm_form_contact"].value
     del client.cookies["cm_form_contact"]
 
-    response = client.post("/contact/", {**CONTACT, "form_token": _form_token(page)})
+    response = client.post("/contact/", {**CONTACT, "form_token": form_token(page)})
 
     assert response.status_code == 400
     assert ContactMessage.objects.count() == 0
@@ -144,7 +139,7 @@ def test_ck2_the_form_cookie_lives_its_lifetime_then_the_form_is_refused(client:
     with time_machine.travel("2027-03-01 10:00:00+00:00", tick=False) as clock:
         page = client.get("/contact/")
         assert int(page.cookies["cm_form_contact"]["max-age"]) == lifetime
-        token = _form_token(page)
+        token = form_token(page)
 
         clock.move_to(f"2027-03-01 10:{(lifetime - 1) // 60:02d}:{(lifetime - 1) % 60:02d}+00:00")
         late = Client()
@@ -163,7 +158,7 @@ def test_ck2_the_form_cookie_lives_its_lifetime_then_the_form_is_refused(client:
 def test_ck2_success_deletes_the_form_cookie_and_it_cannot_be_replayed(client: Client) -> None:
     """After a successful submission the cookie is deleted; replaying the old one sends nothing twice."""
     page = client.get("/contact/")
-    token = _form_token(page)
+    token = form_token(page)
 
     response = client.post("/contact/", {**CONTACT, "form_token": token})
 
@@ -200,7 +195,7 @@ def test_ck8_a_form_posted_without_any_cookie_explains_that_cookies_are_required
     page = client.get("/contact/")
     client.cookies = SimpleCookie()
 
-    response = client.post("/contact/", {**CONTACT, "form_token": _form_token(page)})
+    response = client.post("/contact/", {**CONTACT, "form_token": form_token(page)})
 
     body = response.content.decode()
     assert response.status_code == 400
@@ -215,7 +210,7 @@ def test_ck8_the_cookies_required_message_is_in_english_on_english_pages(client:
     page = client.get("/en/contact/")
     client.cookies = SimpleCookie()
 
-    response = client.post("/en/contact/", {**CONTACT, "form_token": _form_token(page)})
+    response = client.post("/en/contact/", {**CONTACT, "form_token": form_token(page)})
 
     body = response.content.decode()
     assert "did not send any cookie" in body

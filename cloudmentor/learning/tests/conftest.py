@@ -15,6 +15,7 @@ from cloudmentor.accounts import services as accounts_services
 from cloudmentor.accounts.models import User
 from cloudmentor.billing import services as billing_services
 from cloudmentor.billing.models import AccessLevel
+from cloudmentor.learning.lessonpage import local_pages_forget
 from cloudmentor.learning.services import creator_group_ensure
 from conftest import log_in_client
 
@@ -23,10 +24,12 @@ from .factories import StaffFactory, UserFactory
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
-    """Pages, renderings and throttles live in the cache: start every test clean."""
+    """Pages, renderings and throttles live in the cache (and lesson pages in memory): start every test clean."""
     cache.clear()
+    local_pages_forget()
     yield
     cache.clear()
+    local_pages_forget()
 
 
 @pytest.fixture(autouse=True)

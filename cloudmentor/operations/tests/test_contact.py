@@ -1,17 +1,10 @@
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.test import Client
 
 from cloudmentor.operations.models import ContactMessage
-
-
-def _token(response) -> str:
-    match = re.search(r'name="form_token" value="([^"]+)"', response.content.decode())
-    assert match
-    return match.group(1)
+from conftest import form_token
 
 
 @pytest.mark.django_db
@@ -26,7 +19,7 @@ def test_pv15_a_visitor_writes_to_staff_through_the_contact_form(
         "email": "ada@example.com",
         "subject": "Devis équipe",
         "message": "Bonjour",
-        "form_token": _token(page),
+        "form_token": form_token(page),
     }
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -55,7 +48,7 @@ def test_pv15_bad_input_is_explained_in_the_users_language_and_stores_nothing(
     page = client.get(path)
 
     response = client.post(
-        path, {"name": "", "email": "not-an-email", "subject": "x", "message": "", "form_token": _token(page)}
+        path, {"name": "", "email": "not-an-email", "subject": "x", "message": "", "form_token": form_token(page)}
     )
 
     assert response.status_code == 200
