@@ -43,7 +43,8 @@ STAMP_PREFIX = "stamp:"
 # minutes); when it is dropped anyway, its entries only become stale.
 STAMP_SECONDS = 7 * 24 * 3600
 _SLOT = struct.Struct("<Q")
-_tables: dict[str | None, Any] = {}
+_DEFAULT_FILE: Any = object()  # CACHE_STAMPS_FILE unset: VAR_DIR/cache-stamps
+_tables: dict[Any, Any] = {}  # by the setting's value, and by path
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,16 @@ def _slot(name: str) -> int:
 
 def _local_table() -> Any:
     """Return the machine's stamp table (a shared memory map), or this process's own."""
-    raw = getattr(settings, "CACHE_STAMPS_FILE", Path(settings.VAR_DIR) / "cache-stamps")
-    path = str(raw) if raw is not None else None
+    raw = getattr(settings, "CACHE_STAMPS_FILE", _DEFAULT_FILE)
+    table = _tables.get(raw)
+    if table is None:
+        return _local_table_open(raw)
+    return table
+
+
+def _local_table_open(raw: Any) -> Any:
+    path = str(Path(settings.VAR_DIR) / "cache-stamps") if raw is _DEFAULT_FILE else raw
+    path = str(path) if path is not None else None
     table = _tables.get(path)
     if table is None:
         if path is None:
@@ -83,6 +92,7 @@ def _local_table() -> Any:
             finally:
                 os.close(fd)
         _tables[path] = table
+    _tables[raw] = table
     return table
 
 
@@ -116,6 +126,15 @@ def lookup(key: str, *names: str) -> Lookup:
     if entry is not None and entry[0] == stamps:
         return Lookup(entry[1], stamps)
     return Lookup(None, stamps)
+
+
+def current(*names: str) -> tuple[int, ...]:
+    """Return the current stamps of `names` (to check a copy kept in this process's memory)."""
+    if _is_local():
+        table = _local_table()
+        return tuple(_SLOT.unpack_from(table, _slot(name))[0] for name in names)
+    stamp_keys = [STAMP_PREFIX + name for name in names]
+    return _cache_stamps(stamp_keys, cache.get_many(stamp_keys))
 
 
 def store(key: str, value: Any, found: Lookup, timeout: int) -> None:

@@ -10,13 +10,22 @@ the completion button, and the CSRF token of the forms.
 The syllabus carries markers (``⁅d<id>⁆`` in a lesson's class list, ``⁅m<id>⁆`` after its
 meta line) that `syllabus_with_progress` replaces by the reader's "done" marks; forms carry
 ``CSRF_MARK`` where the token goes.
+
+A member's page is then the whole template, layout included, rendered once per lesson and
+language in each process with a marker in place of each of the reader's parts (`Shell`):
+a request fills the markers with its reader's parts (`reader_parts`), their account menu
+and a CSRF token. The page a request gets is the same as the template rendered for it
+(tests compare them); a request the shell does not fit (a visitor, a locked lesson, a
+preview, a query string, a message to show) gets the template rendered as usual.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
@@ -32,8 +41,15 @@ from .pagecache import PAGES_STAMP
 CSRF_MARK = "⁅csrf⁆"
 CACHE_SECONDS = 3600
 # Bump when `LessonPage` or its fragments change: entries of the previous release are ignored.
-PAGE_FORMAT = 1
+PAGE_FORMAT = 2
 _MARK = re.compile(r"⁅([dm])(\d+)⁆")
+# The reader's parts of lesson.html (`reader.<name>`), plus the account menu and CSRF token of the layout.
+READER_PARTS = ("done", "quiz", "attempts", "actions", "report", "progress", "syllabus")
+_SLOT = re.compile(r"⁅r:(\w+)⁆")
+_PROGRESS_MARKS = {"done": "⁅p:done⁆", "total": "⁅p:total⁆", "percent": "⁅p:percent⁆"}
+# Lesson pages (and their shells) kept in each process's memory, checked against the stamp.
+LOCAL_PAGES = 500
+_local: dict[str, tuple[tuple[int, ...], LessonPage, Shell | None]] = {}
 
 
 @dataclass
@@ -56,9 +72,102 @@ class LessonPage:
     quiz: dict[str, str] = field(default_factory=dict)  # visitor / member
     quiz_id: int | None = None
     is_draft: bool = False
+    done_badge: str = ""
+    progress_block: str = ""  # with _PROGRESS_MARKS
+    cache_key: str = ""  # set when it comes from `lesson_page_get`
 
     def syllabus_for(self, completed: set[int]) -> SafeString:
         return syllabus_with_progress(self.syllabus, completed, self.done_mark)
+
+
+@dataclass
+class Shell:
+    """lesson.html rendered for no one: literal parts and the names of the reader's parts, alternately."""
+
+    parts: list[str]
+
+    def fill(self, values: dict[str, str]) -> str:
+        filled = self.parts.copy()
+        for index in range(1, len(filled), 2):
+            filled[index] = values[filled[index]]
+        return "".join(filled)
+
+
+class _NoOne:
+    """The user a shell is rendered for: a member, but nobody in particular."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_staff = False
+    is_superuser = False
+    is_active = True
+    pk = id = None
+    username = email = first_name = last_name = ""
+
+    def get_username(self) -> str:
+        return ""
+
+    def has_perm(self, *args: Any) -> bool:
+        return False
+
+
+def reader_parts(
+    page: LessonPage, *, completed: set[int], total: int, is_member: bool, is_completed: bool
+) -> dict[str, SafeString]:
+    """The reader's parts of the page that do not depend on the lesson's state (open, member forms)."""
+    progress = ""
+    if is_member and total:
+        done = len(completed)
+        marks = {"done": done, "total": total, "percent": round(100 * done / total)}
+        progress = page.progress_block
+        for name, mark in _PROGRESS_MARKS.items():
+            progress = progress.replace(mark, str(marks[name]))
+    empty = mark_safe("")
+    return {
+        "done": mark_safe(page.done_badge if is_completed else ""),  # noqa: S308 - rendered by a template
+        "progress": mark_safe(progress),  # noqa: S308 - rendered by a template
+        "syllabus": page.syllabus_for(completed),
+        "quiz": empty,
+        "attempts": empty,
+        "actions": empty,
+        "report": empty,
+    }
+
+
+def shell_fill(
+    request: HttpRequest, page: LessonPage, context: dict[str, Any], reader: dict[str, SafeString], token: str
+) -> str:
+    """Return the member's page: the lesson's shell (rendered once) filled with this request's parts.
+
+    `token` is the request's CSRF token (`get_token`), for every form of the page.
+    """
+    shell = _shell_get(request, page, context)
+    account = render_to_string(
+        "core/includes/account_menu.html", {"request": request, "user": request.user, "csrf_token": token}
+    )
+    return shell.fill({**reader, "account": account, "csrf": token})
+
+
+def _shell_get(request: HttpRequest, page: LessonPage, context: dict[str, Any]) -> Shell:
+    local = _local.get(page.cache_key)
+    if local is not None and local[1] is page and local[2] is not None:
+        return local[2]
+    marks = {name: mark_safe(f"⁅r:{name}⁆") for name in (*READER_PARTS, "account")}  # noqa: S308
+    shell_context = {
+        **context,
+        "reader": marks,
+        "shell": True,
+        "user": _NoOne(),
+        # Any {% csrf_token %} of the layout gets the reader's token, never the first reader's.
+        "csrf_token": mark_safe("⁅r:csrf⁆"),
+        "messages": (),
+        "perms": None,
+        "request": None,  # the layout is the same for every reader of the lesson's address
+    }
+    shell = Shell(_SLOT.split(render_to_string("learning/lesson.html", shell_context, request=request)))
+    if local is not None and local[1] is page:
+        _local[page.cache_key] = (local[0], page, shell)
+    return shell
 
 
 def with_token(fragment: str, token: str) -> SafeString:
@@ -123,6 +232,10 @@ def lesson_page_build(
         done_mark=done_mark(),
         nav=mark_safe(render_to_string("learning/fragments/lesson_nav.html", {**common, "previous": previous})),  # noqa: S308
         is_draft=show_draft,
+        done_badge=render_to_string("learning/includes/lesson_done.html"),
+        progress_block=render_to_string(
+            "learning/includes/progress.html", {"course": course, "progress": _PROGRESS_MARKS}
+        ),
     )
     if show_draft or lesson.revision is None:
         rendered = rendering.render_text(lesson.body)
@@ -160,13 +273,28 @@ def lesson_page_build(
     return page
 
 
+def local_pages_forget() -> None:
+    """Empty this process's copies (tests that clear the cache, or change material without the services)."""
+    _local.clear()
+
+
 def lesson_page_get(*, course_slug: str, lesson_slug: str) -> LessonPage:
-    """Return the published lesson's page parts, from the cache while the catalog is unchanged."""
+    """Return the published lesson's page parts, from the cache while the catalog is unchanged.
+
+    Kept in this process's memory too (no unpickling), with the shell of its members' page;
+    the returned page is shared by the requests of this process: read it, never change it.
+    """
     key = f"learning:lesson-page:{PAGE_FORMAT}:{get_language()}:{course_slug}:{lesson_slug}"
+    local = _local.get(key)
+    if local is not None and local[0] == stamps.current(PAGES_STAMP):
+        return local[1]
     found = stamps.lookup(key, PAGES_STAMP)
-    if found.value is not None:
-        cached: LessonPage = found.value
-        return cached
-    page = lesson_page_build(course_slug=course_slug, lesson_slug=lesson_slug)
-    stamps.store(key, page, found, CACHE_SECONDS)
+    page: LessonPage | None = found.value
+    if page is None:
+        page = lesson_page_build(course_slug=course_slug, lesson_slug=lesson_slug)
+        stamps.store(key, page, found, CACHE_SECONDS)
+    page.cache_key = key
+    if len(_local) >= LOCAL_PAGES:
+        del _local[next(iter(_local))]  # the oldest
+    _local[key] = (found.stamps, page, None)
     return page

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -182,7 +183,8 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
     """A lesson, checked against the reader's plan on every visit (LM-2, LM-3, LM-4).
 
     Built from the cached reader-independent parts (`lessonpage`); creators and staff
-    get them fresh, drafts included.
+    get them fresh, drafts included. A member reading an open lesson gets the page's
+    shell filled with their parts, without rendering the template.
     """
     preview = _can_preview(request)
     try:
@@ -205,30 +207,41 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
         with_last_lesson=False,
     )
     is_completed = lesson.pk in progress.completed_ids
-    context: dict[str, Any] = {
-        "page": page,
-        "lesson": lesson,
-        "course": course,
-        "progress": progress,
-        "is_open": is_open,
-        "is_completed": is_completed,
-        "syllabus": page.syllabus_for(progress.completed_ids),
-    }
+    reader = lessonpage.reader_parts(
+        page,
+        completed=progress.completed_ids,
+        total=progress.total,
+        is_member=member is not None,
+        is_completed=is_completed,
+    )
+    context: dict[str, Any] = {"page": page, "lesson": lesson, "course": course, "is_open": is_open}
+    token = ""
     if not is_open:
         context.update(_locked_context(course))
     elif member is None:
-        context.update(actions=mark_safe(page.actions["visitor"]), report=mark_safe(page.report["visitor"]))  # noqa: S308
-        context["quiz"] = mark_safe(page.quiz.get("visitor", ""))  # noqa: S308 - rendered by templates
+        reader.update(
+            actions=mark_safe(page.actions["visitor"]),  # noqa: S308 - rendered by templates
+            report=mark_safe(page.report["visitor"]),  # noqa: S308
+            quiz=mark_safe(page.quiz.get("visitor", "")),  # noqa: S308
+        )
     else:
         token = get_token(request)
-        context["actions"] = lessonpage.with_token(page.actions["done" if is_completed else "todo"], token)
-        context["report"] = lessonpage.with_token(page.report["member"], token)
+        reader["actions"] = lessonpage.with_token(page.actions["done" if is_completed else "todo"], token)
+        reader["report"] = lessonpage.with_token(page.report["member"], token)
         if page.quiz_id is not None:
-            context["quiz"] = lessonpage.with_token(page.quiz["member"], token)
-            context["attempts"] = list(selectors.attempt_list(user=member, quiz=page.quiz_id))
+            reader["quiz"] = lessonpage.with_token(page.quiz["member"], token)
+            attempts = list(selectors.attempt_list(user=member, quiz=page.quiz_id))
+            reader["attempts"] = mark_safe(  # noqa: S308 - rendered by a template
+                render_to_string("learning/includes/attempts.html", {"attempts": attempts})
+            )
         if lesson.is_published and course.is_published:
             services.lesson_visit(user=member, lesson=lesson, enrollment=progress.enrollment)
-    response = render(request, "learning/lesson.html", context, status=200 if is_open else 403)
+    if token and not preview and not request.GET and not _has_messages(request):
+        response = HttpResponse(lessonpage.shell_fill(request, page, context, reader, token))
+    else:
+        response = render(
+            request, "learning/lesson.html", {**context, "reader": reader}, status=200 if is_open else 403
+        )
     if is_open and page.frame_origins:
         # Frames stay forbidden on every other page; this one may load its videos' players
         # (after the reader's click, PV-11).
@@ -236,6 +249,11 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
     if is_open and page.image_origins:
         response._csp_update = {"img-src": page.image_origins}  # type: ignore[attr-defined]
     return response
+
+
+def _has_messages(request: HttpRequest) -> bool:
+    """Whether a message waits to be shown (the page is then rendered as usual, which shows it)."""
+    return bool(getattr(request, "_messages", None))
 
 
 @login_required

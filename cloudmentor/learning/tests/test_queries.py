@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from cloudmentor.accounts.models import User
 from cloudmentor.billing.models import AccessLevel
 from cloudmentor.learning import services
+from cloudmentor.learning.lessonpage import local_pages_forget
 from cloudmentor.learning.models import Course, Lesson, LessonCompletion, LessonRevision, Module, Status, Topic
 
 from .factories import CourseFactory, LessonFactory, ModuleFactory, TopicFactory
@@ -71,6 +72,7 @@ def _bulk_catalog(topics: list[Topic]) -> None:
 
 def _count(client: Client, url: str) -> int:
     cache.clear()  # no page cache, no cached rendering: the worst case
+    local_pages_forget()
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
