@@ -22,6 +22,7 @@ preview, a query string, a message to show) gets the template rendered as usual.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,8 +49,8 @@ READER_PARTS = ("done", "quiz", "attempts", "actions", "report", "progress", "sy
 _SLOT = re.compile(r"⁅r:(\w+)⁆")
 _PROGRESS_MARKS = {"done": "⁅p:done⁆", "total": "⁅p:total⁆", "percent": "⁅p:percent⁆"}
 # Lesson pages (and their shells) kept in each process's memory, checked against the stamp.
-LOCAL_PAGES = 500
-_local: dict[str, tuple[tuple[int, ...], LessonPage, Shell | None]] = {}
+LOCAL_PAGES = 200  # about 50 KB each in memory
+_local: dict[str, tuple[tuple[int, ...], LessonPage, Shell | None, float]] = {}
 
 
 @dataclass
@@ -166,7 +167,7 @@ def _shell_get(request: HttpRequest, page: LessonPage, context: dict[str, Any]) 
     }
     shell = Shell(_SLOT.split(render_to_string("learning/lesson.html", shell_context, request=request)))
     if local is not None and local[1] is page:
-        _local[page.cache_key] = (local[0], page, shell)
+        _local[page.cache_key] = (local[0], page, shell, local[3])
     return shell
 
 
@@ -286,7 +287,7 @@ def lesson_page_get(*, course_slug: str, lesson_slug: str) -> LessonPage:
     """
     key = f"learning:lesson-page:{PAGE_FORMAT}:{get_language()}:{course_slug}:{lesson_slug}"
     local = _local.get(key)
-    if local is not None and local[0] == stamps.current(PAGES_STAMP):
+    if local is not None and local[0] == stamps.current(PAGES_STAMP) and time.monotonic() < local[3]:
         return local[1]
     found = stamps.lookup(key, PAGES_STAMP)
     page: LessonPage | None = found.value
@@ -296,5 +297,5 @@ def lesson_page_get(*, course_slug: str, lesson_slug: str) -> LessonPage:
     page.cache_key = key
     if len(_local) >= LOCAL_PAGES:
         del _local[next(iter(_local))]  # the oldest
-    _local[key] = (found.stamps, page, None)
+    _local[key] = (found.stamps, page, None, time.monotonic() + CACHE_SECONDS)
     return page
