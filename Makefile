@@ -73,7 +73,7 @@ lock:
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
 
 messages:
-	for app in cloudmentor/*/locale; do (cd $$(dirname $$app) && ../../$(MANAGE) makemessages -l en --no-obsolete --ignore "tests/*"); done
+	for app in cloudmentor/*/locale; do (cd $$(dirname $$app) && ../../$(PY) ../../manage.py makemessages -l en --no-obsolete --ignore "tests/*"); done
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache
