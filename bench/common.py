@@ -131,8 +131,13 @@ def load(
         text=True,
         check=True,
     ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    rps_match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    p99_match = re.search(r"99%\s+(\d[\d.]*(?:us|ms|s))", output)
+    if rps_match is None or p99_match is None:  # wrk answered nothing usable (overloaded machine)
+        print(f"wrk output for {name} could not be read:\n{output}", file=sys.stderr)
+        return LoadResult(name, 0.0, float("nan"), -1)
+    rps = float(rps_match.group(1))
+    p99 = _ms(p99_match.group(1))
     errors_match = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     errors = int(errors_match.group(1)) if errors_match else 0
@@ -144,7 +149,7 @@ def load(
 def print_table(results: list[LoadResult], floor: LoadResult) -> None:
     print(f"{'scenario':<44} {'req/s':>9} {'p99 ms':>8} {'vs floor':>9} {'errors':>7}")
     for result in results:
-        ratio = result.requests_per_second / floor.requests_per_second
+        ratio = result.requests_per_second / floor.requests_per_second if floor.requests_per_second else 0.0
         print(
             f"{result.name:<44} {result.requests_per_second:>9.0f} {result.p99_ms:>8.1f} {ratio:>8.1%} {result.errors:>7}"
         )

@@ -144,7 +144,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {
     "default": env.cache("REDIS_URL")
     if env.str("REDIS_URL", default="")
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cloudmentor"}
+    else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "cloudmentor",
+        # Each member uses a few entries (session, account, entitlements, progress):
+        # Django's default of 300 would evict them on a busy single machine.
+        "OPTIONS": {"MAX_ENTRIES": env.int("LOCAL_CACHE_MAX_ENTRIES", default=50_000)},
+    }
 }
 if "REDIS_URL" in env and env.str("REDIS_URL"):
     CACHES["default"]["BACKEND"] = "django.core.cache.backends.redis.RedisCache"
