@@ -8,6 +8,7 @@ from django.utils.translation import get_language
 
 from cloudmentor.core.cookies import cookie_list
 from cloudmentor.core.markdown import render_markdown_cached
+from cloudmentor.learning.pagecache import anonymous_page_cache
 
 from .models import PolicyKind
 from .selectors import policy_current
@@ -15,7 +16,9 @@ from .selectors import policy_current
 COOKIE_TABLE_MARK = "<p>{{ cookie_table }}</p>"
 
 
+@anonymous_page_cache()
 def policy(request: HttpRequest, kind: str) -> HttpResponse:
+    """Serve the current version of a policy; cookieless visitors get it from the page cache."""
     if kind not in PolicyKind.values:
         raise Http404
     document = policy_current(kind=kind, language=get_language())

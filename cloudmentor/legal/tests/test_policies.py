@@ -89,3 +89,17 @@ def test_seeding_twice_creates_nothing_more() -> None:
 @pytest.mark.django_db
 def test_unknown_policy_is_a_404(client: Client) -> None:
     assert client.get("/legal/nothing/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_pv6_a_policy_page_is_served_to_cookieless_visitors_from_the_page_cache(
+    client: Client, django_assert_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    """Reading a policy costs no query once it is cached, and still sets no cookie."""
+    first = client.get("/legal/privacy/")
+
+    with django_assert_num_queries(0):
+        second = client.get("/legal/privacy/")
+
+    assert second.content == first.content
+    assert not second.cookies
