@@ -201,3 +201,20 @@ def test_tm8_the_registration_page_leads_to_the_plans_to_subscribe_or_extend(cli
 
     assert 'href="/plans/">choisissez une offre</a>' in french
     assert 'href="/en/plans/">choose a plan</a>' in english
+
+
+@pytest.mark.django_db
+def test_pv1_registration_creates_an_individual_member_account_of_its_own(client: Client) -> None:
+    """Each registration is one individual account: a member, not staff, holding its own sessions.
+
+    Group accounts, the second kind of PV-1, are not built yet (see the closing notes).
+    """
+    submit(client, "/accounts/register/", VALID)
+    other = Client(enforce_csrf_checks=True)
+    submit(other, "/accounts/register/", {**VALID, "username": "carol", "email": "carol@example.org"})
+
+    bob, carol = User.objects.order_by("username")
+    assert not (bob.is_staff or bob.is_superuser or carol.is_staff)
+    assert bob.account_sessions.count() == 1 and carol.account_sessions.count() == 1
+    assert client.get("/account/").context["member"] == bob
+    assert other.get("/account/").context["member"] == carol
