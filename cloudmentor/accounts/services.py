@@ -284,17 +284,27 @@ def password_change(*, request: HttpRequest, user: User, password: str) -> None:
 def username_change(*, user: User, username: str, actor: User | None) -> User:
     if username == user.username:
         return user
-    if User.objects.filter(username__iexact=username).exclude(pk=user.pk).exists():
-        raise UsernameTaken
-    old = user.username
-    user.username = username
-    try:
-        with transaction.atomic():
-            user.save(update_fields=["username"])
-    except IntegrityError as error:
-        raise UsernameTaken from error
+    old = _identity_field_set(user=user, field="username", value=username, taken=UsernameTaken)
     events.username_changed(user=user, old_username=old, actor=actor)
     return user
+
+
+def _identity_field_set(*, user: User, field: str, value: str, taken: type[Exception]) -> str:
+    """Set the username or email (unique whatever the case) and return the old value.
+
+    The look-up gives the clear error; the unique constraint still decides a race.
+    """
+    if User.objects.filter(**{f"{field}__iexact": value}).exclude(pk=user.pk).exists():
+        raise taken
+    old = str(getattr(user, field))
+    setattr(user, field, value)
+    try:
+        with transaction.atomic():
+            user.save(update_fields=[field])
+    except IntegrityError as error:
+        setattr(user, field, old)
+        raise taken from error
+    return old
 
 
 @transaction.atomic
@@ -328,15 +338,7 @@ def email_change_target(*, user: User, token: str) -> str:
 def email_change_confirm(*, user: User, token: str) -> User:
     """Apply a confirmed email change (kills pending reset links: the email is in their hash)."""
     new_email = email_change_target(user=user, token=token)
-    if User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists():
-        raise EmailTaken
-    old = user.email
-    user.email = new_email
-    try:
-        with transaction.atomic():
-            user.save(update_fields=["email"])
-    except IntegrityError as error:
-        raise EmailTaken from error
+    old = _identity_field_set(user=user, field="email", value=new_email, taken=EmailTaken)
     events.email_changed(user=user, old_email=old, actor=user)
     return user
 
