@@ -56,6 +56,8 @@ def unseal(name: str, token: str) -> Any | None:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (binascii.Error, ValueError):
         return None
+    if base64.urlsafe_b64encode(raw).decode().rstrip("=") != token:
+        return None  # not the one spelling seal() writes: unused bits or stray characters changed
     if len(raw) <= NONCE_BYTES:
         return None
     nonce, ciphertext = raw[:NONCE_BYTES], raw[NONCE_BYTES:]

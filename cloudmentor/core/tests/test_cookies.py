@@ -57,6 +57,18 @@ def test_ck1_flipping_any_byte_of_the_cookie_makes_it_absent_never_a_server_erro
     assert ContactMessage.objects.count() == 0
 
 
+def test_ck1_a_cookie_differing_only_in_unused_base64_bits_or_stray_characters_is_absent() -> None:
+    """Every other spelling of a sealed value than the one the site wrote is refused."""
+    token = crypto.seal("cm_form_login", "v", expires_at=None)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    last = alphabet.index(token[-1])
+    same_bytes = [alphabet[last ^ bit] for bit in (1, 2, 3) if token[-1] != alphabet[last ^ bit]]
+
+    assert crypto.unseal("cm_form_login", token) == "v"
+    for variant in [token[:-1] + char for char in same_bytes] + [token + "=", token[:5] + "." + token[5:]]:
+        assert crypto.unseal("cm_form_login", variant) is None
+
+
 @pytest.mark.django_db
 def test_ck1_a_cookie_value_moved_to_another_cookie_name_is_absent(client: Client) -> None:
     """A value sealed for one cookie is worthless under another name."""
