@@ -15,6 +15,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
+from cloudmentor.core.admin import ReadOnlyAdminMixin
+
 from . import events, services
 from .forms import StaffReasonForm
 from .models import AccountEvent, AccountSession, User
@@ -166,7 +168,7 @@ class MemberAdmin(UserAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(AccountSession)
-class AccountSessionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AccountSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     """Every open session, read-only. No links, no actions: their primary key is the session
     key, which must never appear in a page or a URL (the request log records URLs)."""
 
@@ -177,29 +179,11 @@ class AccountSessionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_select_related = ("user",)
     actions = None
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(AccountEvent)
-class AccountEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AccountEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("created_at", "user", "kind", "actor", "ip")
     list_filter = ("kind",)
     search_fields = ("user__username", "user__email", "ip", "reason")
     list_select_related = ("user", "actor")
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

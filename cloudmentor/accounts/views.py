@@ -48,6 +48,30 @@ def throttled(request: HttpRequest, retry_after: int) -> HttpResponse:
     return response
 
 
+def registration_throttled(request: HttpRequest) -> HttpResponse | None:
+    """Count a registration attempt from this address; the 429 page once past the limit (TM-9)."""
+    limits = throttle.register_limits(ip=client_ip(request))
+    retry_after = throttle.throttle_retry_after(*limits)
+    if retry_after is not None:
+        return throttled(request, retry_after)
+    throttle.throttle_hit(*limits)
+    return None
+
+
+def registration_arguments(request: HttpRequest, data: dict[str, Any]) -> dict[str, Any]:
+    """What every registration service takes from a valid registration form and its request."""
+    return {
+        "username": data["username"],
+        "email": data["email"],
+        "password": data["password"],
+        "terms_version": terms_version_current(),
+        "newsletter_opt_in": data["newsletter_opt_in"],
+        "language": get_language() or settings.LANGUAGE_CODE,
+        "ip": client_ip(request),
+        "user_agent": user_agent_of(request),
+    }
+
+
 def _safe_next(request: HttpRequest, default: str) -> str:
     candidate = request.POST.get("next") or request.GET.get("next") or ""
     if candidate and url_has_allowed_host_and_scheme(
@@ -72,26 +96,11 @@ class RegisterView(VisitorFormView):
     template_name = "accounts/register.html"
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        limits = throttle.register_limits(ip=client_ip(request))
-        retry_after = throttle.throttle_retry_after(*limits)
-        if retry_after is not None:
-            return throttled(request, retry_after)
-        throttle.throttle_hit(*limits)
-        return super().post(request, *args, **kwargs)
+        return registration_throttled(request) or super().post(request, *args, **kwargs)
 
     def form_valid(self, form: RegistrationForm) -> HttpResponse:
-        data = form.cleaned_data
         try:
-            user = services.user_register(
-                username=data["username"],
-                email=data["email"],
-                password=data["password"],
-                terms_version=terms_version_current(),
-                newsletter_opt_in=data["newsletter_opt_in"],
-                language=get_language() or settings.LANGUAGE_CODE,
-                ip=client_ip(self.request),
-                user_agent=user_agent_of(self.request),
-            )
+            user = services.user_register(**registration_arguments(self.request, form.cleaned_data))
         except EmailTaken:
             return self.render_to_response(self.get_context_data(form=form, email_exists=True))
         except UsernameTaken:

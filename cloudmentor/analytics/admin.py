@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpRequest
 from django.utils.functional import cached_property
+
+from cloudmentor.core.admin import ReadOnlyAdminMixin
 
 from .models import FillState, RequestRecord, SpoolFile
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    pass
 
 
 class EstimatedCountPaginator(Paginator):  # type: ignore[type-arg]

@@ -17,22 +17,13 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from cloudmentor.core.admin import ReadOnlyAdminMixin
+
 from . import services
 from .exceptions import ChangeNotAllowed, InvoiceNotPayable
 from .forms import ChangeDurationForm, GrantForm, RecordPaymentForm, VoidForm
 from .models import BillingEvent, Customer, Invoice, Payment, Plan, Subscription
 from .selectors import history_for_user
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 def _action_page(
@@ -84,7 +75,7 @@ class PlanAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return obj is None or not obj.subscriptions.exists()
 
 
-class SubscriptionInline(ReadOnlyMixin, admin.TabularInline):  # type: ignore[type-arg]
+class SubscriptionInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
     model = Subscription
     fk_name = "customer"
     extra = 0
@@ -94,7 +85,7 @@ class SubscriptionInline(ReadOnlyMixin, admin.TabularInline):  # type: ignore[ty
     show_change_link = True
 
 
-class InvoiceInline(ReadOnlyMixin, admin.TabularInline):  # type: ignore[type-arg]
+class InvoiceInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
     model = Invoice
     extra = 0
     fields = ("number", "status", "scheduled_at", "issued_at", "due_at", "amount_total", "currency", "paid_at")
@@ -103,7 +94,7 @@ class InvoiceInline(ReadOnlyMixin, admin.TabularInline):  # type: ignore[type-ar
     show_change_link = True
 
 
-class BillingEventInline(ReadOnlyMixin, admin.TabularInline):  # type: ignore[type-arg]
+class BillingEventInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
     model = BillingEvent
     extra = 0
     fields = ("created_at", "kind", "subscription", "invoice", "actor", "detail")
@@ -257,7 +248,7 @@ class SubscriptionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         )
 
 
-class PaymentInline(ReadOnlyMixin, admin.TabularInline):  # type: ignore[type-arg]
+class PaymentInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
     model = Payment
     extra = 0
     fields = ("received_at", "provider", "reference", "amount", "currency", "status", "recorded_by", "detail")
@@ -388,7 +379,7 @@ class InvoiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("received_at", "invoice", "provider", "reference", "amount", "currency", "status", "recorded_by")
     list_filter = ("provider", "status")
     search_fields = ("reference", "invoice__number")
@@ -396,7 +387,7 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(BillingEvent)
-class BillingEventAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class BillingEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("created_at", "customer", "kind", "subscription", "invoice", "actor")
     list_filter = ("kind",)
     search_fields = ("customer__user__username", "customer__user__email", "invoice__number", "detail")

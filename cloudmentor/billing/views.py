@@ -14,7 +14,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -26,8 +25,7 @@ from cloudmentor.accounts import throttle
 from cloudmentor.accounts.exceptions import AccountDisabled as AccountDisabledLogin
 from cloudmentor.accounts.exceptions import EmailTaken, InvalidCredentials, UsernameTaken
 from cloudmentor.accounts.models import User
-from cloudmentor.accounts.selectors import terms_version_current
-from cloudmentor.accounts.views import throttled
+from cloudmentor.accounts.views import registration_arguments, registration_throttled, throttled
 from cloudmentor.core.formcookies import FormCookieMixin
 from cloudmentor.core.http import client_ip, user_agent_of
 
@@ -94,12 +92,7 @@ class SubscribeView(FormCookieMixin, FormView):  # type: ignore[type-arg]
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         _plan_or_404(kwargs["slug"])
-        limits = throttle.register_limits(ip=client_ip(request))
-        retry_after = throttle.throttle_retry_after(*limits)
-        if retry_after is not None:
-            return throttled(request, retry_after)
-        throttle.throttle_hit(*limits)
-        return super().post(request, *args, **kwargs)
+        return registration_throttled(request) or super().post(request, *args, **kwargs)
 
     def get_initial(self) -> dict[str, Any]:
         return {"plan": self.kwargs["slug"]}
@@ -115,15 +108,7 @@ class SubscribeView(FormCookieMixin, FormView):  # type: ignore[type-arg]
         data = form.cleaned_data
         try:
             user, subscription = services.member_register_with_plan(
-                plan=data["plan"],
-                username=data["username"],
-                email=data["email"],
-                password=data["password"],
-                terms_version=terms_version_current(),
-                newsletter_opt_in=data["newsletter_opt_in"],
-                language=get_language() or settings.LANGUAGE_CODE,
-                ip=client_ip(self.request),
-                user_agent=user_agent_of(self.request),
+                plan=data["plan"], **registration_arguments(self.request, data)
             )
         except EmailTaken:
             form.add_error("email", _("Un compte vient d'être créé avec cette adresse : soumettez à nouveau."))

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from cloudmentor.accounts.models import User
+from cloudmentor.core.admin import ReadOnlyAdminMixin
 
 from . import rendering, services
 from .exceptions import EmptyLesson, ReportAlreadySettled
@@ -288,20 +289,11 @@ def _preview(request: HttpRequest) -> HttpResponse:
 
 
 @admin.register(LessonRevision)
-class LessonRevisionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class LessonRevisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("lesson", "number", "note", "created_by", "created_at")
     list_select_related = ("lesson", "created_by")
     search_fields = ("lesson__title",)
     readonly_fields = ("lesson", "number", "title", "body", "note", "created_by", "created_at")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class QuestionInline(admin.StackedInline):  # type: ignore[type-arg]
