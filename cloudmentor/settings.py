@@ -91,6 +91,9 @@ MIDDLEWARE = [
     "cloudmentor.core.middleware.CookieEncryptionMiddleware",
     # Request log (PV-5): sees the final status of every response; sets no cookie.
     "cloudmentor.analytics.middleware.RequestLogMiddleware",
+    # Maintenance windows (TM-5): 503 for all but staff, before any cached page is served;
+    # the request log above records it (docs/operations.md).
+    "cloudmentor.operations.middleware.MaintenanceMiddleware",
     # Whole pages for visitors who send no cookie, with every header the layers below set
     # (docs/decisions/0007-anonymous-page-cache.md).
     "cloudmentor.learning.pagecache.AnonymousPageCacheMiddleware",
@@ -104,6 +107,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # During a window, a logged-in request gets the 503 unless its user is staff (TM-5).
+    "cloudmentor.operations.middleware.MaintenanceStaffGateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -123,6 +128,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "cloudmentor.core.context_processors.site",
+                "cloudmentor.operations.context_processors.maintenance",
             ],
         },
     },
@@ -283,6 +289,10 @@ MAILING_MAX_ATTEMPTS = env.int("MAILING_MAX_ATTEMPTS", default=8)
 ANALYTICS_ENABLED = env.bool("ANALYTICS_ENABLED", default=True)
 ANALYTICS_SPOOL_DIR = Path(env.str("ANALYTICS_SPOOL_DIR", default=str(VAR_DIR / "spool")))
 ANALYTICS_RAW_RETENTION_DAYS = env.int("ANALYTICS_RAW_RETENTION_DAYS", default=365)
+
+# Maintenance windows (TM-5, docs/operations.md): the banner announces a window this many
+# hours before its start.
+OPERATIONS_MAINTENANCE_NOTICE_HOURS = env.int("OPERATIONS_MAINTENANCE_NOTICE_HOURS", default=72)
 
 # Periodic jobs run by `manage.py scheduler`: management command and interval (seconds).
 SCHEDULER_JOBS: dict[str, dict[str, Any]] = {

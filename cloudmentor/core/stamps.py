@@ -160,3 +160,15 @@ def bump(*names: str) -> None:
     if transaction.get_connection().in_atomic_block:
         # Again after the commit: a reader that read the old rows before it must not keep them.
         transaction.on_commit(lambda: _bump_now(names), robust=True)
+
+
+# The change stamp of every page kept for visitors (learning's anonymous page cache) and of
+# every rendering of the material: bumping it makes them stale in every process at once.
+# It lives here, low in the layers, so that any app whose data shows on every page (the
+# maintenance banner of operations) can refresh the cached pages without importing learning.
+PAGES_STAMP = "learning:pages"
+
+
+def pages_invalidate() -> None:
+    """Make every cached page stale (material published or withdrawn, a maintenance window changed)."""
+    bump(PAGES_STAMP)

@@ -19,22 +19,20 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from cloudmentor.core import stamps
 
-# The change stamp of everything rendered from the material (core/stamps.py): bumping it
-# makes every cached page stale in every process at once.
-PAGES_STAMP = "learning:pages"
+# The change stamp of everything rendered from the material, and its bump, live in core
+# (core/stamps.py) so that lower apps can refresh the cached pages too.
+from cloudmentor.core.stamps import PAGES_STAMP, pages_invalidate
+
 KEY_PREFIX = "learning:page:"
 DEFAULT_SECONDS = 60
+
+__all__ = ["PAGES_STAMP", "AnonymousPageCacheMiddleware", "anonymous_page_cache", "pages_invalidate"]
 
 View = Callable[..., HttpResponseBase]
 
 
 def _seconds() -> int:
     return int(getattr(settings, "LEARNING_PAGE_CACHE_SECONDS", DEFAULT_SECONDS))
-
-
-def pages_invalidate() -> None:
-    """Make every cached page stale (material was published, changed or withdrawn)."""
-    stamps.bump(PAGES_STAMP)
 
 
 def anonymous_page_cache(*, query: frozenset[str] = frozenset()) -> Callable[[View], View]:

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -50,3 +54,80 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class MaintenanceWindow(models.Model):
+    """A period when the site answers 503 to everyone but staff (TM-5).
+
+    Announced by a banner on every page from ``OPERATIONS_MAINTENANCE_NOTICE_HOURS`` before
+    its start; an emergency window starts when it is created. A cancelled window has no
+    effect; rows are never deleted (they are the record of every interruption).
+    """
+
+    starts_at = models.DateTimeField(_("début"))
+    ends_at = models.DateTimeField(_("fin"))
+    message_fr = models.CharField(
+        _("message (français)"),
+        max_length=300,
+        blank=True,
+        help_text=_("Facultatif : une phrase ajoutée au bandeau et à la page de maintenance."),
+    )
+    message_en = models.CharField(
+        _("message (anglais)"),
+        max_length=300,
+        blank=True,
+        help_text=_("Facultatif : la même phrase pour les pages en anglais."),
+    )
+    is_emergency = models.BooleanField(_("urgence"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("créée par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("créée le"), default=timezone.now)
+    cancelled_at = models.DateTimeField(_("annulée le"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("annulée par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("fenêtre de maintenance")
+        verbose_name_plural = _("fenêtres de maintenance")
+        ordering = ["-starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="maintenance_window_ends_after_start"
+            ),
+        ]
+        indexes = [models.Index(fields=["ends_at"], name="maintenance_window_ends_at")]
+
+    def __str__(self) -> str:
+        start = timezone.localtime(self.starts_at).strftime("%Y-%m-%d %H:%M")
+        end = timezone.localtime(self.ends_at).strftime("%Y-%m-%d %H:%M")
+        return f"{start} → {end}"
+
+    def clean(self) -> None:
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": _("La fin doit être postérieure au début.")})
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+    def state(self, now: datetime) -> str:
+        """One of "cancelled", "scheduled", "in_progress", "ended" at `now`."""
+        if self.cancelled_at is not None:
+            return "cancelled"
+        if now < self.starts_at:
+            return "scheduled"
+        if now < self.ends_at:
+            return "in_progress"
+        return "ended"

@@ -6,7 +6,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -14,13 +16,51 @@ from django.views.generic import FormView
 
 from cloudmentor.core.formcookies import FormCookieMixin
 
+from .banner import maintenance_texts
 from .forms import ContactForm
-from .selectors import health_status
+from .selectors import MaintenanceState, health_status
 from .services import contact_message_create
+
+# The 503 page leaves before the security middleware: it carries its own strict headers.
+MAINTENANCE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; "
+        "frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def maintenance_page(request: HttpRequest, state: MaintenanceState) -> HttpResponse:
+    """Answer 503 with the maintenance page, in the language of the path (`/en/…` English, else French).
+
+    Rendered without the request (no context processor, no session, no query); `Retry-After`
+    gives the seconds until the maintenance ends (TM-5).
+    """
+    language = translation.get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
+    with translation.override(language):
+        content = render_to_string(
+            "operations/maintenance.html",
+            {
+                "language": language,
+                "texts": maintenance_texts(state, language),
+                "support_email": settings.SUPPORT_EMAIL,
+            },
+        )
+    response = HttpResponse(content, status=503)
+    response["Retry-After"] = str(state.retry_after())
+    response["Content-Language"] = language
+    for name, value in MAINTENANCE_HEADERS.items():
+        response[name] = value
+    return response
 
 
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
+    """The load balancer's probe: 200 while the database answers, maintenance or not (docs/operations.md)."""
     status = health_status()
     healthy = status["database"] == "ok"
     return JsonResponse({"status": "ok" if healthy else "error", **status}, status=200 if healthy else 503)

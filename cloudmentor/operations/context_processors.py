@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from .banner import maintenance_texts, state_of
+
+
+def maintenance(request: HttpRequest) -> dict[str, Any]:
+    """Give base.html the maintenance banner's texts (None most of the time); no query once cached (TM-5)."""
+    return {"maintenance_banner": maintenance_texts(state_of(request))}
