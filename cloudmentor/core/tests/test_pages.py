@@ -125,7 +125,12 @@ def test_healthz_reports_the_database_and_the_task_queue(client: Client) -> None
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "task_queue_lag_seconds": 0.0}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "task_queue_lag_seconds": 0.0,
+        "maintenance": {"active": False},  # TM-5: operations/tests/test_maintenance.py
+    }
 
 
 def _production_env(tmp_path: Path) -> dict[str, str]:
