@@ -218,7 +218,7 @@ class MaintenanceWindowAdmin(admin.ModelAdmin[MaintenanceWindow]):
         window = get_object_or_404(MaintenanceWindow, pk=window_id)
         if not self.has_change_permission(request, window):
             raise PermissionDenied
-        form = ConfirmForm(request.POST or None)
+        form = ConfirmForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
                 act(request, window)

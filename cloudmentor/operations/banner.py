@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.http import HttpRequest
 from django.template.loader import render_to_string
-from django.utils import dateformat
+from django.utils import dateformat, translation
 from django.utils.translation import get_language
 
 from .selectors import MaintenanceState, maintenance_state
@@ -25,8 +25,10 @@ def _local(moment: datetime) -> datetime:
 def day_text(moment: datetime, language: str | None = None) -> str:
     """The day of `moment` spelt out: "jeudi 3 décembre 2026", "mardi 1er décembre 2026", "Thursday 3 December 2026"."""
     local = _local(moment)
-    text = dateformat.format(local, "l j F Y")
-    if (language or get_language() or "fr").startswith("fr") and local.day == 1:
+    language = language or get_language() or settings.LANGUAGE_CODE
+    with translation.override(language):
+        text = dateformat.format(local, "l j F Y")
+    if language.startswith("fr") and local.day == 1:
         text = text.replace(" 1 ", " 1er ", 1)
     return text
 

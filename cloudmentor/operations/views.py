@@ -55,6 +55,8 @@ def maintenance_page(request: HttpRequest, state: MaintenanceState) -> HttpRespo
     response["Content-Language"] = language
     for name, value in MAINTENANCE_HEADERS.items():
         response[name] = value
+    # Expected answers, not server errors: Django's request logger would report each one.
+    response._has_been_logged = True  # type: ignore[attr-defined]
     return response
 
 
