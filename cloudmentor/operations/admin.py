@@ -42,7 +42,7 @@ class MaintenanceWindowAdmin(admin.ModelAdmin[MaintenanceWindow]):
     """
 
     form = MaintenanceWindowForm
-    list_display = ["starts_at", "ends_at", "status", "is_emergency", "message_fr", "created_by", "cancelled_at"]
+    list_display = ["starts_at", "ends_at", "status", "is_emergency", "created_by", "cancelled_at"]
     list_filter = ["is_emergency"]
     list_select_related = ["created_by"]
     date_hierarchy = "starts_at"
