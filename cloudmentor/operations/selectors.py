@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -61,6 +62,8 @@ MAINTENANCE_CACHE_KEY = "operations:maintenance-windows:1"
 MAINTENANCE_CACHE_SECONDS = 300
 MAINTENANCE_LIST_MAX = 20
 DEFAULT_NOTICE_HOURS = 72
+logger = logging.getLogger(__name__)
+_last_known: list[WindowInfo] | None = None  # this process's last read, for a database outage
 
 
 @dataclass(frozen=True)
@@ -108,16 +111,29 @@ def notice_period() -> timedelta:
 
 def maintenance_window_list_upcoming() -> list[WindowInfo]:
     """Return the windows not cancelled and not ended, earliest first: from the cache while unchanged."""
+    global _last_known
     found = stamps.lookup(MAINTENANCE_CACHE_KEY, MAINTENANCE_STAMP)
     if found.value is not None:
+        _last_known = found.value
         return list(found.value)
-    rows = (
-        MaintenanceWindow.objects.filter(cancelled_at__isnull=True, ends_at__gt=timezone.now())
-        .order_by("starts_at", "pk")
-        .values_list("pk", "starts_at", "ends_at", "message_fr", "message_en", "is_emergency")[:MAINTENANCE_LIST_MAX]
-    )
+    try:
+        rows = list(
+            MaintenanceWindow.objects.filter(cancelled_at__isnull=True, ends_at__gt=timezone.now())
+            .order_by("starts_at", "pk")
+            .values_list("pk", "starts_at", "ends_at", "message_fr", "message_en", "is_emergency")[
+                :MAINTENANCE_LIST_MAX
+            ]
+        )
+    except DatabaseError:
+        # The database may be the thing under maintenance: keep answering from what this
+        # process last read (the 503 page needs no database), rather than failing every page.
+        if _last_known is None:
+            raise
+        logger.warning("Maintenance windows unreadable; using the last list read by this process")
+        return list(_last_known)
     windows = [WindowInfo(*row) for row in rows]
     stamps.store(MAINTENANCE_CACHE_KEY, windows, found, MAINTENANCE_CACHE_SECONDS)
+    _last_known = windows
     return windows
 
 

@@ -588,3 +588,22 @@ def test_tm5_the_request_log_records_the_503(client: Client, settings: Any, tmp_
         spool_ingest()
 
     assert list(RequestRecord.objects.values_list("path", "status")) == [("/courses/", 503)]
+
+
+def test_tm5_the_maintenance_page_is_served_while_the_database_is_down(client: Client) -> None:
+    """The database may be what is under maintenance: the last list read keeps the 503 page up."""
+    from django.core.cache import cache
+    from django.db import OperationalError
+
+    def database_down(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        raise OperationalError("the database is under maintenance")
+
+    window_create()
+    with time_machine.travel(START + timedelta(minutes=1), tick=False):
+        assert client.get("/").status_code == 503  # the list is read once
+        cache.clear()  # its cached copy expires during the outage
+        with connection.execute_wrapper(database_down):
+            response = client.get("/courses/")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == str(89 * 60)
