@@ -88,7 +88,9 @@ def test_tm5_staff_schedule_a_window_visitors_see_the_banner_then_the_maintenanc
     page.get_by_label("Message (anglais)").fill("Database incident.")
     shot(page, "maintenance-05-staff-emergency-form")
     page.get_by_role("button", name="Démarrer une maintenance d'urgence").click()
-    expect(page.locator(".messagelist:not(#maintenance-banner)")).to_contain_text("Maintenance d'urgence en cours jusqu'à")
+    expect(page.locator(".messagelist:not(#maintenance-banner)")).to_contain_text(
+        "Maintenance d'urgence en cours jusqu'à"
+    )
     expect(page.locator("#maintenance-banner")).to_contain_text("Maintenance d'urgence en cours jusqu'au")
     shot(page, "maintenance-06-staff-site-during-emergency")
 
