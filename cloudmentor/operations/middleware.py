@@ -70,6 +70,8 @@ class MaintenanceMiddleware:
         return False
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if request.path_info.startswith(self._open_paths()[0][0]):
+            return self.get_response(request)  # static files: not even a cache read
         state = maintenance_state()
         request.maintenance = state  # type: ignore[attr-defined]
         if not state.is_active or self._is_open(request):
