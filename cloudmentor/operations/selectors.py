@@ -6,6 +6,8 @@ from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from .models import ContactMessage
+
 
 def health_status() -> dict[str, Any]:
     """Return whether the database answers and how late the task queue is (seconds)."""
@@ -24,3 +26,19 @@ def health_status() -> dict[str, Any]:
         return status
     status["task_queue_lag_seconds"] = round((timezone.now() - oldest).total_seconds(), 1) if oldest else 0.0
     return status
+
+
+def contact_messages_export_for_email(*, email: str) -> list[dict[str, Any]]:
+    """Return every contact message sent from `email` (any case), oldest first (PV-9). One query."""
+    return [
+        {
+            "name": row.name,
+            "email": row.email,
+            "subject": row.subject,
+            "message": row.message,
+            "language": row.language,
+            "created_at": row.created_at,
+            "is_handled": row.is_handled,
+        }
+        for row in ContactMessage.objects.filter(email__iexact=email.strip()).order_by("created_at", "pk")
+    ]

@@ -21,3 +21,10 @@ def contact_message_create(*, name: str, email: str, subject: str, message: str,
             headers={"Reply-To": email},
         )
     return contact
+
+
+def contact_messages_erase_for_email(*, email: str) -> int:
+    """Delete every contact message sent from `email` (PV-10); return how many."""
+    if not email.strip():
+        return 0
+    return ContactMessage.objects.filter(email__iexact=email.strip()).delete()[0]
