@@ -129,8 +129,18 @@ def accounts_erase(subject: Subject) -> Outcome:
             Item("events", _("Historique du compte (connexions, changements, adresses IP)"), history),
         ],
         kept=[
-            Item("account", _("Un compte anonyme (numéro, date d'inscription, version des conditions acceptée)"), 1, WHY_SHELL),
-            Item("erasure_record", _("La trace de cet effacement (date, demandé par vous ou par l'équipe)"), 1, WHY_RECORD),
+            Item(
+                "account",
+                _("Un compte anonyme (numéro, date d'inscription, version des conditions acceptée)"),
+                1,
+                WHY_SHELL,
+            ),
+            Item(
+                "erasure_record",
+                _("La trace de cet effacement (date, demandé par vous ou par l'équipe)"),
+                1,
+                WHY_RECORD,
+            ),
         ],
     )
 

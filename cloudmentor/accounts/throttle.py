@@ -93,7 +93,7 @@ def recovery_account_limits(*, email: str) -> tuple[Limit]:
     return (Limit("recovery-account", email.strip().lower(), int(settings.ACCOUNTS_RECOVERY_MAX_PER_ACCOUNT), window),)
 
 
-def data_export_limits(*, user_id: int) -> tuple[Limit]:
+def data_export_limits(*, user_id: object) -> tuple[Limit]:
     """Downloads of one member's data file (each one reads a year of requests, TM-9)."""
     return (
         Limit(
@@ -105,7 +105,7 @@ def data_export_limits(*, user_id: int) -> tuple[Limit]:
     )
 
 
-def password_confirm_limits(*, user_id: int) -> tuple[Limit]:
+def password_confirm_limits(*, user_id: object) -> tuple[Limit]:
     """Wrong passwords typed on the export and erasure pages of one account (like logins)."""
     return (
         Limit(

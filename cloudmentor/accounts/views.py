@@ -12,9 +12,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -394,7 +394,7 @@ class _PasswordConfirmedView(FormView):  # type: ignore[type-arg]
     def get_form_kwargs(self) -> dict[str, Any]:
         return {**super().get_form_kwargs(), "user": self.request.user}
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:  # type: ignore[override]  # a streamed file is not an HttpResponse
         self.limits = throttle.password_confirm_limits(user_id=request.user.pk)
         retry_after = throttle.throttle_retry_after(*self.limits, *self.extra_limits())
         if retry_after is not None:
@@ -427,7 +427,7 @@ class DataExportView(_PasswordConfirmedView):
     def extra_limits(self) -> tuple[throttle.Limit, ...]:
         return throttle.data_export_limits(user_id=self.request.user.pk)
 
-    def form_valid(self, form: PasswordConfirmForm) -> HttpResponseBase:
+    def form_valid(self, form: PasswordConfirmForm) -> HttpResponseBase:  # type: ignore[override]  # streamed file
         throttle.throttle_hit(*throttle.data_export_limits(user_id=self.request.user.pk))
         pieces = services.account_data_export(
             user=self.request.user,  # type: ignore[arg-type]

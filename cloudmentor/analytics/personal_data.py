@@ -53,5 +53,10 @@ SECTION = Section(
         ),
     ),
     erases=(_("le lien entre votre compte et le journal des requêtes"),),
-    keeps=((_("les requêtes elles-mêmes (adresse IP, page, navigateur, heure), sans lien avec votre compte"), WHY_REQUESTS),),
+    keeps=(
+        (
+            _("les requêtes elles-mêmes (adresse IP, page, navigateur, heure), sans lien avec votre compte"),
+            WHY_REQUESTS,
+        ),
+    ),
 )

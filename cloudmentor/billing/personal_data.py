@@ -32,14 +32,25 @@ def _erase(subject: Subject) -> Outcome:
     if done.details_cleared:
         outcome.erased.append(Item("billing_details", _("Nom et adresse de facturation de votre profil"), 1))
     if done.drafts_deleted:
-        outcome.erased.append(Item("drafts", _("Factures pas encore émises (rien ne sera plus facturé)"), done.drafts_deleted))
+        outcome.erased.append(
+            Item("drafts", _("Factures pas encore émises (rien ne sera plus facturé)"), done.drafts_deleted)
+        )
     if done.invoices_kept:
-        outcome.kept.append(Item("invoices", _("Factures émises, avec les coordonnées qui y figurent"), done.invoices_kept, WHY_INVOICES))
+        outcome.kept.append(
+            Item(
+                "invoices", _("Factures émises, avec les coordonnées qui y figurent"), done.invoices_kept, WHY_INVOICES
+            )
+        )
     if done.unpaid_kept:
         outcome.kept.append(Item("unpaid_invoices", _("Dont factures impayées"), done.unpaid_kept, WHY_UNPAID))
     if done.records_kept:
         outcome.kept.append(
-            Item("records", _("Périodes d'abonnement, paiements et historique de facturation"), done.records_kept, WHY_RECORDS)
+            Item(
+                "records",
+                _("Périodes d'abonnement, paiements et historique de facturation"),
+                done.records_kept,
+                WHY_RECORDS,
+            )
         )
     return outcome
 

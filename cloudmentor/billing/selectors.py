@@ -295,11 +295,9 @@ def billing_erasure_notices(*, user: User) -> list[str]:
     """Warn before erasure: a running period ends without refund (TM-7), unpaid invoices stay due."""
     now = timezone.now()
     notices = []
-    running_until = (
-        Subscription.objects.filter(customer__user=user, ends_at__gt=now, price__gt=0).aggregate(end=Max("ends_at"))[
-            "end"
-        ]
-    )
+    running_until = Subscription.objects.filter(customer__user=user, ends_at__gt=now, price__gt=0).aggregate(
+        end=Max("ends_at")
+    )["end"]
     if running_until is not None:
         notices.append(
             _(

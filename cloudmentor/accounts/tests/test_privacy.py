@@ -509,8 +509,12 @@ def test_pv10_staff_cannot_erase_a_staff_account_without_removing_its_rights(sta
 
 def test_pv10_billing_drafts_not_issued_yet_are_deleted(db: None) -> None:
     user = services.user_register(
-        username="carol", email="carol@example.org", password=PASSWORD, terms_version=1,
-        newsletter_opt_in=False, language="fr",
+        username="carol",
+        email="carol@example.org",
+        password=PASSWORD,
+        terms_version=1,
+        newsletter_opt_in=False,
+        language="fr",
     )
     billing_services.subscription_purchase(holder=user, plan=PlanFactory(), actor=user)
     assert Invoice.objects.filter(customer__user=user, status=Invoice.Status.DRAFT).count() == 1
