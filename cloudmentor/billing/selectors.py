@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Max, QuerySet
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
@@ -312,6 +312,10 @@ def billing_erasure_notices(*, user: User) -> list[str]:
                 "La facture %(number)s (%(amount)s %(currency)s) n'est pas payée : elle est conservée et reste due. "
                 "Après l'effacement, réglez-la en écrivant à l'assistance avec son numéro."
             )
-            % {"number": invoice.number, "amount": invoice.amount_total, "currency": invoice.currency}
+            % {
+                "number": invoice.number,
+                "amount": number_format(invoice.amount_total, decimal_pos=2, use_l10n=True),
+                "currency": invoice.currency,
+            }
         )
     return notices
