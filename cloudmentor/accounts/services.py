@@ -372,7 +372,7 @@ def unauthorized_use_report(*, user: User, ip: str | None) -> None:
 # Personal data: export (PV-9) and erasure (PV-10) ----------------------------------------
 
 
-def account_data_export(*, user: User, ip: str | None, user_agent: str) -> Iterator[str]:
+def account_data_export(*, user: User, ip: str | None, user_agent: str) -> Iterator[bytes]:
     """Record the download in the account history (PV-3), then return the JSON file in pieces.
 
     Every app's section comes from the registry (`core.personal_data`); the request log
@@ -380,7 +380,7 @@ def account_data_export(*, user: User, ip: str | None, user_agent: str) -> Itera
     """
     events.data_exported(user=user, ip=ip, user_agent=user_agent)
     document = personal_data.export_document(subject=personal_data.Subject.of(user), generated_at=_now())
-    return personal_data.stream_json(document)
+    return personal_data.stream_json_chunks(document)
 
 
 def _erasure_summary(outcomes: list[personal_data.SectionOutcome]) -> str:
@@ -414,10 +414,9 @@ def account_erase(*, user: User, actor: User | None, reason: str = "") -> list[p
     subject = personal_data.Subject.of(locked)
     outcomes = personal_data.erase_all(subject=subject)
     by_staff = actor is not None and actor.pk != locked.pk
-    record = _erasure_summary(outcomes)
-    events.account_erased(
-        user=locked, actor=actor, reason=f"{'staff' if by_staff else 'member'}: {reason.strip()} — {record}"
-    )
+    who = "staff" if by_staff else "member"
+    asked = f"{who}: {reason.strip()}" if reason.strip() else who
+    events.account_erased(user=locked, actor=actor, reason=f"{asked} — {_erasure_summary(outcomes)}")
     email_queue(
         to=subject.email,
         template=ERASED_EMAIL_TEMPLATE,

@@ -434,9 +434,7 @@ class DataExportView(_PasswordConfirmedView):
             ip=client_ip(self.request),
             user_agent=user_agent_of(self.request),
         )
-        response = StreamingHttpResponse(
-            (piece.encode() for piece in pieces), content_type="application/json; charset=utf-8"
-        )
+        response = StreamingHttpResponse(pieces, content_type="application/json; charset=utf-8")
         filename = f"cloudmentor-personal-data-{timezone.now():%Y%m%d}.json"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         response["Cache-Control"] = "private, no-store"

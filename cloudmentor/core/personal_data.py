@@ -171,3 +171,18 @@ def stream_json(value: Any, *, indent: int = 0) -> Iterator[str]:
         yield "[]" if empty else pad + "]"
         return
     yield _scalar(value)
+
+
+def stream_json_chunks(value: Any, *, size: int = 64 * 1024) -> Iterator[bytes]:
+    """Yield the UTF-8 JSON of `value` in chunks of about `size` bytes (one write each, not one per value)."""
+    buffer: list[bytes] = []
+    length = 0
+    for piece in stream_json(value):
+        data = piece.encode()
+        buffer.append(data)
+        length += len(data)
+        if length >= size:
+            yield b"".join(buffer)
+            buffer, length = [], 0
+    if buffer:
+        yield b"".join(buffer)
