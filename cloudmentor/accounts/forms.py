@@ -227,6 +227,9 @@ class StaffEraseForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["confirmation"].label = _("Pour confirmer, tapez %(word)s") % {"word": confirmation_word()}
+        self.fields["confirmation"].error_messages["required"] = _("Tapez %(word)s pour confirmer l'effacement.") % {
+            "word": confirmation_word()
+        }
 
     def clean_confirmation(self) -> str:
         typed = str(self.cleaned_data["confirmation"]).strip()

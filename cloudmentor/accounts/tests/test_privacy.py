@@ -482,7 +482,7 @@ def test_pv10_tm6_staff_erase_a_disabled_members_data_with_a_reason(
     assert f'href="{url}"' in change_page and "L123-22" in staff_client.get(url).content.decode()
 
     missing_word = staff_client.post(url, {"reason": "Demande reçue par e-mail"})
-    assert "Tapez exactement EFFACER" in missing_word.content.decode() or "obligatoire" in missing_word.content.decode()
+    assert "Tapez EFFACER pour confirmer" in missing_word.content.decode()
     assert User.objects.get(pk=alice.user.pk).erased_at is None
     with django_capture_on_commit_callbacks(execute=True):
         done = staff_client.post(url, {"reason": "Demande reçue par e-mail", "confirmation": "EFFACER"})
