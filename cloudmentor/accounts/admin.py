@@ -106,6 +106,23 @@ class MemberAdmin(UserAdmin):  # type: ignore[type-arg]
             return str(_("aucune"))
         return format_html("<ul>{}</ul>", format_html_join("", "{}", ((row,) for row in rows)))
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        """An erased account (PV-10) is a shell for kept invoices: nothing of it is edited again."""
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.erased_at is not None:
+            return (
+                *fields,
+                "username",
+                "email",
+                "first_name",
+                "last_name",
+                "is_staff",
+                "is_superuser",
+                "groups",
+                "user_permissions",
+            )
+        return fields
+
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         old = User.objects.filter(pk=obj.pk).values("username", "email").first() if change else None
         super().save_model(request, obj, form, change)

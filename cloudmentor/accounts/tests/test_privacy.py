@@ -494,6 +494,8 @@ def test_pv10_tm6_staff_erase_a_disabled_members_data_with_a_reason(
     assert record.reason.startswith("staff: Demande reçue par e-mail")
     assert [m.to for m in mail.outbox if "effacées" in m.subject] == [["alice@example.org"]]
     assert "ont été effacées le" in staff_client.get(url).content.decode()
+    erased_page = staff_client.get(f"/staff/accounts/user/{alice.user.pk}/change/")
+    assert erased_page.status_code == 200 and 'name="email"' not in erased_page.content.decode()
 
 
 def test_pv10_staff_cannot_erase_a_staff_account_without_removing_its_rights(staff_client: Client) -> None:
