@@ -15,10 +15,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
+from cloudmentor.core import personal_data
 from cloudmentor.core.admin import ReadOnlyAdminMixin
 
 from . import events, services
-from .forms import StaffReasonForm
+from .exceptions import AlreadyErased, StaffAccountErasure
+from .forms import StaffEraseForm, StaffReasonForm
 from .models import AccountEvent, AccountSession, User
 from .selectors import session_list
 
@@ -69,6 +71,7 @@ class MemberAdmin(UserAdmin):  # type: ignore[type-arg]
         "newsletter_opt_in_at",
         "access_ends_at",
         "sharing_flagged_at",
+        "erased_at",
         "open_sessions",
     )
     fieldsets = (
@@ -78,7 +81,7 @@ class MemberAdmin(UserAdmin):  # type: ignore[type-arg]
             _("Consentements"),
             {"fields": ("terms_version", "terms_accepted_at", "newsletter_opt_in", "newsletter_opt_in_at")},
         ),
-        (_("Sécurité"), {"fields": ("sharing_flagged_at", "open_sessions")}),
+        (_("Sécurité"), {"fields": ("sharing_flagged_at", "erased_at", "open_sessions")}),
         (_("Identité (facultatif)"), {"fields": ("first_name", "last_name"), "classes": ("collapse",)}),
         (_("Droits"), {"fields": ("is_staff", "is_superuser", "groups", "user_permissions"), "classes": ("collapse",)}),
     )
@@ -103,6 +106,23 @@ class MemberAdmin(UserAdmin):  # type: ignore[type-arg]
             return str(_("aucune"))
         return format_html("<ul>{}</ul>", format_html_join("", "{}", ((row,) for row in rows)))
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        """An erased account (PV-10) is a shell for kept invoices: nothing of it is edited again."""
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.erased_at is not None:
+            return (
+                *fields,
+                "username",
+                "email",
+                "first_name",
+                "last_name",
+                "is_staff",
+                "is_superuser",
+                "groups",
+                "user_permissions",
+            )
+        return fields
+
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         old = User.objects.filter(pk=obj.pk).values("username", "email").first() if change else None
         super().save_model(request, obj, form, change)
@@ -116,6 +136,7 @@ class MemberAdmin(UserAdmin):  # type: ignore[type-arg]
         extra = [
             path("<int:user_id>/disable/", self.admin_site.admin_view(self.disable_view), name="accounts_user_disable"),
             path("<int:user_id>/enable/", self.admin_site.admin_view(self.enable_view), name="accounts_user_enable"),
+            path("<int:user_id>/erase/", self.admin_site.admin_view(self.erase_view), name="accounts_user_erase"),
             path(
                 "<int:user_id>/end-sessions/",
                 self.admin_site.admin_view(self.end_sessions_view),
@@ -132,6 +153,35 @@ class MemberAdmin(UserAdmin):  # type: ignore[type-arg]
 
     def end_sessions_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
         return self._reason_view(request, user_id, action="end_sessions")
+
+    def erase_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
+        """PV-10 at staff's hands: for a member who cannot log in (disabled, TM-6) or asks by email."""
+        if not self.has_change_permission(request):
+            return HttpResponseRedirect(reverse("admin:index"))
+        member = get_object_or_404(User, pk=user_id)
+        form = StaffEraseForm(request.POST or None)
+        outcomes = None
+        if request.method == "POST" and form.is_valid():
+            actor: Any = request.user
+            try:
+                outcomes = services.account_erase(user=member, actor=actor, reason=form.cleaned_data["reason"])
+            except StaffAccountErasure:
+                form.add_error(None, _("Retirez d'abord les droits d'équipe de ce compte (case « statut équipe »)."))
+            except AlreadyErased:
+                form.add_error(None, _("Les données de ce compte sont déjà effacées."))
+            else:
+                messages.success(request, _("Les données personnelles du compte sont effacées."))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Effacer les données personnelles"),
+            "member": member,
+            "form": form,
+            "outcomes": outcomes,
+            "sections": personal_data.sections(),
+            "notices": [] if member.erased_at else personal_data.notices_for(member),
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/accounts/user/erase_form.html", context)
 
     def _reason_view(self, request: HttpRequest, user_id: int, *, action: str) -> HttpResponse:
         if not self.has_change_permission(request):

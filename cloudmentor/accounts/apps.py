@@ -20,6 +20,17 @@ class AccountsConfig(AppConfig):
         post_delete.connect(caching.on_user_saved_or_deleted, sender=User, dispatch_uid="accounts_user_deleted")
         post_delete.connect(caching.on_session_deleted, sender=AccountSession, dispatch_uid="accounts_session_deleted")
 
+        # Personal data (PV-9, PV-10): the account's own section, and the outbox's.
+        from cloudmentor.core import personal_data
+        from cloudmentor.mailing.services import SCRUB_AFTER_SEND
+
+        from .personal_data import MAILING_SECTION, SECTION
+        from .services import ERASED_EMAIL_TEMPLATE
+
+        personal_data.register(SECTION)
+        personal_data.register(MAILING_SECTION)
+        SCRUB_AFTER_SEND.add(ERASED_EMAIL_TEMPLATE)
+
 
 class StaffAdminConfig(admin_apps.AdminConfig):
     """Django's admin whose default site is the staff site (login through the site + TOTP)."""

@@ -70,3 +70,12 @@ def account_disabled(*, user: User, actor: User | None, reason: str) -> AccountE
 
 def account_enabled(*, user: User, actor: User | None, reason: str) -> AccountEvent:
     return _record(user=user, kind=AccountEvent.Kind.ENABLED, actor=actor, reason=reason)
+
+
+def data_exported(*, user: User, ip: str | None, user_agent: str) -> AccountEvent:
+    return _record(user=user, kind=AccountEvent.Kind.DATA_EXPORTED, actor=user, ip=ip, user_agent=user_agent)
+
+
+def account_erased(*, user: User, actor: User | None, reason: str) -> AccountEvent:
+    """The erasure record: no address, no device, no personal data (PV-10)."""
+    return _record(user=user, kind=AccountEvent.Kind.ERASED, actor=actor, reason=reason)

@@ -25,3 +25,15 @@ class UsernameTaken(AccountsError):
 
 class InvalidToken(AccountsError):
     """A link that is unknown, used, expired or no longer valid."""
+
+
+class ErasureRefused(AccountsError):
+    """The account cannot be erased this way (PV-10)."""
+
+
+class StaffAccountErasure(ErasureRefused):
+    """A staff account: another staff member first removes its staff rights."""
+
+
+class AlreadyErased(ErasureRefused):
+    """The account's data was erased already (erasure is idempotent)."""

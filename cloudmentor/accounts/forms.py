@@ -18,6 +18,12 @@ def _no_at_sign(value: str) -> None:
         raise ValidationError(_("Le nom d'utilisateur ne peut pas contenir « @ »."), code="at_sign")
 
 
+def _not_reserved(value: str) -> None:
+    """Usernames of erased accounts (``deleted-<id>``, PV-10) are never given to anyone."""
+    if value.lower().startswith("deleted-"):
+        raise ValidationError(_("Ce nom d'utilisateur est réservé."), code="reserved")
+
+
 def _password_field(label: Any, *, autocomplete: str = "new-password", help_text: Any = "") -> forms.CharField:
     return forms.CharField(
         label=label,
@@ -38,7 +44,7 @@ class UsernameField(forms.CharField):
         super().__init__(
             label=_("Nom d'utilisateur"),
             max_length=150,
-            validators=[UnicodeUsernameValidator(), _no_at_sign],
+            validators=[UnicodeUsernameValidator(), _no_at_sign, _not_reserved],
             help_text=_("150 caractères au plus : lettres, chiffres et . + - _"),
             widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
             **kwargs,
@@ -165,3 +171,71 @@ class OtpTokenForm(forms.Form):
 
 class StaffReasonForm(forms.Form):
     reason = forms.CharField(label=_("Motif"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def confirmation_word() -> str:
+    """The word a member types to confirm the erasure of their data, in their language."""
+    return str(_("EFFACER"))
+
+
+class PasswordConfirmForm(forms.Form):
+    """The member's current password, asked again before their data leaves or is erased."""
+
+    password = _password_field(_("Votre mot de passe"), autocomplete="current-password")
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = str(self.cleaned_data["password"])
+        if not self.user.check_password(password):
+            raise ValidationError(_("Le mot de passe est incorrect."), code="wrong_password")
+        return password
+
+
+class AccountEraseForm(PasswordConfirmForm):
+    """PV-10: the password and the confirmation word, typed by the member."""
+
+    confirmation = forms.CharField(max_length=50, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["confirmation"].label = _("Pour confirmer, tapez %(word)s") % {"word": confirmation_word()}
+        self.fields["confirmation"].error_messages["required"] = _("Tapez %(word)s pour confirmer l'effacement.") % {
+            "word": confirmation_word()
+        }
+
+    def clean_confirmation(self) -> str:
+        typed = str(self.cleaned_data["confirmation"]).strip()
+        if typed.casefold() != confirmation_word().casefold():
+            raise ValidationError(
+                _("Tapez exactement %(word)s pour confirmer l'effacement.") % {"word": confirmation_word()},
+                code="confirmation",
+            )
+        return typed
+
+
+class StaffEraseForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Motif (sans donnée personnelle : par ex. « demande reçue par e-mail le 12/03 »)"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    confirmation = forms.CharField(max_length=50)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["confirmation"].label = _("Pour confirmer, tapez %(word)s") % {"word": confirmation_word()}
+        self.fields["confirmation"].error_messages["required"] = _("Tapez %(word)s pour confirmer l'effacement.") % {
+            "word": confirmation_word()
+        }
+
+    def clean_confirmation(self) -> str:
+        typed = str(self.cleaned_data["confirmation"]).strip()
+        if typed.casefold() != confirmation_word().casefold():
+            raise ValidationError(
+                _("Tapez exactement %(word)s pour confirmer l'effacement.") % {"word": confirmation_word()},
+                code="confirmation",
+            )
+        return typed

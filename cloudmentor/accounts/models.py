@@ -29,6 +29,9 @@ class User(AbstractUser):
     newsletter_opt_in_at = models.DateTimeField(_("newsletter demandée le"), null=True, blank=True)
     # Set when the account was seen on more devices or networks in a day than allowed (TM-9).
     sharing_flagged_at = models.DateTimeField(_("partage de compte suspecté le"), null=True, blank=True)
+    # Set when the member's personal data was erased (PV-10): the row stays, anonymised,
+    # because kept invoices and the erasure record point at it.
+    erased_at = models.DateTimeField(_("données effacées le"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("utilisateur")
@@ -93,6 +96,8 @@ class AccountEvent(models.Model):
         SHARING_FLAGGED = "sharing_flagged", _("Partage de compte suspecté")
         DISABLED = "disabled", _("Compte désactivé")
         ENABLED = "enabled", _("Compte réactivé")
+        DATA_EXPORTED = "data_exported", _("Données personnelles téléchargées")
+        ERASED = "erased", _("Données personnelles effacées")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("compte"), on_delete=models.CASCADE, related_name="account_events"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,12 +16,21 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from cloudmentor.core import personal_data
 from cloudmentor.core.http import client_ip, network_of, user_agent_of
 from cloudmentor.mailing.services import email_queue
 
 from . import events
 from .caching import user_changed
-from .exceptions import AccountDisabled, EmailTaken, InvalidCredentials, InvalidToken, UsernameTaken
+from .exceptions import (
+    AccountDisabled,
+    AlreadyErased,
+    EmailTaken,
+    InvalidCredentials,
+    InvalidToken,
+    StaffAccountErasure,
+    UsernameTaken,
+)
 from .models import AccountEvent, AccountSession, User
 from .selectors import user_by_identifier
 from .tokens import email_change_payload, email_change_token, password_reset_link_token
@@ -358,6 +367,67 @@ def unauthorized_use_report(*, user: User, ip: str | None) -> None:
         template="accounts/emails/staff_unauthorized_use",
         context={"member": user.username, "email": user.email, "ip": ip or "?", "reported_at": _now()},
     )
+
+
+# Personal data: export (PV-9) and erasure (PV-10) ----------------------------------------
+
+
+def account_data_export(*, user: User, ip: str | None, user_agent: str) -> Iterator[bytes]:
+    """Record the download in the account history (PV-3), then return the JSON file in pieces.
+
+    Every app's section comes from the registry (`core.personal_data`); the request log
+    is read row by row while the pieces are sent, never held in memory.
+    """
+    events.data_exported(user=user, ip=ip, user_agent=user_agent)
+    document = personal_data.export_document(subject=personal_data.Subject.of(user), generated_at=_now())
+    return personal_data.stream_json_chunks(document)
+
+
+def _erasure_summary(outcomes: list[personal_data.SectionOutcome]) -> str:
+    """Return the counts of an erasure, as keys and numbers only (the record holds no personal data)."""
+
+    def part(items: list[personal_data.Item], section: str) -> list[str]:
+        return [f"{section}.{item.key}={'' if item.count is None else item.count}" for item in items]
+
+    erased = [entry for o in outcomes for entry in part(o.outcome.erased, o.section.key)]
+    kept = [entry for o in outcomes for entry in part(o.outcome.kept, o.section.key)]
+    return f"erased: {' '.join(erased)}; kept: {' '.join(kept)}"
+
+
+@transaction.atomic
+def account_erase(*, user: User, actor: User | None, reason: str = "") -> list[personal_data.SectionOutcome]:
+    """Erase the member's personal data in every app, keeping only what must be kept (PV-10).
+
+    All or nothing: the erasers of every app run in this transaction, in the registry's
+    order, the account itself last (sessions ended, anonymised, disabled). Then the
+    erasure record is written and one last email, listing what was erased and kept, is
+    queued to the former address (scrubbed from the outbox once sent).
+
+    Raises AlreadyErased on a second call (nothing changes), StaffAccountErasure for a
+    staff account (another staff member removes its rights first).
+    """
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if locked.erased_at is not None:
+        raise AlreadyErased
+    if locked.is_staff or locked.is_superuser:
+        raise StaffAccountErasure
+    subject = personal_data.Subject.of(locked)
+    outcomes = personal_data.erase_all(subject=subject)
+    by_staff = actor is not None and actor.pk != locked.pk
+    who = "staff" if by_staff else "member"
+    asked = f"{who}: {reason.strip()}" if reason.strip() else who
+    events.account_erased(user=locked, actor=actor, reason=f"{asked} — {_erasure_summary(outcomes)}")
+    email_queue(
+        to=subject.email,
+        template=ERASED_EMAIL_TEMPLATE,
+        context={"username": subject.username, "outcomes": outcomes, "by_staff": by_staff},
+        language=subject.language,
+    )
+    user.refresh_from_db()
+    return outcomes
+
+
+ERASED_EMAIL_TEMPLATE = "accounts/emails/erased"
 
 
 # Staff (TM-6, PV-7) ---------------------------------------------------------------------

@@ -91,3 +91,27 @@ def recovery_account_limits(*, email: str) -> tuple[Limit]:
     """Recovery emails sent to one address (a mailbox cannot be flooded)."""
     window = int(settings.ACCOUNTS_RECOVERY_WINDOW_SECONDS)
     return (Limit("recovery-account", email.strip().lower(), int(settings.ACCOUNTS_RECOVERY_MAX_PER_ACCOUNT), window),)
+
+
+def data_export_limits(*, user_id: object) -> tuple[Limit]:
+    """Downloads of one member's data file (each one reads a year of requests, TM-9)."""
+    return (
+        Limit(
+            "data-export",
+            str(user_id),
+            int(settings.ACCOUNTS_DATA_EXPORT_MAX_PER_WINDOW),
+            int(settings.ACCOUNTS_DATA_EXPORT_WINDOW_SECONDS),
+        ),
+    )
+
+
+def password_confirm_limits(*, user_id: object) -> tuple[Limit]:
+    """Wrong passwords typed on the export and erasure pages of one account (like logins)."""
+    return (
+        Limit(
+            "password-confirm",
+            str(user_id),
+            int(settings.ACCOUNTS_LOGIN_MAX_PER_ACCOUNT_IP),
+            int(settings.ACCOUNTS_LOGIN_WINDOW_SECONDS),
+        ),
+    )

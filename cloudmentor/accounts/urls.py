@@ -18,5 +18,7 @@ urlpatterns = [
     path("account/password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("account/email/confirm/<str:token>/", views.email_confirm, name="email_confirm"),
     path("account/sessions/", views.sessions_view, name="sessions"),
+    path("account/data/", views.DataExportView.as_view(), name="data"),
+    path("account/delete/", views.AccountEraseView.as_view(), name="erase"),
     path("account/report-unauthorized-use/", views.report_unauthorized_use, name="report_unauthorized_use"),
 ]

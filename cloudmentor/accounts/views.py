@@ -9,9 +9,10 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
@@ -21,16 +22,27 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView
 
+from cloudmentor.core import personal_data
 from cloudmentor.core.formcookies import FormCookieMixin
 from cloudmentor.core.http import client_ip, user_agent_of
 
 from . import services, throttle
-from .exceptions import AccountDisabled, EmailTaken, InvalidCredentials, InvalidToken, UsernameTaken
+from .exceptions import (
+    AccountDisabled,
+    AlreadyErased,
+    EmailTaken,
+    InvalidCredentials,
+    InvalidToken,
+    StaffAccountErasure,
+    UsernameTaken,
+)
 from .forms import (
+    AccountEraseForm,
     LoginForm,
     NewPasswordForm,
     OtpTokenForm,
     PasswordChangeForm,
+    PasswordConfirmForm,
     PasswordForgotForm,
     ProfileForm,
     RegistrationForm,
@@ -374,6 +386,93 @@ def report_unauthorized_use(request: HttpRequest) -> HttpResponse:
 
 def unauthorized_use_reported(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/unauthorized_use_reported.html")
+
+
+class _PasswordConfirmedView(FormView):  # type: ignore[type-arg]
+    """A member's page whose form asks for the password again; wrong passwords are throttled."""
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:  # type: ignore[override]  # a streamed file is not an HttpResponse
+        self.limits = throttle.password_confirm_limits(user_id=request.user.pk)
+        retry_after = throttle.throttle_retry_after(*self.limits, *self.extra_limits())
+        if retry_after is not None:
+            return throttled(request, retry_after)
+        return super().post(request, *args, **kwargs)
+
+    def extra_limits(self) -> tuple[throttle.Limit, ...]:
+        return ()
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        if "password" in form.errors:
+            throttle.throttle_hit(*self.limits)
+        return super().form_invalid(form)
+
+
+@method_decorator([login_required, never_cache], name="dispatch")
+class DataExportView(_PasswordConfirmedView):
+    """PV-9: what is held, per app, and the whole of it as one JSON file, self-service."""
+
+    form_class = PasswordConfirmForm
+    template_name = "accounts/data.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["sections"] = personal_data.sections()
+        context["format"] = personal_data.EXPORT_FORMAT
+        context["format_version"] = personal_data.EXPORT_FORMAT_VERSION
+        return context
+
+    def extra_limits(self) -> tuple[throttle.Limit, ...]:
+        return throttle.data_export_limits(user_id=self.request.user.pk)
+
+    def form_valid(self, form: PasswordConfirmForm) -> HttpResponseBase:  # type: ignore[override]  # streamed file
+        throttle.throttle_hit(*throttle.data_export_limits(user_id=self.request.user.pk))
+        pieces = services.account_data_export(
+            user=self.request.user,  # type: ignore[arg-type]
+            ip=client_ip(self.request),
+            user_agent=user_agent_of(self.request),
+        )
+        response = StreamingHttpResponse(pieces, content_type="application/json; charset=utf-8")
+        filename = f"cloudmentor-personal-data-{timezone.now():%Y%m%d}.json"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+@method_decorator([login_required, never_cache], name="dispatch")
+class AccountEraseView(_PasswordConfirmedView):
+    """PV-10: what erasure deletes and keeps (and why), then the password and the word."""
+
+    form_class = AccountEraseForm
+    template_name = "accounts/erase.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        user: User = self.request.user  # type: ignore[assignment]
+        context["sections"] = personal_data.sections()
+        context["notices"] = personal_data.notices_for(user)
+        context["is_staff"] = user.is_staff or user.is_superuser
+        return context
+
+    def form_valid(self, form: AccountEraseForm) -> HttpResponse:
+        user: User = self.request.user  # type: ignore[assignment]
+        try:
+            outcomes = services.account_erase(user=user, actor=user)
+        except StaffAccountErasure:
+            form.add_error(
+                None,
+                _(
+                    "Un compte de l'équipe ne peut pas être effacé ainsi : demandez à un autre membre de l'équipe "
+                    "de retirer vos droits d'équipe, puis recommencez."
+                ),
+            )
+            return self.form_invalid(form)
+        except AlreadyErased:
+            return redirect("core:home")
+        services.session_end(request=self.request)
+        return render(self.request, "accounts/erased.html", {"outcomes": outcomes})
 
 
 def _staff_only(request: HttpRequest) -> HttpResponseBase | None:

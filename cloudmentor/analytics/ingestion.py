@@ -165,7 +165,9 @@ def _insert(lines: list[spool.Line], spool_file_id: int) -> None:
         suffix=operations.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None) or "",
     )
     user_ids = {line.fields[7] for line in lines if line.fields and line.fields[7] is not None}
-    existing = set(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", flat=True)) if user_ids else set()
+    # Erased accounts (PV-10) are never linked again, like deleted ones.
+    members = get_user_model().objects.filter(pk__in=user_ids, erased_at__isnull=True)
+    existing = set(members.values_list("pk", flat=True)) if user_ids else set()
     # COPY sends text: PostgreSQL parses the address and the time itself. SQLite stores
     # times as Django does, naive UTC text ("2026-11-27 08:15:30.123456").
     copying = connection.vendor == "postgresql"
@@ -187,7 +189,7 @@ def _insert(lines: list[spool.Line], spool_file_id: int) -> None:
                 agent.browser_version,
                 agent.operating_system,
                 agent.device,
-                # A member deleted between the request and its ingestion: record it anonymously.
+                # A member deleted or erased between the request and its ingestion: record it anonymously.
                 user_id if user_id in existing else None,
                 status,
                 duration,

@@ -77,9 +77,11 @@ def request_records_purge(*, now: datetime | None = None, batch_size: int = PURG
 
 
 def analytics_erase_for_user(*, user: Any) -> dict[str, int]:
-    """Delete every recorded request of a member (PV-10); return how many were deleted.
+    """Detach every recorded request from a member's account (PV-10); return how many.
 
-    Deleting the account deletes them too. Lines of the last seconds may still wait in a
-    spool file: ingested after the account is gone, they are stored without a member.
+    The rows stay, without a member, as security records of connection data (address,
+    page, browser, time) until the purge takes them ``ANALYTICS_RAW_RETENTION_DAYS``
+    after each request (docs/privacy.md). Lines still waiting in a spool file are stored
+    without a member too: ingestion never links a record to an erased account.
     """
-    return {"requests": RequestRecord.objects.filter(user=user).delete()[0]}
+    return {"requests": RequestRecord.objects.filter(user=user).update(user=None)}

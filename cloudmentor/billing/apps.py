@@ -6,3 +6,10 @@ class BillingConfig(AppConfig):
     name = "cloudmentor.billing"
     label = "billing"
     verbose_name = _("Facturation")
+
+    def ready(self) -> None:
+        from cloudmentor.core import personal_data
+
+        from .personal_data import SECTION
+
+        personal_data.register(SECTION)  # billing data in the export and erasure (PV-9, PV-10)

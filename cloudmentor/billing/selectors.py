@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Max, QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
@@ -18,7 +19,7 @@ from cloudmentor.accounts.models import AccountEvent, User
 from cloudmentor.accounts.selectors import event_list
 from cloudmentor.core import stamps
 
-from .models import AccessLevel, BillingEvent, Customer, Invoice, InvoiceDocument, Plan, Subscription
+from .models import AccessLevel, BillingEvent, Customer, Invoice, InvoiceDocument, Payment, Plan, Subscription
 
 # The account events that belong to the registration history (PV-3).
 HISTORY_ACCOUNT_KINDS = (AccountEvent.Kind.REGISTERED, AccountEvent.Kind.DISABLED, AccountEvent.Kind.ENABLED)
@@ -209,3 +210,112 @@ def plan_material_by_level() -> dict[int, Any]:
     if not lookup:
         return {}
     return {int(entry.level): entry for entry in import_string(lookup)()}
+
+
+# Personal data (PV-9) ---------------------------------------------------------------------
+
+
+def _money(amount: Any) -> str | None:
+    return None if amount is None else str(amount)
+
+
+def billing_export_for_user(*, user: User) -> dict[str, Any]:
+    """Return the member's billing data: details, periods, invoices, payments, history. Five queries."""
+    customer = Customer.objects.filter(user=user).first()
+    if customer is None:
+        return {"customer": None, "subscriptions": [], "invoices": [], "payments": [], "history": []}
+    return {
+        "customer": {
+            "billing_name": customer.billing_name,
+            "billing_address": customer.billing_address,
+            "created_at": customer.created_at,
+        },
+        "subscriptions": [
+            {
+                "plan": sub.plan.name if sub.plan else None,
+                "access_level": sub.get_access_level_display(),
+                "price": _money(sub.price),
+                "currency": sub.currency,
+                "starts_at": sub.starts_at,
+                "ends_at": sub.ends_at,
+                "source": sub.source,
+                "reason": sub.reason,
+                "created_at": sub.created_at,
+            }
+            for sub in customer.subscriptions.select_related("plan").order_by("starts_at", "pk")
+        ],
+        "invoices": [
+            {
+                "number": invoice.number,
+                "status": invoice.status,
+                "amount_total": _money(invoice.amount_total),
+                "amount_net": _money(invoice.amount_net),
+                "vat_amount": _money(invoice.vat_amount),
+                "currency": invoice.currency,
+                "description": invoice.line_description,
+                "period_starts_at": invoice.period_starts_at,
+                "period_ends_at": invoice.period_ends_at,
+                "issued_at": invoice.issued_at,
+                "due_at": invoice.due_at,
+                "paid_at": invoice.paid_at,
+                "voided_at": invoice.voided_at,
+                "buyer": invoice.buyer,
+            }
+            for invoice in customer.invoices.order_by("created_at", "pk")
+        ],
+        "payments": [
+            {
+                "invoice": payment.invoice.number,
+                "provider": payment.provider,
+                "reference": payment.reference,
+                "amount": _money(payment.amount),
+                "currency": payment.currency,
+                "status": payment.status,
+                "received_at": payment.received_at,
+                "detail": payment.detail,
+            }
+            for payment in Payment.objects.filter(invoice__customer=customer)
+            .select_related("invoice")
+            .order_by("received_at", "pk")
+        ],
+        "history": [
+            {
+                "kind": event.kind,
+                "label": str(event.get_kind_display()),
+                "at": event.created_at,
+                "invoice": event.invoice.number if event.invoice else None,
+                "detail": event.detail,
+            }
+            for event in customer.events.select_related("invoice").order_by("created_at", "pk")
+        ],
+    }
+
+
+def billing_erasure_notices(*, user: User) -> list[str]:
+    """Warn before erasure: a running period ends without refund (TM-7), unpaid invoices stay due."""
+    now = timezone.now()
+    notices = []
+    running_until = Subscription.objects.filter(customer__user=user, ends_at__gt=now, price__gt=0).aggregate(
+        end=Max("ends_at")
+    )["end"]
+    if running_until is not None:
+        notices.append(
+            _(
+                "Votre abonnement court jusqu'au %(date)s : il prend fin dès l'effacement, sans remboursement "
+                "(conditions d'utilisation)."
+            )
+            % {"date": date_format(timezone.localtime(running_until), "DATE_FORMAT")}
+        )
+    for invoice in Invoice.objects.filter(customer__user=user, status=Invoice.Status.OPEN).order_by("issued_at"):
+        notices.append(
+            _(
+                "La facture %(number)s (%(amount)s %(currency)s) n'est pas payée : elle est conservée et reste due. "
+                "Après l'effacement, réglez-la en écrivant à l'assistance avec son numéro."
+            )
+            % {
+                "number": invoice.number,
+                "amount": number_format(invoice.amount_total, decimal_pos=2, use_l10n=True),
+                "currency": invoice.currency,
+            }
+        )
+    return notices

@@ -15,6 +15,12 @@ class LearningConfig(AppConfig):
         # Django creates permissions after migrating, so the group is made then.
         post_migrate.connect(_ensure_creator_group, sender=self, dispatch_uid="learning_creator_group")
 
+        from cloudmentor.core import personal_data
+
+        from .personal_data import SECTION
+
+        personal_data.register(SECTION)  # learning data in the export and erasure (PV-9, PV-10)
+
 
 def _ensure_creator_group(sender: AppConfig, **kwargs: Any) -> None:
     from .services import creator_group_ensure

@@ -335,6 +335,8 @@ def error_report_settle(*, report: ErrorReport, outcome: str, reply: str, by: Us
     if outcome == ReportStatus.WITHDRAWN and report.lesson.status != Status.WITHDRAWN:
         lesson_withdraw(lesson=report.lesson)
     reporter = report.reporter
+    if reporter.erased_at is not None:
+        return report  # the reporter's data was erased (PV-10): no address to tell
     language = reporter.language or settings.LANGUAGE_CODE
     with translation.override(language):
         reports_url = _absolute(reverse("learning:reports"))
@@ -359,13 +361,17 @@ def error_report_settle(*, report: ErrorReport, outcome: str, reply: str, by: Us
 
 @transaction.atomic
 def learning_erase_for_user(*, user: User) -> dict[str, int]:
-    """Erase the member's learning data (progress, attempts, certificates, reports); return counts."""
+    """Erase the member's progress, attempts and certificates; keep error reports, anonymised; return counts.
+
+    A report is about the material (staff correct it, TM-11): it stays, tied to the
+    anonymised account only, and no outcome email goes out for it any more.
+    """
     counts = {
         "enrollments": Enrollment.objects.filter(user=user).delete()[0],
         "completions": LessonCompletion.objects.filter(user=user).delete()[0],
         "quiz_attempts": QuizAttempt.objects.filter(user=user).delete()[0],
         "certificates": Certificate.objects.filter(user=user).delete()[0],
-        "error_reports": ErrorReport.objects.filter(reporter=user).delete()[0],
+        "error_reports_kept": ErrorReport.objects.filter(reporter=user).count(),
     }
     _progress_changed(user)
     transaction.on_commit(pages_invalidate)  # certificate verification pages

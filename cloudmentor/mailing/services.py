@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
+from django.db.models import Q
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -22,6 +23,12 @@ from django.utils import timezone, translation
 from .models import OutboxEmail
 
 logger = logging.getLogger(__name__)
+
+# Templates whose copy is emptied once sent or given up on: the recipient asked for the
+# erasure of their data (PV-10) and this email only tells them it is done. Apps above add
+# their template in their ``AppConfig.ready()``.
+SCRUB_AFTER_SEND: set[str] = set()
+SCRUBBED = "[erased]"
 
 
 def _render(template: str, context: Mapping[str, Any], language: str) -> tuple[str, str, str]:
@@ -112,11 +119,21 @@ def email_send(*, email_id: int) -> bool:
             next_attempt_at=timezone.now() + _backoff(attempts),
         )
         logger.warning("Email %s not sent (attempt %s): %s", email_id, attempts, error)
+        if give_up:
+            _scrub_if_asked(email)
         return False
     OutboxEmail.objects.filter(pk=email_id).update(
         attempts=attempts, status=OutboxEmail.Status.SENT, sent_at=timezone.now(), last_error=""
     )
+    _scrub_if_asked(email)
     return True
+
+
+def _scrub_if_asked(email: OutboxEmail) -> None:
+    if email.template in SCRUB_AFTER_SEND:
+        OutboxEmail.objects.filter(pk=email.pk).update(
+            to=SCRUBBED, subject=SCRUBBED, body_text="", body_html="", headers={}, last_error=""
+        )
 
 
 def email_retry_due(*, limit: int = 500) -> int:
@@ -137,3 +154,36 @@ def email_requeue(*, email_id: int) -> None:
         status=OutboxEmail.Status.QUEUED, attempts=0, next_attempt_at=timezone.now()
     )
     transaction.on_commit(partial(_enqueue_send, email_id))
+
+
+# Personal data (PV-9, PV-10): emails are found by the address they were sent to ----------
+
+
+def mailing_export_for_address(*, email: str) -> list[dict[str, Any]]:
+    """Return every email kept for `email` (sent, waiting or given up), oldest first. One query."""
+    return [
+        {
+            "to": row.to,
+            "subject": row.subject,
+            "template": row.template,
+            "language": row.language,
+            "status": row.status,
+            "created_at": row.created_at,
+            "sent_at": row.sent_at,
+            "body_text": row.body_text,
+        }
+        for row in OutboxEmail.objects.filter(to__iexact=email.strip()).order_by("created_at", "pk")
+    ]
+
+
+def mailing_erase_for_address(*, email: str) -> int:
+    """Delete the copies of emails about `email`; return how many.
+
+    Every email sent to it, sent or not (those not sent yet never will be), and the sent
+    copies of staff alerts that quote it (a contact message, a report of unauthorized use).
+    """
+    address = email.strip()
+    if not address:
+        return 0
+    about = Q(to__iexact=address) | (Q(body_text__icontains=address) & ~Q(status=OutboxEmail.Status.QUEUED))
+    return OutboxEmail.objects.filter(about).delete()[0]

@@ -22,7 +22,11 @@ class OperationsConfig(AppConfig):
     def ready(self) -> None:
         # Every save or delete of a window, wherever it comes from (services, staff site,
         # shell), makes the cached copies stale at once (TM-5).
+        from cloudmentor.core import personal_data
+
         from .models import MaintenanceWindow
+        from .personal_data import SECTION
 
         for signal, uid in ((post_save, "saved"), (post_delete, "deleted")):
             signal.connect(on_maintenance_window_changed, sender=MaintenanceWindow, dispatch_uid=f"maintenance_{uid}")
+        personal_data.register(SECTION)  # contact messages in the export and erasure (PV-9, PV-10)

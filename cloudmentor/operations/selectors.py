@@ -13,7 +13,7 @@ from django_tasks_db.models import DBTaskResult
 
 from cloudmentor.core import stamps
 
-from .models import MaintenanceWindow
+from .models import ContactMessage, MaintenanceWindow
 
 
 def health_status() -> dict[str, Any]:
@@ -155,3 +155,19 @@ def maintenance_state(*, now: datetime | None = None) -> MaintenanceState:
         if window.ends_at > now and window.starts_at - notice <= now:
             return MaintenanceState(now=now, announced=window)
     return MaintenanceState(now=now)
+
+
+def contact_messages_export_for_email(*, email: str) -> list[dict[str, Any]]:
+    """Return every contact message sent from `email` (any case), oldest first (PV-9). One query."""
+    return [
+        {
+            "name": row.name,
+            "email": row.email,
+            "subject": row.subject,
+            "message": row.message,
+            "language": row.language,
+            "created_at": row.created_at,
+            "is_handled": row.is_handled,
+        }
+        for row in ContactMessage.objects.filter(email__iexact=email.strip()).order_by("created_at", "pk")
+    ]

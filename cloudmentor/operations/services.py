@@ -133,3 +133,10 @@ def maintenance_window_cancel(*, window: MaintenanceWindow, cancelled_by: User |
     window.cancelled_by = cancelled_by
     window.save(update_fields=["cancelled_at", "cancelled_by"])
     return window
+
+
+def contact_messages_erase_for_email(*, email: str) -> int:
+    """Delete every contact message sent from `email` (PV-10); return how many."""
+    if not email.strip():
+        return 0
+    return ContactMessage.objects.filter(email__iexact=email.strip()).delete()[0]

@@ -213,6 +213,18 @@ def test_pv5_a_member_deleted_before_ingestion_is_recorded_without_an_account() 
     assert list(RequestRecord.objects.order_by("path").values_list("user", flat=True)) == [member.pk, None]
 
 
+def test_pv10_requests_spooled_before_an_erasure_are_stored_without_the_account() -> None:
+    from cloudmentor.accounts.services import account_erase
+
+    member = UserFactory()
+    spool.writer.append(line(1, user_id=member.pk))
+    account_erase(user=member, actor=member)
+
+    ingest()
+
+    assert list(RequestRecord.objects.values_list("user", flat=True)) == [None]
+
+
 def test_pv5_an_address_that_is_not_an_ip_is_stored_empty() -> None:
     spool.writer.append(line(1, ip="unix:/run/gunicorn.sock"))
 

@@ -108,5 +108,12 @@ def test_pv9_pv10_a_members_learning_data_is_exported_then_erased(member: User) 
     assert exported["completed_lessons"][0]["lesson"] == lesson.slug
     assert exported["certificates"][0]["holder_name"] == "Alice Martin"
     assert exported["error_reports"][0]["message"] == "Une faute de frappe ici."
-    assert counts == {"enrollments": 1, "completions": 1, "quiz_attempts": 0, "certificates": 1, "error_reports": 1}
+    assert counts == {
+        "enrollments": 1,
+        "completions": 1,
+        "quiz_attempts": 0,
+        "certificates": 1,
+        "error_reports_kept": 1,
+    }
+    assert selectors.learning_export_for_user(user=member)["error_reports"] != []  # kept, anonymised with the account
     assert selectors.learning_export_for_user(user=member)["enrollments"] == []
