@@ -98,7 +98,10 @@ class PolicyState:
 def _policy_state_build(days: int) -> PolicyState:
     now = timezone.now()
     terms = policy_current(kind=PolicyKind.TERMS)
-    recent = PolicyDocument.objects.filter(published_at__gt=now - timedelta(days=days), published_at__lte=now)
+    # Version 1 is the text the site opened with: a banner announces a version that replaces another.
+    recent = PolicyDocument.objects.filter(
+        published_at__gt=now - timedelta(days=days), published_at__lte=now, version__gt=1
+    )
     return PolicyState(
         terms_version=terms.version if terms is not None else None,
         recent=tuple(

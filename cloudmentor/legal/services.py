@@ -224,7 +224,10 @@ def acceptance_record_registration(*, user: User) -> None:
         user=user,
         kind=PolicyKind.TERMS,
         version=user.terms_version,
-        defaults={"accepted_at": user.terms_accepted_at or timezone.now(), "source": PolicyAcceptance.Source.REGISTRATION},
+        defaults={
+            "accepted_at": user.terms_accepted_at or timezone.now(),
+            "source": PolicyAcceptance.Source.REGISTRATION,
+        },
     )
 
 
@@ -238,9 +241,10 @@ def terms_acknowledge(*, user: User, version: int, now: datetime | None = None) 
     if current is None or current.version != version:
         raise TermsVersionOutdated
     now = now or timezone.now()
-    if user.terms_version is not None and not PolicyAcceptance.objects.filter(
-        user=user, kind=PolicyKind.TERMS, version=user.terms_version
-    ).exists():
+    if (
+        user.terms_version is not None
+        and not PolicyAcceptance.objects.filter(user=user, kind=PolicyKind.TERMS, version=user.terms_version).exists()
+    ):
         acceptance_record_registration(user=user)
     acceptance, _created = PolicyAcceptance.objects.get_or_create(
         user=user,
