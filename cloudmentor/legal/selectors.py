@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 
 from cloudmentor.accounts.models import User
@@ -96,26 +96,33 @@ class PolicyState:
 
 
 def _policy_state_build(days: int) -> PolicyState:
+    """Read the terms in force and the recent publications in one query."""
     now = timezone.now()
-    terms = policy_current(kind=PolicyKind.TERMS)
-    # Version 1 is the text the site opened with: a banner announces a version that replaces another.
-    recent = PolicyDocument.objects.filter(
-        published_at__gt=now - timedelta(days=days), published_at__lte=now, version__gt=1
+    current_terms = (
+        PolicyDocument.objects.filter(kind=PolicyKind.TERMS, published_at__lte=now)
+        .order_by("-version")
+        .values("pk")[:1]
     )
+    # Version 1 is the text the site opened with: a banner announces a version that replaces another.
+    recent = Q(published_at__gt=now - timedelta(days=days), version__gt=1)
+    rows = list(
+        PolicyDocument.objects.filter(recent | Q(pk=Subquery(current_terms)), published_at__lte=now)
+        .order_by("-published_at", "-pk")
+        .only("kind", "version", "published_at", "summary_fr", "summary_en")
+    )
+    terms = max((row.version or 0 for row in rows if row.kind == PolicyKind.TERMS), default=None)
     return PolicyState(
-        terms_version=terms.version if terms is not None else None,
+        terms_version=terms,
         recent=tuple(
             Publication(
-                kind=document.kind,
-                version=int(document.version or 0),
-                published_at=document.published_at,
-                summary_fr=document.summary_fr,
-                summary_en=document.summary_en,
+                kind=row.kind,
+                version=int(row.version or 0),
+                published_at=row.published_at,
+                summary_fr=row.summary_fr,
+                summary_en=row.summary_en,
             )
-            for document in recent.order_by("-published_at", "-pk").only(
-                "kind", "version", "published_at", "summary_fr", "summary_en"
-            )
-            if document.published_at is not None
+            for row in rows
+            if row.published_at is not None and (row.version or 0) > 1 and row.published_at > now - timedelta(days=days)
         ),
     )
 
