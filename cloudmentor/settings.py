@@ -227,7 +227,7 @@ BILLING_PLAN_MATERIAL_LOOKUP = "cloudmentor.learning.selectors.material_summary"
 # Policies (docs/legal.md): the home page's banner of a new version lasts this many days;
 # members are emailed about it this many at a time (one transaction per batch).
 LEGAL_PUBLICATION_BANNER_DAYS = env.int("LEGAL_PUBLICATION_BANNER_DAYS", default=30)
-LEGAL_NOTIFY_BATCH_SIZE = env.int("LEGAL_NOTIFY_BATCH_SIZE", default=500)
+LEGAL_NOTIFY_BATCH_SIZE = env.int("LEGAL_NOTIFY_BATCH_SIZE", default=200)
 
 # Sessions: stored server-side; the cookie is named in the cookie registry and sealed
 # by the encryption middleware. The CSRF token lives in the session, never in a cookie.

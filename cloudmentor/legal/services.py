@@ -25,7 +25,7 @@ from .models import PolicyAcceptance, PolicyDocument, PolicyKind, PolicyNotice, 
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
 _TITLE = re.compile(r"^<!--\s*title:\s*(.+?)\s*-->\s*\n", re.MULTILINE)
-DEFAULT_NOTIFY_BATCH_SIZE = 500
+DEFAULT_NOTIFY_BATCH_SIZE = 200
 
 
 def _read_seed(kind: str, language: str) -> tuple[str, str]:

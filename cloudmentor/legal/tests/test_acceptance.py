@@ -119,3 +119,21 @@ def test_tm1_visitors_never_see_the_notice(client: Client, publish: Callable[...
     page = client.get("/courses/").content.decode()
 
     assert 'id="terms-notice"' not in page and "csrfmiddlewaretoken" not in page
+
+
+def test_tm1_the_notice_shows_on_a_lesson_page_too(
+    member_client: Client, member: User, publish: Callable[..., PolicyDocument]
+) -> None:
+    """A lesson page is normally filled into a layout shared by every member: not with a notice due."""
+    from cloudmentor.learning.tests.factories import CourseFactory, LessonFactory, ModuleFactory
+
+    course = CourseFactory(slug="k8s")
+    LessonFactory(module=ModuleFactory(course=course), slug="intro", is_free_preview=True)
+    member_client.get("/courses/k8s/intro/")  # the shared layout exists, without any notice
+    publish()
+
+    page = member_client.get("/courses/k8s/intro/").content.decode()
+
+    assert 'id="terms-notice"' in page
+    csrf_post(member_client, "/legal/terms/acknowledge/", {"version": "2"}, page="/courses/k8s/intro/")
+    assert 'id="terms-notice"' not in member_client.get("/courses/k8s/intro/").content.decode()
