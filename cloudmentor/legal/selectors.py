@@ -152,7 +152,10 @@ def terms_notice_due(user: Any) -> bool:
     """Whether a logged-in member accepted an older version of the terms than the one in force."""
     if not getattr(user, "is_authenticated", False) or getattr(user, "pk", None) is None:
         return False
-    if not hasattr(user, "terms_version"):
-        return False  # not a member (the "nobody" a shared page layout is rendered for)
+    accepted = getattr(user, "terms_version", None)
+    if accepted is None:
+        # Nothing accepted to compare with: the "nobody" a shared page layout is rendered
+        # for, or an account made by staff (staff accounts), not through registration.
+        return False
     current = policy_state().terms_version
-    return current is not None and (user.terms_version or 0) < current
+    return current is not None and accepted < current

@@ -10,9 +10,11 @@ from django.test import Client
 
 from cloudmentor.accounts.models import User
 from cloudmentor.accounts.services import user_register
+from cloudmentor.accounts.tests.factories import UserFactory
+from cloudmentor.learning.tests.factories import CourseFactory, LessonFactory, ModuleFactory
 from cloudmentor.legal.models import PolicyAcceptance, PolicyDocument
 
-from .conftest import csrf_post
+from .conftest import csrf_post, log_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -125,8 +127,6 @@ def test_tm1_the_notice_shows_on_a_lesson_page_too(
     member_client: Client, member: User, publish: Callable[..., PolicyDocument]
 ) -> None:
     """A lesson page is normally filled into a layout shared by every member: not with a notice due."""
-    from cloudmentor.learning.tests.factories import CourseFactory, LessonFactory, ModuleFactory
-
     course = CourseFactory(slug="k8s")
     LessonFactory(module=ModuleFactory(course=course), slug="intro", is_free_preview=True)
     member_client.get("/courses/k8s/intro/")  # the shared layout exists, without any notice
@@ -137,3 +137,13 @@ def test_tm1_the_notice_shows_on_a_lesson_page_too(
     assert 'id="terms-notice"' in page
     csrf_post(member_client, "/legal/terms/acknowledge/", {"version": "2"}, page="/courses/k8s/intro/")
     assert 'id="terms-notice"' not in member_client.get("/courses/k8s/intro/").content.decode()
+
+
+def test_tm1_an_account_that_never_accepted_terms_gets_no_notice(publish: Callable[..., PolicyDocument]) -> None:
+    """Staff accounts made in the staff site accepted nothing: there is no older version to replace."""
+    publish()
+    employee = UserFactory(terms_version=None, terms_accepted_at=None)
+
+    page = log_in_client(Client(), employee).get("/account/").content.decode()
+
+    assert 'id="terms-notice"' not in page
