@@ -9,13 +9,15 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from cloudmentor.accounts.models import User
 from cloudmentor.core.admin import ReadOnlyAdminMixin
@@ -100,18 +102,32 @@ class PolicyDocumentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             }
         return gettext("%(count)d e-mail(s) pour l'instant, envoi en cours") % {"count": count}
 
-    def _preview(self, text: str) -> str:
-        if not text.strip():
-            return gettext("(vide : enregistrez le brouillon pour voir l'aperçu)")
-        return format_html('<div class="lesson-preview prose">{}</div>', mark_safe(render_markdown(text)))  # noqa: S308
+    def _preview(self, text: str, editor: str) -> str:
+        html = render_markdown(text) if text.strip() else ""
+        return format_html(
+            '<div class="lesson-preview policy-preview prose" data-preview-url="{}" data-editor="{}">{}</div>',
+            reverse("admin:legal_policydocument_preview"),
+            editor,
+            mark_safe(html),  # noqa: S308 - sanitized by nh3
+        )
 
     @admin.display(description=_("aperçu"))
     def preview_fr(self, obj: PolicyDocument) -> str:
-        return self._preview(obj.body_fr)
+        return self._preview(obj.body_fr, "body_fr")
 
     @admin.display(description=_("aperçu"))
     def preview_en(self, obj: PolicyDocument) -> str:
-        return self._preview(obj.body_en)
+        return self._preview(obj.body_en, "body_en")
+
+    def get_urls(self) -> list[Any]:
+        preview = path("preview/", self.admin_site.admin_view(self.preview_view), name="legal_policydocument_preview")
+        return [preview, *super().get_urls()]
+
+    def preview_view(self, request: HttpRequest) -> HttpResponse:
+        """Render posted Markdown exactly as the policy page will (the editor's live preview)."""
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        return require_POST(_preview)(request)
 
     @admin.display(description=_("sur le site"))
     def site_link(self, obj: PolicyDocument) -> str:
@@ -120,6 +136,7 @@ class PolicyDocumentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     class Media:
         css = {"all": ("learning/css/admin.css",)}
+        js = ("legal/js/policy-preview.js",)
 
     # A published version is read-only and stays.
     def has_change_permission(self, request: HttpRequest, obj: PolicyDocument | None = None) -> bool:
@@ -175,6 +192,14 @@ class PolicyDocumentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             published = self._publish(request, obj)
             return published or HttpResponseRedirect(reverse("admin:legal_policydocument_change", args=[obj.pk]))
         return super().response_change(request, obj)
+
+
+def _preview(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(
+        render_markdown(request.POST.get("body", "")[:200_000]), content_type="text/html; charset=utf-8"
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @admin.register(PolicyAcceptance)

@@ -61,6 +61,8 @@ def test_tm1_staff_publish_new_terms_the_home_page_announces_them_and_a_member_a
     page.locator("textarea[name=body_en]").fill(
         "## Refunds\n\nWe offer no refund, **even** if you stop using the service."
     )
+    # The preview follows the typing (rendered by the server), then the draft is saved.
+    expect(page.locator('.policy-preview[data-editor="body_en"] strong')).to_have_text("even")
     page.locator('input[name="_continue"]').click()
     expect(page.locator(".lesson-preview").first).to_contain_text("Remboursements")
     expect(page.locator(".lesson-preview strong").first).to_have_text("même")

@@ -167,3 +167,15 @@ def test_tm1_staff_may_delete_a_draft(staff_client: Client) -> None:
     staff_client.post(f"/staff/legal/policydocument/{draft.pk}/delete/", {"post": "yes"})
 
     assert not PolicyDocument.objects.filter(pk=draft.pk).exists()
+
+
+def test_tm1_the_editor_previews_markdown_as_the_site_renders_it(staff_client: Client, member_client: Client) -> None:
+    url = "/staff/legal/policydocument/preview/"
+
+    response = staff_client.post(url, {"body": "## Titre\n\n**gras** <script>alert(1)</script>"})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<h2>Titre</h2>" in html and "<strong>gras</strong>" in html and "<script>" not in html
+    assert staff_client.get(url).status_code == 405
+    assert member_client.post(url, {"body": "x"}).status_code == 302  # to the staff login
