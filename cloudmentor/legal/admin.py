@@ -13,6 +13,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
@@ -98,7 +100,7 @@ class PolicyDocumentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         if obj.notified_at:
             return gettext("%(count)d e-mail(s), terminé le %(date)s") % {
                 "count": count,
-                "date": obj.notified_at.strftime("%Y-%m-%d %H:%M"),
+                "date": date_format(timezone.localtime(obj.notified_at), "DATETIME_FORMAT"),
             }
         return gettext("%(count)d e-mail(s) pour l'instant, envoi en cours") % {"count": count}
 
