@@ -109,6 +109,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # During a window, a logged-in request gets the 503 unless its user is staff (TM-5).
     "cloudmentor.operations.middleware.MaintenanceStaffGateMiddleware",
+    # Whether the layout shows this member a notice of new terms (TM-1; read lazily).
+    "cloudmentor.legal.middleware.PolicyNoticeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -129,6 +131,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "cloudmentor.core.context_processors.site",
                 "cloudmentor.operations.context_processors.maintenance",
+                # The banner of new policy versions and the notice of new terms (TM-1), cached.
+                "cloudmentor.legal.context_processors.policies",
             ],
         },
     },
@@ -229,6 +233,11 @@ BILLING_STRIPE_CHECKOUT_ORIGIN = env.str("BILLING_STRIPE_CHECKOUT_ORIGIN", defau
 # What each access level opens (TM-3), shown on /plans/: read from the catalog (learning).
 BILLING_PLAN_MATERIAL_LOOKUP = "cloudmentor.learning.selectors.material_summary"
 
+# Policies (docs/legal.md): the home page's banner of a new version lasts this many days;
+# members are emailed about it this many at a time (one transaction per batch).
+LEGAL_PUBLICATION_BANNER_DAYS = env.int("LEGAL_PUBLICATION_BANNER_DAYS", default=30)
+LEGAL_NOTIFY_BATCH_SIZE = env.int("LEGAL_NOTIFY_BATCH_SIZE", default=200)
+
 # Sessions: stored server-side; the cookie is named in the cookie registry and sealed
 # by the encryption middleware. The CSRF token lives in the session, never in a cookie.
 SESSION_ENGINE = "cloudmentor.accounts.sessions"
@@ -305,6 +314,8 @@ SCHEDULER_JOBS: dict[str, dict[str, Any]] = {
     "analytics_rollup": {"command": "analytics_rollup", "every": 300},
     "analytics_purge": {"command": "analytics_purge", "every": 3600},
     "billing_run": {"command": "billing_run", "every": 3600},
+    # Emails about a new policy version: resumes what the publication's task left (TM-1).
+    "legal_notify": {"command": "legal_notify", "every": 60},
     # Expired account sessions (AccountSession rows), Django's own command.
     "clear_sessions": {"command": "clearsessions", "every": 24 * 3600},
 }

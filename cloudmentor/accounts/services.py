@@ -11,7 +11,7 @@ from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -460,6 +460,21 @@ def user_set_access_end(*, user: User, ends_at: datetime | None) -> None:
     User.objects.filter(pk=user.pk).update(access_ends_at=ends_at)
     user.access_ends_at = ends_at
     user_changed(user.pk)
+
+
+def user_terms_accept(*, user: User, version: int, accepted_at: datetime) -> None:
+    """Record that the member accepted version `version` of the terms (TM-1; called by legal).
+
+    Never goes back to an older version (a late double click keeps the newest).
+    """
+    updated = (
+        User.objects.filter(pk=user.pk)
+        .filter(Q(terms_version__isnull=True) | Q(terms_version__lt=version))
+        .update(terms_version=version, terms_accepted_at=accepted_at)
+    )
+    if updated:
+        user.terms_version, user.terms_accepted_at = version, accepted_at
+        user_changed(user.pk)
 
 
 @transaction.atomic

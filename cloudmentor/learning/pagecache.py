@@ -86,5 +86,7 @@ class AnonymousPageCacheMiddleware:
             and "private" not in response.get("Cache-Control", "")
         ):
             entry = (response.status_code, list(response.headers.items()), response.content)
-            stamps.store(key, entry, found, timeout=_seconds())
+            # A page showing something that ends soon (legal's banner) is kept until then only.
+            timeout = min(_seconds(), int(getattr(request, "anonymous_page_cache_seconds", _seconds())))
+            stamps.store(key, entry, found, timeout=timeout)
         return response

@@ -1,8 +1,24 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
+
+
+def _on_user_saved(sender: type, instance: Any, created: bool, raw: bool = False, **kwargs: Any) -> None:
+    """Keep the terms accepted at registration in the member's acceptance history (PV-7)."""
+    if created and not raw and getattr(instance, "terms_version", None) is not None:
+        from .services import acceptance_record_registration
+
+        acceptance_record_registration(user=instance)
 
 
 class LegalConfig(AppConfig):
     name = "cloudmentor.legal"
     label = "legal"
     verbose_name = _("Mentions légales")
+
+    def ready(self) -> None:
+        from django.conf import settings
+
+        post_save.connect(_on_user_saved, sender=settings.AUTH_USER_MODEL, dispatch_uid="legal_registration_terms")

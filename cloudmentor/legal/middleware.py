@@ -1,0 +1,25 @@
+"""Tell the rest of the request that the member has a notice to read on the page (TM-1)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponseBase
+from django.utils.functional import SimpleLazyObject
+
+from .selectors import terms_notice_due
+
+
+class PolicyNoticeMiddleware:
+    """Set ``request.page_notice_due``: whether the layout shows this member a notice.
+
+    Pages assembled from a layout shared by every member (learning's lesson shell) read it
+    to render the page for this member instead. Evaluated only when read; no query.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        request.page_notice_due = SimpleLazyObject(lambda: terms_notice_due(request.user))  # type: ignore[attr-defined]
+        return self.get_response(request)
