@@ -21,4 +21,9 @@ class LegalConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
+        from cloudmentor.core import personal_data
+
+        from .personal_data import SECTION
+
         post_save.connect(_on_user_saved, sender=settings.AUTH_USER_MODEL, dispatch_uid="legal_registration_terms")
+        personal_data.register(SECTION)  # accepted versions in the export and erasure (PV-9, PV-10)
