@@ -256,7 +256,10 @@ class Invoice(models.Model):
             models.UniqueConstraint(fields=["year", "sequence"], name="billing_invoice_number_unique"),
             models.CheckConstraint(condition=Q(amount_total__gt=0), name="billing_invoice_amount_positive"),
             models.CheckConstraint(
-                condition=Q(status="draft") | Q(number__isnull=False, issued_at__isnull=False, due_at__isnull=False),
+                # A draft cancelled before it was issued stays without a number (none was used).
+                condition=Q(status="draft")
+                | Q(status="void", number__isnull=True, issued_at__isnull=True)
+                | Q(number__isnull=False, issued_at__isnull=False, due_at__isnull=False),
                 name="billing_invoice_issued_has_number",
             ),
         ]

@@ -96,10 +96,9 @@ def subscription_list(*, user: User) -> QuerySet[Subscription]:
 
 
 def invoice_list(*, user: User) -> QuerySet[Invoice]:
-    """Return the member's issued invoices (drafts are not invoices yet), latest first."""
+    """Return the member's issued invoices (drafts, even cancelled ones, are not invoices), latest first."""
     return (
-        Invoice.objects.filter(customer__user=user)
-        .exclude(status=Invoice.Status.DRAFT)
+        Invoice.objects.filter(customer__user=user, number__isnull=False)
         .select_related("subscription__plan")
         .order_by("-issued_at", "-pk")
     )
@@ -108,13 +107,11 @@ def invoice_list(*, user: User) -> QuerySet[Invoice]:
 def access_invoice(*, viewer: User, invoice_id: int) -> Invoice:
     """Return an issued invoice the viewer may see (their own, or any for staff).
 
-    Raises Invoice.DoesNotExist for an unknown or draft invoice, PermissionDenied for
-    someone else's.
+    Raises Invoice.DoesNotExist for an unknown or never issued invoice, PermissionDenied
+    for someone else's.
     """
-    invoice = (
-        Invoice.objects.select_related("customer__user", "subscription__plan")
-        .exclude(status=Invoice.Status.DRAFT)
-        .get(pk=invoice_id)
+    invoice = Invoice.objects.select_related("customer__user", "subscription__plan").get(
+        pk=invoice_id, number__isnull=False
     )
     if viewer.is_staff or (invoice.customer.user_id is not None and invoice.customer.user_id == viewer.pk):
         return invoice

@@ -784,7 +784,11 @@ def invoice_record_payment(
 
 @transaction.atomic
 def invoice_void(*, invoice: Invoice, actor: User, reason: str) -> Invoice:
-    """Cancel an invoice that is not paid (its number stays used); a paid one is never undone (TM-7)."""
+    """Cancel an invoice that is not paid; a paid one is never undone (TM-7).
+
+    An issued invoice keeps its number (numbers have no gaps); a draft cancelled before it
+    was issued never gets one, so the billing run will not issue it.
+    """
     locked = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice.pk)
     if locked.status not in (Invoice.Status.DRAFT, Invoice.Status.OPEN):
         raise InvoiceNotPayable

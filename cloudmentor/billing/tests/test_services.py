@@ -447,6 +447,26 @@ def test_tm7_nothing_refunds_a_paid_invoice(
     assert "refund" not in " ".join(value for value, _label in Invoice.Status.choices)
 
 
+def test_tm6_staff_cancel_an_invoice_not_issued_yet_it_takes_no_number_and_is_never_sent(
+    member: User, pro_3_months: Plan, django_capture_on_commit_callbacks: Any
+) -> None:
+    buy(member, pro_3_months)
+    draft = Invoice.objects.get()
+    staff = StaffFactory()
+
+    services.invoice_void(invoice=draft, actor=staff, reason="offert par le commercial")
+    report = run(T0 + timedelta(days=3), django_capture_on_commit_callbacks)
+
+    draft.refresh_from_db()
+    assert draft.status == Invoice.Status.VOID and draft.number is None and draft.issued_at is None
+    assert not mail.outbox
+    assert report.issued == 0
+    assert list(selectors.invoice_list(user=member)) == []
+    assert BillingEvent.objects.filter(
+        kind=BillingEvent.Kind.INVOICE_VOIDED, detail="offert par le commercial"
+    ).exists()
+
+
 # "Vous pouvez prolonger votre période d'abonnement … sur la page d'inscription" (TM-8) -----------
 
 
