@@ -147,7 +147,5 @@ def email_requeue(*, email_id: int) -> None:
     """Give a failed email another round of attempts (staff action)."""
     OutboxEmail.objects.filter(pk=email_id).exclude(
         status__in=[OutboxEmail.Status.SENT, OutboxEmail.Status.CANCELLED]
-    ).update(
-        status=OutboxEmail.Status.QUEUED, attempts=0, next_attempt_at=timezone.now()
-    )
+    ).update(status=OutboxEmail.Status.QUEUED, attempts=0, next_attempt_at=timezone.now())
     transaction.on_commit(partial(_enqueue_send, email_id))

@@ -83,7 +83,9 @@ class IssueAdmin(admin.ModelAdmin[Issue]):
         view = self.admin_site.admin_view
         extra = [
             path("<int:issue_id>/preview/", view(self.preview_view), name="newsletter_issue_preview"),
-            path("<int:issue_id>/send-test/", view(require_POST(self.send_test_view)), name="newsletter_issue_send_test"),
+            path(
+                "<int:issue_id>/send-test/", view(require_POST(self.send_test_view)), name="newsletter_issue_send_test"
+            ),
             path("<int:issue_id>/send/", view(self.send_view), name="newsletter_issue_send"),
         ]
         return extra + super().get_urls()
@@ -101,9 +103,7 @@ class IssueAdmin(admin.ModelAdmin[Issue]):
             {"language": name, "subject": issue.subject(code), "html": render_markdown(issue.body(code))}
             for code, name in (("fr", _("Français")), ("en", _("Anglais")))
         ]
-        return self._page(
-            request, "admin/newsletter/issue/preview.html", issue, title=_("Aperçu"), versions=versions
-        )
+        return self._page(request, "admin/newsletter/issue/preview.html", issue, title=_("Aperçu"), versions=versions)
 
     def send_test_view(self, request: HttpRequest, issue_id: int) -> HttpResponse:
         issue = get_object_or_404(Issue, pk=issue_id)
@@ -113,9 +113,7 @@ class IssueAdmin(admin.ModelAdmin[Issue]):
         except IssueIncomplete:
             messages.error(request, _("Écrivez l'objet et le texte dans les deux langues avant l'envoi."))
         else:
-            messages.success(
-                request, _("Test envoyé à %(email)s, en français et en anglais.") % {"email": address}
-            )
+            messages.success(request, _("Test envoyé à %(email)s, en français et en anglais.") % {"email": address})
         return HttpResponseRedirect(reverse("admin:newsletter_issue_change", args=[issue.pk]))
 
     def send_view(self, request: HttpRequest, issue_id: int) -> HttpResponse:

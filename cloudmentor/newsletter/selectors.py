@@ -86,7 +86,11 @@ def newsletter_export_for_user(user: User) -> dict[str, Any]:
             for event in consent_list(subscriber=subscriber).order_by("created_at", "pk")
         ],
         "issues_received": [
-            {"subject": delivery.issue.subject(delivery.language), "language": delivery.language, "queued_at": _utc(delivery.created_at)}
+            {
+                "subject": delivery.issue.subject(delivery.language),
+                "language": delivery.language,
+                "queued_at": _utc(delivery.created_at),
+            }
             for delivery in deliveries
         ],
     }

@@ -20,7 +20,7 @@ from cloudmentor.core.markdown import render_markdown
 from cloudmentor.mailing.services import email_cancel, email_queue
 
 from .caching import member_changed
-from .exceptions import ConfirmationSuperseded, IssueIncomplete, IssueNotDraft, InvalidToken
+from .exceptions import ConfirmationSuperseded, InvalidToken, IssueIncomplete, IssueNotDraft
 from .models import ConsentEvent, Delivery, Issue, Source, Subscriber
 from .tokens import confirm_payload, confirm_token, unsubscribe_subscriber_id, unsubscribe_token
 
@@ -95,7 +95,11 @@ def subscriber_register_member(*, user: User) -> Subscriber | None:
     existing = _by_email(user.email)
     if existing is None:
         return _create(
-            email=user.email, user=user, language=user.language, source=Source.REGISTRATION, at=user.newsletter_opt_in_at
+            email=user.email,
+            user=user,
+            language=user.language,
+            source=Source.REGISTRATION,
+            at=user.newsletter_opt_in_at,
         )
     if existing.user_id is None:
         existing.user = user
@@ -218,7 +222,9 @@ def subscription_request(*, email: str, language: str) -> bool:
         to=email.strip(),
         template="newsletter/emails/confirm",
         context={
-            "confirm_url": _link("newsletter:confirm", language, token=confirm_token(email=email.strip(), language=language)),
+            "confirm_url": _link(
+                "newsletter:confirm", language, token=confirm_token(email=email.strip(), language=language)
+            ),
             "valid_days": int(settings.NEWSLETTER_CONFIRM_DAYS),
         },
         language=language,
@@ -306,9 +312,7 @@ def _enqueue_batch(issue_id: int) -> None:
 def issue_recipients(*, issue: Issue) -> QuerySet[Subscriber]:
     """Subscribed addresses that have no delivery of this issue yet, in a stable order."""
     return (
-        Subscriber.objects.filter(status=Subscriber.Status.SUBSCRIBED)
-        .exclude(deliveries__issue=issue)
-        .order_by("pk")
+        Subscriber.objects.filter(status=Subscriber.Status.SUBSCRIBED).exclude(deliveries__issue=issue).order_by("pk")
     )
 
 

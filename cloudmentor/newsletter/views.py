@@ -45,7 +45,9 @@ class SubscribeView(FormCookieMixin, FormView):  # type: ignore[type-arg]
         return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form: SubscribeForm) -> HttpResponse:
-        limit = Limit("newsletter-ip", client_ip(self.request) or "?", int(settings.NEWSLETTER_REQUEST_MAX_PER_IP), 3600)
+        limit = Limit(
+            "newsletter-ip", client_ip(self.request) or "?", int(settings.NEWSLETTER_REQUEST_MAX_PER_IP), 3600
+        )
         retry_after = throttle_retry_after(limit)
         if retry_after is not None:
             minutes = max(1, (retry_after + 59) // 60)

@@ -27,7 +27,12 @@ from .factories import SubscriberFactory
 pytestmark = pytest.mark.django_db
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
-REGISTRATION = {"username": "bob", "email": "Bob@Example.org", "password": "correct horse battery", "accept_terms": "on"}
+REGISTRATION = {
+    "username": "bob",
+    "email": "Bob@Example.org",
+    "password": "correct horse battery",
+    "accept_terms": "on",
+}
 
 
 def test_pv4_opt_in_at_registration_subscribes_the_members_email(django_capture_on_commit_callbacks: object) -> None:
