@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from cloudmentor.accounts.models import User
 from cloudmentor.core import stamps
@@ -25,7 +25,9 @@ class MemberStatus:
 
 
 def subscriber_for_user(*, user: User) -> Subscriber | None:
-    return Subscriber.objects.filter(Q(user=user) | Q(email__iexact=user.email)).order_by("-user_id").first()
+    """Return the member's row: the one linked to the account, else the one of its address."""
+    rows = Subscriber.objects.filter(Q(user=user) | Q(email__iexact=user.email))
+    return rows.order_by(F("user_id").desc(nulls_last=True), "pk").first()
 
 
 def member_status(*, user: User) -> MemberStatus:

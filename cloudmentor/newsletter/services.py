@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import QuerySet
+from django.db import IntegrityError, transaction
+from django.db.models import Max, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -69,11 +69,16 @@ def _subscribe(subscriber: Subscriber, *, source: str, language: str) -> None:
 
 
 def _create(*, email: str, user: User | None, language: str, source: str, at: datetime | None = None) -> Subscriber:
+    """Create a subscribed row; when a simultaneous request created it first, return that one."""
     now = _now()
     subscriber = Subscriber(
         email=email.strip(), user=user, language=_language(language), source=source, subscribed_at=at or now
     )
-    _save(subscriber)
+    try:
+        with transaction.atomic():
+            _save(subscriber)
+    except IntegrityError:
+        return Subscriber.objects.get(email__iexact=email.strip())
     ConsentEvent.objects.create(
         subscriber=subscriber, action=ConsentEvent.Action.SUBSCRIBED, source=source, created_at=at or now
     )
@@ -352,11 +357,21 @@ def issue_send_batch(*, issue_id: int, chain: bool = True) -> int:
     return len(batch)
 
 
-def issues_send_resume() -> int:
-    """Finish every issue left sending (its chain of tasks stopped); return batches run."""
+def issues_send_resume(*, stalled_after: timedelta = timedelta(minutes=10)) -> int:
+    """Finish every issue whose sending stalled (its chain of tasks stopped); return batches run.
+
+    An issue that queued a delivery within `stalled_after` is left to its running chain
+    (running both would be safe, only wasteful).
+    """
     batches = 0
-    for issue_id in Issue.objects.filter(status=Issue.Status.SENDING).values_list("pk", flat=True):
-        while issue_send_batch(issue_id=issue_id, chain=False):
+    horizon = _now() - stalled_after
+    sending = Issue.objects.filter(status=Issue.Status.SENDING, send_started_at__lte=horizon).annotate(
+        last_delivery_at=Max("deliveries__created_at")
+    )
+    for issue in sending:
+        if issue.last_delivery_at is not None and issue.last_delivery_at > horizon:
+            continue
+        while issue_send_batch(issue_id=issue.pk, chain=False):
             batches += 1
         batches += 1
     return batches
