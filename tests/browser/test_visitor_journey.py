@@ -6,7 +6,6 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from cloudmentor.core.cookies import REGISTRY
-
 from tests.browser.conftest import shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
