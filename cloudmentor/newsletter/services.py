@@ -17,6 +17,7 @@ from cloudmentor.accounts.models import User
 from cloudmentor.accounts.selectors import user_by_email
 from cloudmentor.accounts.throttle import Limit, throttle_hit, throttle_retry_after
 from cloudmentor.core.markdown import render_markdown
+from cloudmentor.mailing.models import OutboxEmail
 from cloudmentor.mailing.services import email_cancel, email_queue
 
 from .caching import member_changed
@@ -177,7 +178,11 @@ def subscriber_unsubscribe(*, subscriber: Subscriber, source: str) -> bool:
     subscriber.unsubscribed_at = _now()
     _save(subscriber)
     _record(subscriber, ConsentEvent.Action.UNSUBSCRIBED, source)
-    queued = [pk for pk in Delivery.objects.filter(subscriber=subscriber).values_list("email_id", flat=True) if pk]
+    queued = list(
+        Delivery.objects.filter(subscriber=subscriber, email__status=OutboxEmail.Status.QUEUED).values_list(
+            "email_id", flat=True
+        )
+    )
     if queued:
         email_cancel(email_ids=queued)
     return True

@@ -51,6 +51,24 @@ def test_pv4_opt_in_at_registration_subscribes_the_members_email(django_capture_
     assert len(mail.outbox) == 1  # the welcome email; a member's address needs no confirmation link
 
 
+def test_pv4_registering_with_a_paid_plan_and_the_box_ticked_subscribes_too() -> None:
+    """Billing's registration goes through accounts' registration: the same hook applies."""
+    from cloudmentor.billing.services import member_register_with_plan
+    from cloudmentor.billing.tests.factories import PlanFactory
+
+    user, _subscription = member_register_with_plan(
+        plan=PlanFactory(),
+        username="carol",
+        email="carol@example.org",
+        password="correct horse battery",
+        terms_version=None,
+        newsletter_opt_in=True,
+        language="fr",
+    )
+
+    assert Subscriber.objects.get().user == user
+
+
 def test_pv4_the_unchecked_box_at_registration_subscribes_nobody() -> None:
     policy_seed()
     response = submit(Client(), "/accounts/register/", REGISTRATION)
