@@ -34,6 +34,7 @@ class SubscriberAdmin(admin.ModelAdmin[Subscriber]):
     list_display = ["email", "status", "language", "source", "user", "subscribed_at", "unsubscribed_at"]
     list_filter = ["status", "language", "source"]
     search_fields = ["email", "user__username"]
+    list_select_related = ["user"]
     readonly_fields = ["email", "user", "status", "source", "subscribed_at", "unsubscribed_at", "created_at"]
     fields = ["email", "user", "language", "status", "source", "subscribed_at", "unsubscribed_at", "created_at"]
     inlines = [ConsentEventInline]
@@ -108,6 +109,9 @@ class IssueAdmin(admin.ModelAdmin[Issue]):
     def send_test_view(self, request: HttpRequest, issue_id: int) -> HttpResponse:
         issue = get_object_or_404(Issue, pk=issue_id)
         address = request.user.email  # type: ignore[union-attr]
+        if not address:
+            messages.error(request, _("Votre compte n'a pas d'adresse e-mail : le test ne peut pas partir."))
+            return HttpResponseRedirect(reverse("admin:newsletter_issue_change", args=[issue.pk]))
         try:
             services.issue_send_test(issue=issue, to=address)
         except IssueIncomplete:
