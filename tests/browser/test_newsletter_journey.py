@@ -89,13 +89,18 @@ def test_pv4_subscribe_from_the_account_staff_send_unsubscribe_from_the_email(
     desk.get_by_label("Objet (anglais)").fill("What's new in December")
     desk.get_by_label("Texte (anglais, Markdown)").fill("## Two new courses\n\nLearn **Terraform** hands-on.")
     desk.get_by_role("button", name="Enregistrer et continuer les modifications").click()
+    desk.get_by_role("button", name="M'envoyer un test (français et anglais)").click()
+    expect(desk.locator(".messagelist")).to_contain_text("Test envoyé à root@cloudmentor.example")
+    shot(desk, "newsletter-03-staff-issue")
+    test_subjects = {_subject(_mail_to(smtp_server, "root@cloudmentor.example"))}
+    assert test_subjects <= {"[Test] Nouveautés de décembre", "[Test] What's new in December"}
     desk.get_by_role("link", name="Aperçu").click()
     expect(desk.locator(".newsletter-preview strong").first).to_have_text("Terraform")
-    shot(desk, "newsletter-03-staff-preview")
+    shot(desk, "newsletter-04-staff-preview")
     desk.go_back()
     desk.get_by_role("link", name="Envoyer aux abonnés").click()
     expect(desk.locator("#content")).to_contain_text("2 adresses abonnées")
-    shot(desk, "newsletter-04-staff-send")
+    shot(desk, "newsletter-05-staff-send")
     desk.get_by_role("button", name="Envoyer maintenant").click()
     expect(desk.locator(".messagelist")).to_contain_text("Envoi commencé")
     staff_context.close()
@@ -108,11 +113,11 @@ def test_pv4_subscribe_from_the_account_staff_send_unsubscribe_from_the_email(
     assert link and message["List-Unsubscribe"].strip() == f"<{link.group(0)}>"
     page.goto(link.group(0))
     expect(page.get_by_role("heading", level=1)).to_have_text("Se désabonner de la newsletter")
-    shot(page, "newsletter-05-unsubscribe-page-fr")
+    shot(page, "newsletter-06-unsubscribe-page-fr")
     page.get_by_role("button", name="Me désabonner").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Vous êtes désabonné")
     expect(page.get_by_role("status")).to_contain_text("ada@example.org")
-    shot(page, "newsletter-06-unsubscribed-fr")
+    shot(page, "newsletter-07-unsubscribed-fr")
     assert Subscriber.objects.get(user=member).status == "unsubscribed"
 
     # The English reader, from the English email, in a browser without any cookie.
@@ -123,10 +128,10 @@ def test_pv4_subscribe_from_the_account_staff_send_unsubscribe_from_the_email(
     assert link and "/en/newsletter/unsubscribe/" in link.group(0)
     reader_page.goto(link.group(0))
     expect(reader_page.get_by_role("heading", level=1)).to_have_text("Unsubscribe from the newsletter")
-    shot(reader_page, "newsletter-07-unsubscribe-page-en")
+    shot(reader_page, "newsletter-08-unsubscribe-page-en")
     reader_page.get_by_role("button", name="Unsubscribe me").click()
     expect(reader_page.get_by_role("heading", level=1)).to_have_text("You are unsubscribed")
-    shot(reader_page, "newsletter-08-unsubscribed-en")
+    shot(reader_page, "newsletter-09-unsubscribed-en")
     assert reader_page.context.cookies() == []
     reader_page.close()
 
@@ -134,7 +139,7 @@ def test_pv4_subscribe_from_the_account_staff_send_unsubscribe_from_the_email(
     page.goto(live_server.url + "/account/newsletter/")
     expect(page.locator("#newsletter-status .badge")).to_have_text("Désabonné")
     expect(page.locator("#consent-history")).to_contain_text("lien de désinscription d'un e-mail")
-    shot(page, "newsletter-09-account-unsubscribed-fr")
+    shot(page, "newsletter-10-account-unsubscribed-fr")
 
 
 def test_pv4_a_visitor_subscribes_from_the_public_form_and_confirms_from_the_email(
@@ -147,7 +152,7 @@ def test_pv4_a_visitor_subscribes_from_the_public_form_and_confirms_from_the_ema
     expect(page.get_by_role("heading", level=1)).to_have_text("La newsletter")
     assert {cookie["name"] for cookie in page.context.cookies()} == {"cm_form_newsletter"}
     page.get_by_label("Votre adresse e-mail").fill("visiteur@example.org")
-    shot(page, "newsletter-10-public-form-fr")
+    shot(page, "newsletter-11-public-form-fr")
     page.get_by_role("button", name="M'abonner").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Vérifiez votre boîte e-mail")
     assert page.context.cookies() == []
@@ -159,5 +164,5 @@ def test_pv4_a_visitor_subscribes_from_the_public_form_and_confirms_from_the_ema
     page.goto(link.group(0))
     page.get_by_role("button", name="Confirmer mon abonnement").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Abonnement confirmé")
-    shot(page, "newsletter-11-confirmed-fr")
+    shot(page, "newsletter-12-confirmed-fr")
     assert Subscriber.objects.get().email == "visiteur@example.org"
