@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "cloudmentor.mailing",
     "cloudmentor.accounts",
     "cloudmentor.operations",
+    "cloudmentor.newsletter",
     "cloudmentor.billing",
     "cloudmentor.learning",
     "cloudmentor.legal",
@@ -259,6 +260,7 @@ FORM_COOKIE_LIFETIMES = {
     "recover": 3600,
     "reset": 3600,
     "contact": 3600,
+    "newsletter": 3600,
 }
 
 LANGUAGE_CODE = "fr"
@@ -295,6 +297,12 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Staff addresses alerted by the platform (unauthorized use, contact messages, ...).
 STAFF_ALERT_EMAILS = env.list("STAFF_ALERT_EMAILS", default=[SUPPORT_EMAIL])
 MAILING_MAX_ATTEMPTS = env.int("MAILING_MAX_ATTEMPTS", default=8)
+# Newsletter (PV-4, docs/newsletter.md): addresses queued per task, days a public-form
+# confirmation link stays valid, confirmation emails per address and requests per IP per hour.
+NEWSLETTER_BATCH_SIZE = env.int("NEWSLETTER_BATCH_SIZE", default=200)
+NEWSLETTER_CONFIRM_DAYS = env.int("NEWSLETTER_CONFIRM_DAYS", default=7)
+NEWSLETTER_CONFIRM_MAX_PER_ADDRESS = env.int("NEWSLETTER_CONFIRM_MAX_PER_ADDRESS", default=3)
+NEWSLETTER_REQUEST_MAX_PER_IP = env.int("NEWSLETTER_REQUEST_MAX_PER_IP", default=20)
 
 # Request log and statistics (PV-5, docs/analytics.md): one spool file per web process,
 # ingested into the database by `analytics_ingest`; raw records are kept this many days.
@@ -316,6 +324,8 @@ SCHEDULER_JOBS: dict[str, dict[str, Any]] = {
     "billing_run": {"command": "billing_run", "every": 3600},
     # Emails about a new policy version: resumes what the publication's task left (TM-1).
     "legal_notify": {"command": "legal_notify", "every": 60},
+    # Resumes a newsletter send whose chain of batches stopped (worker crash); idempotent.
+    "newsletter_send": {"command": "newsletter_send", "every": 300},
     # Expired account sessions (AccountSession rows), Django's own command.
     "clear_sessions": {"command": "clearsessions", "every": 24 * 3600},
 }

@@ -23,6 +23,7 @@ urlpatterns += i18n_patterns(
     path("", include("cloudmentor.learning.urls")),
     path("", include(("cloudmentor.core.urls", "core"))),
     path("", include("cloudmentor.operations.urls")),
+    path("", include("cloudmentor.newsletter.urls")),
     path("", include("cloudmentor.legal.urls")),
     path("", include("cloudmentor.accounts.urls")),
     path("", include("cloudmentor.billing.urls")),

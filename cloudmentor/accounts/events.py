@@ -5,6 +5,7 @@ from __future__ import annotations
 from cloudmentor.core.http import parse_user_agent
 
 from .models import AccountEvent, User
+from .signals import member_email_changed, member_registered
 
 
 def _record(
@@ -23,7 +24,9 @@ def _record(
 
 
 def account_registered(*, user: User, ip: str | None, user_agent: str) -> AccountEvent:
-    return _record(user=user, kind=AccountEvent.Kind.REGISTERED, actor=user, ip=ip, user_agent=user_agent)
+    event = _record(user=user, kind=AccountEvent.Kind.REGISTERED, actor=user, ip=ip, user_agent=user_agent)
+    member_registered.send(sender=User, user=user)
+    return event
 
 
 def account_logged_in(*, user: User, ip: str | None, user_agent: str) -> AccountEvent:
@@ -43,7 +46,9 @@ def password_reset(*, user: User, ip: str | None) -> AccountEvent:
 
 
 def email_changed(*, user: User, old_email: str, actor: User | None) -> AccountEvent:
-    return _record(user=user, kind=AccountEvent.Kind.EMAIL_CHANGED, actor=actor, reason=f"{old_email} → {user.email}")
+    event = _record(user=user, kind=AccountEvent.Kind.EMAIL_CHANGED, actor=actor, reason=f"{old_email} → {user.email}")
+    member_email_changed.send(sender=User, user=user, old_email=old_email)
+    return event
 
 
 def username_changed(*, user: User, old_username: str, actor: User | None) -> AccountEvent:

@@ -105,6 +105,7 @@ REGISTRY: dict[str, CookieSpec] = {
                 ("recover", _("Suivre la validité du formulaire de récupération du mot de passe (étape 1 : e-mail).")),
                 ("reset", _("Suivre la validité du formulaire de nouveau mot de passe (étape 2).")),
                 ("contact", _("Suivre la validité du formulaire de contact.")),
+                ("newsletter", _("Suivre la validité du formulaire d'abonnement à la newsletter.")),
             ]
         ),
     ]

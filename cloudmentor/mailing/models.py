@@ -12,6 +12,8 @@ class OutboxEmail(models.Model):
         QUEUED = "queued", _("en attente")
         SENT = "sent", _("envoyé")
         FAILED = "failed", _("abandonné")
+        # Withdrawn before it left (e.g. its recipient unsubscribed from the newsletter).
+        CANCELLED = "cancelled", _("annulé")
 
     to = models.EmailField(_("destinataire"))
     template = models.CharField(_("modèle"), max_length=100)

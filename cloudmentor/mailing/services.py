@@ -112,7 +112,8 @@ def email_send(*, email_id: int) -> bool:
         message.send(fail_silently=False)
     except Exception as error:  # noqa: BLE001 - any transport failure means "try later"
         give_up = attempts >= settings.MAILING_MAX_ATTEMPTS
-        OutboxEmail.objects.filter(pk=email_id).update(
+        # A row cancelled during this attempt stays cancelled.
+        OutboxEmail.objects.filter(pk=email_id).exclude(status=OutboxEmail.Status.CANCELLED).update(
             attempts=attempts,
             last_error=f"{type(error).__name__}: {error}"[:2000],
             status=OutboxEmail.Status.FAILED if give_up else OutboxEmail.Status.QUEUED,
@@ -148,11 +149,22 @@ def email_retry_due(*, limit: int = 500) -> int:
     return len(due)
 
 
+def email_cancel(*, email_ids: list[int]) -> int:
+    """Withdraw queued emails that have not left yet; return how many.
+
+    A send claims only queued rows, so a cancelled one is never sent, even by a worker
+    that already holds its task.
+    """
+    return OutboxEmail.objects.filter(pk__in=email_ids, status=OutboxEmail.Status.QUEUED).update(
+        status=OutboxEmail.Status.CANCELLED
+    )
+
+
 def email_requeue(*, email_id: int) -> None:
     """Give a failed email another round of attempts (staff action)."""
-    OutboxEmail.objects.filter(pk=email_id).exclude(status=OutboxEmail.Status.SENT).update(
-        status=OutboxEmail.Status.QUEUED, attempts=0, next_attempt_at=timezone.now()
-    )
+    OutboxEmail.objects.filter(pk=email_id).exclude(
+        status__in=[OutboxEmail.Status.SENT, OutboxEmail.Status.CANCELLED]
+    ).update(status=OutboxEmail.Status.QUEUED, attempts=0, next_attempt_at=timezone.now())
     transaction.on_commit(partial(_enqueue_send, email_id))
 
 

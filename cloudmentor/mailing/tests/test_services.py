@@ -95,3 +95,21 @@ def test_an_email_is_rendered_in_the_language_it_was_queued_in(django_capture_on
         email_queue(to="a@example.com", template=TEMPLATE, context={"contact": _Contact()}, language="en")
 
     assert mailoutbox[0].body.startswith("New message from Ada Lovelace")
+
+
+@pytest.mark.django_db
+def test_pv4_a_cancelled_email_is_never_sent_nor_requeued(mailoutbox) -> None:
+    """An email withdrawn before it left stays unsent, whatever the retry job or staff do."""
+    from cloudmentor.mailing.services import email_cancel, email_requeue, email_retry_due
+
+    email = email_queue(to="member@example.com", template=TEMPLATE, context={"contact": _Contact()}, language="fr")
+
+    assert email_cancel(email_ids=[email.pk]) == 1
+    email_requeue(email_id=email.pk)
+    email_retry_due()
+    email_send(email_id=email.pk)
+
+    email.refresh_from_db()
+    assert email.status == OutboxEmail.Status.CANCELLED
+    assert mailoutbox == []
+    assert email_cancel(email_ids=[email.pk]) == 0  # only queued rows are withdrawn
