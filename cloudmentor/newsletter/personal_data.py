@@ -11,7 +11,7 @@ from cloudmentor.core.personal_data import Item, Outcome, Section, Subject
 from .selectors import newsletter_export_for_user
 from .services import newsletter_erase_for_user
 
-KEPT_WHAT = _("Votre adresse e-mail pour la newsletter, marquée désabonnée, et l'historique de vos consentements")
+KEPT_WHAT = _("votre adresse e-mail pour la newsletter, marquée désabonnée, et l'historique de vos consentements")
 KEPT_WHY = _("Pour qu'elle ne reçoive plus jamais la newsletter, et pour prouver le consentement donné puis retiré.")
 
 
