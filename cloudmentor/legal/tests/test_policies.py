@@ -80,3 +80,19 @@ def test_pv6_a_policy_page_is_served_to_cookieless_visitors_from_the_page_cache(
 
     assert second.content == first.content
     assert not second.cookies
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("prefix", "download"), [("", "télécharger toutes vos données"), ("/en", "download all your data")]
+)
+def test_pv9_pv10_the_privacy_policy_points_to_the_self_service_pages(
+    client: Client, prefix: str, download: str
+) -> None:
+    """The policy promises access, export and erasure: its page leads to each of them."""
+    body = client.get(f"{prefix}/legal/privacy/").content.decode()
+
+    for path in ("/account/", "/account/activity/", "/account/data/", "/account/delete/", "/contact/"):
+        assert f'href="{prefix}{path}"' in body
+    assert download in body
+    assert 'id="privacy-self-service"' not in client.get(f"{prefix}/legal/terms/").content.decode()
