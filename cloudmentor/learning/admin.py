@@ -74,7 +74,7 @@ class MaterialAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 class PreviewMedia:
     css = {"all": ("learning/css/pygments.css", "learning/css/admin.css")}
-    js = ("learning/js/preview.js",)
+    js = ("core/js/markdown-preview.js",)
 
 
 @admin.register(Topic)

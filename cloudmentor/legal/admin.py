@@ -138,7 +138,7 @@ class PolicyDocumentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     class Media:
         css = {"all": ("learning/css/admin.css",)}
-        js = ("legal/js/policy-preview.js",)
+        js = ("core/js/markdown-preview.js",)
 
     # A published version is read-only and stays.
     def has_change_permission(self, request: HttpRequest, obj: PolicyDocument | None = None) -> bool:

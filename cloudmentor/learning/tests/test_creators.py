@@ -98,7 +98,7 @@ def test_lm6_publishing_keeps_each_published_change_as_a_revision(
 def test_lm6_the_editor_previews_markdown_as_members_will_see_it(creator_client: Client, module: Module) -> None:
     page = creator_client.get("/staff/learning/lesson/add/")
     html = page.content.decode()
-    assert "learning/js/preview.js" in html and 'data-preview-url="/staff/learning/lesson/preview/"' in html
+    assert "core/js/markdown-preview.js" in html and 'data-preview-url="/staff/learning/lesson/preview/"' in html
 
     response = creator_client.post(
         "/staff/learning/lesson/preview/",
