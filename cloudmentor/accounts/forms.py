@@ -194,8 +194,8 @@ class PasswordConfirmForm(forms.Form):
         return password
 
 
-class AccountEraseForm(PasswordConfirmForm):
-    """PV-10: the password and the confirmation word, typed by the member."""
+class ErasureWordMixin(forms.Form):
+    """PV-10: the confirmation word (EFFACER / DELETE) typed before an erasure, in any case."""
 
     confirmation = forms.CharField(max_length=50, widget=forms.TextInput(attrs={"autocomplete": "off"}))
 
@@ -216,26 +216,14 @@ class AccountEraseForm(PasswordConfirmForm):
         return typed
 
 
-class StaffEraseForm(forms.Form):
+class AccountEraseForm(ErasureWordMixin, PasswordConfirmForm):
+    """PV-10: the password and the confirmation word, typed by the member."""
+
+
+class StaffEraseForm(ErasureWordMixin):
+    field_order = ["reason", "confirmation"]
     reason = forms.CharField(
         label=_("Motif (sans donnée personnelle : par ex. « demande reçue par e-mail le 12/03 »)"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    confirmation = forms.CharField(max_length=50)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["confirmation"].label = _("Pour confirmer, tapez %(word)s") % {"word": confirmation_word()}
-        self.fields["confirmation"].error_messages["required"] = _("Tapez %(word)s pour confirmer l'effacement.") % {
-            "word": confirmation_word()
-        }
-
-    def clean_confirmation(self) -> str:
-        typed = str(self.cleaned_data["confirmation"]).strip()
-        if typed.casefold() != confirmation_word().casefold():
-            raise ValidationError(
-                _("Tapez exactement %(word)s pour confirmer l'effacement.") % {"word": confirmation_word()},
-                code="confirmation",
-            )
-        return typed
