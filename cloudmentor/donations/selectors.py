@@ -39,7 +39,7 @@ def donation_monthly_totals(*, queryset: QuerySet[Donation] | None = None) -> li
             "month": row["month"],
             "currency": row["currency"],
             "count": row["count"],
-            "total": row["total"] or Decimal("0.00"),
+            "total": Decimal(row["total"] or 0).quantize(Decimal("0.01")),
         }
         for row in rows
     ]
