@@ -69,13 +69,13 @@ class DonationForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
     name = forms.CharField(
-        label=_("Nom à remercier (facultatif)"),
+        label=_("Nom à remercier"),
         max_length=150,
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     email = forms.EmailField(
-        label=_("E-mail pour le reçu (facultatif)"),
+        label=_("E-mail pour le reçu"),
         help_text=_("Sans adresse, aucun reçu ne vous est envoyé."),
         required=False,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
