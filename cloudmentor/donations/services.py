@@ -309,8 +309,7 @@ def donations_erase_for_user(*, user: User) -> DonationsErasure:
     records, like invoices); the name to thank and the receipt address are cleared and the
     row is detached from the account.
     """
-    donations = Donation.objects.select_for_update().filter(user=user)
-    unpaid = donations.exclude(status=Donation.Status.PAID)
+    unpaid = Donation.objects.filter(user=user).exclude(status=Donation.Status.PAID)
     unpaid_ids = list(unpaid.values_list("pk", flat=True))
     # Their payment rows (refused sessions) go with them.
     DonationPayment.objects.filter(donation_id__in=unpaid_ids).delete()

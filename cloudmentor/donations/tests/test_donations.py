@@ -176,6 +176,7 @@ def test_tm10_a_member_donates_with_the_session_csrf_and_sees_it_on_their_accoun
 
     donation = Donation.objects.get()
     assert (donation.user, donation.amount, donation.name, donation.status) == (member, Decimal("12.50"), "Léa", "paid")
+    assert 'id="donations-link"' in client.get("/account/").content.decode()
     mine = client.get("/account/donations/").content.decode()
     assert donation.reference in mine and "12,50 EUR" in mine
     assert "Bonjour Léa," in mail.outbox[0].body
