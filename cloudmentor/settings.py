@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "cloudmentor.operations",
     "cloudmentor.newsletter",
     "cloudmentor.billing",
+    "cloudmentor.donations",
     "cloudmentor.learning",
     "cloudmentor.legal",
     "cloudmentor.analytics",
@@ -232,6 +233,18 @@ STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 BILLING_STRIPE_API_BASE = env.str("BILLING_STRIPE_API_BASE", default="https://api.stripe.com")
 BILLING_STRIPE_CHECKOUT_ORIGIN = env.str("BILLING_STRIPE_CHECKOUT_ORIGIN", default="https://checkout.stripe.com")
 # What each access level opens (TM-3), shown on /plans/: read from the catalog (learning).
+# Donations (TM-10, docs/donations.md): amounts in DONATIONS_CURRENCY, receipts DON-2027-000042,
+# pending checkouts abandoned after DONATIONS_ABANDON_AFTER_HOURS, forms per IP and window.
+DONATIONS_MIN = env.str("DONATIONS_MIN", default="2")
+DONATIONS_MAX = env.str("DONATIONS_MAX", default="1000")
+DONATIONS_CURRENCY = env.str("DONATIONS_CURRENCY", default="EUR")
+DONATIONS_RECEIPT_PREFIX = env.str("DONATIONS_RECEIPT_PREFIX", default="DON")
+# Empty: receipts say they are not tax receipts. Set it (e.g. the article of the CGI) only if
+# the seller is eligible to issue tax receipts; it is then printed on every receipt.
+DONATIONS_TAX_RECEIPT_MENTION = env.str("DONATIONS_TAX_RECEIPT_MENTION", default="")
+DONATIONS_ABANDON_AFTER_HOURS = env.int("DONATIONS_ABANDON_AFTER_HOURS", default=24)
+DONATIONS_MAX_PER_IP = env.int("DONATIONS_MAX_PER_IP", default=20)
+DONATIONS_WINDOW_SECONDS = env.int("DONATIONS_WINDOW_SECONDS", default=3600)
 BILLING_PLAN_MATERIAL_LOOKUP = "cloudmentor.learning.selectors.material_summary"
 
 # Policies (docs/legal.md): the home page's banner of a new version lasts this many days;
@@ -261,6 +274,7 @@ FORM_COOKIE_LIFETIMES = {
     "reset": 3600,
     "contact": 3600,
     "newsletter": 3600,
+    "donate": 3600,
 }
 
 LANGUAGE_CODE = "fr"
@@ -322,6 +336,8 @@ SCHEDULER_JOBS: dict[str, dict[str, Any]] = {
     "analytics_rollup": {"command": "analytics_rollup", "every": 300},
     "analytics_purge": {"command": "analytics_purge", "every": 3600},
     "billing_run": {"command": "billing_run", "every": 3600},
+    # Donations whose checkout was left unpaid for a day (TM-10); idempotent.
+    "donations_abandon": {"command": "donations_abandon", "every": 3600},
     # Emails about a new policy version: resumes what the publication's task left (TM-1).
     "legal_notify": {"command": "legal_notify", "every": 60},
     # Resumes a newsletter send whose chain of batches stopped (worker crash); idempotent.

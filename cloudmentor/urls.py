@@ -27,6 +27,7 @@ urlpatterns += i18n_patterns(
     path("", include("cloudmentor.legal.urls")),
     path("", include("cloudmentor.accounts.urls")),
     path("", include("cloudmentor.billing.urls")),
+    path("", include("cloudmentor.donations.urls")),
     path("staff/", admin.site.urls),
     prefix_default_language=False,
 )

@@ -37,7 +37,7 @@ from cloudmentor.accounts.services import (
 from cloudmentor.core import stamps
 from cloudmentor.mailing.services import email_queue
 
-from . import events
+from . import events, signals
 from .exceptions import AccountDisabled, ChangeNotAllowed, InvoiceNotPayable, PlanNotAvailable
 from .models import (
     AccessLevel,
@@ -855,8 +855,16 @@ def stripe_webhook_handle(*, payload: bytes, signature: str) -> str:
     event = stripe_checkout.webhook_event(payload=payload, signature=signature)
     kind = str(event.get("type", ""))
     if kind in {"checkout.session.completed", "checkout.session.async_payment_succeeded"}:
-        stripe_checkout_completed(session=stripe_checkout.checkout_session_from_event(event))
+        session = stripe_checkout.checkout_session_from_event(event)
+        if session.invoice_id is not None or not _checkout_session_dispatch(session):
+            stripe_checkout_completed(session=session)
     return kind
+
+
+def _checkout_session_dispatch(session: stripe_checkout.CheckoutSession) -> bool:
+    """Hand a session that names no invoice to the app that opened it (donations); True if one took it."""
+    replies = signals.checkout_session_completed.send(sender=stripe_checkout.CheckoutSession, session=session)
+    return any(bool(reply) for _receiver, reply in replies)
 
 
 @transaction.atomic

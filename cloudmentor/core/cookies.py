@@ -106,6 +106,7 @@ REGISTRY: dict[str, CookieSpec] = {
                 ("reset", _("Suivre la validité du formulaire de nouveau mot de passe (étape 2).")),
                 ("contact", _("Suivre la validité du formulaire de contact.")),
                 ("newsletter", _("Suivre la validité du formulaire d'abonnement à la newsletter.")),
+                ("donate", _("Suivre la validité du formulaire de don.")),
             ]
         ),
     ]

@@ -7,7 +7,7 @@ refunds: the product offers no refunds (TM-7).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +30,7 @@ class CheckoutSession:
     amount_total: Decimal | None
     currency: str
     invoice_id: int | None
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 def is_enabled() -> bool:
@@ -68,6 +69,7 @@ def _session(raw: Any) -> CheckoutSession:
         amount_total=from_minor_units(int(amount), currency) if amount is not None else None,
         currency=currency,
         invoice_id=int(reference) if reference and str(reference).isdigit() else None,
+        metadata={str(key): str(value) for key, value in metadata.items()},
     )
 
 
@@ -101,6 +103,48 @@ def checkout_session_create(
         "success_url": success_url,
         "cancel_url": cancel_url,
     }
+    try:
+        raw = _client().v1.checkout.sessions.create(params=params, options={"idempotency_key": idempotency_key})  # type: ignore[arg-type]
+    except stripe.StripeError as error:
+        raise PaymentProviderError(str(error)) from error
+    return _session(raw)
+
+
+def payment_session_create(
+    *,
+    metadata: dict[str, str],
+    client_reference_id: str,
+    description: str,
+    amount: Decimal,
+    currency: str,
+    customer_email: str,
+    success_url: str,
+    cancel_url: str,
+    idempotency_key: str,
+) -> CheckoutSession:
+    """Open a one-off card payment that is not an invoice (a donation); `metadata` says whose it is.
+
+    `client_reference_id` must not be a bare number: the webhook would read it as an invoice.
+    """
+    params: dict[str, Any] = {
+        "mode": "payment",
+        "client_reference_id": client_reference_id,
+        "metadata": metadata,
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": currency.lower(),
+                    "unit_amount": to_minor_units(amount, currency),
+                    "product_data": {"name": description[:250]},
+                },
+            }
+        ],
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+    }
+    if customer_email:
+        params["customer_email"] = customer_email
     try:
         raw = _client().v1.checkout.sessions.create(params=params, options={"idempotency_key": idempotency_key})  # type: ignore[arg-type]
     except stripe.StripeError as error:

@@ -1,0 +1,320 @@
+"""Every write of donations (TM-10): start a checkout, record its payment once, abandon, erase."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from cloudmentor.accounts.models import User
+from cloudmentor.billing.exceptions import PaymentProviderError
+from cloudmentor.billing.providers import stripe_checkout
+from cloudmentor.mailing.services import email_queue
+
+from .exceptions import DonationNotAbandonable, DonationNotPayable
+from .models import Donation, DonationPayment, DonationSequence
+
+logger = logging.getLogger(__name__)
+
+
+def _now() -> datetime:
+    return timezone.now()
+
+
+def _absolute(name: str, language: str, **kwargs: Any) -> str:
+    with translation.override(language):
+        return f"{settings.SITE_URL}{reverse(name, kwargs=kwargs or None)}"
+
+
+def _seller() -> dict[str, str]:
+    return {
+        "name": settings.BILLING_SELLER_NAME,
+        "address": settings.BILLING_SELLER_ADDRESS,
+        "siret": settings.BILLING_SELLER_SIRET,
+        "email": settings.BILLING_SELLER_EMAIL,
+    }
+
+
+def donation_currency() -> str:
+    return str(settings.DONATIONS_CURRENCY).upper()
+
+
+# Start --------------------------------------------------------------------------------------
+
+
+def donation_create(
+    *, amount: Decimal, name: str, email: str, user: User | None, language: str, currency: str | None = None
+) -> Donation:
+    """Record a pending donation: what the donor chose, before they pay on Stripe's page."""
+    return Donation.objects.create(
+        amount=amount,
+        currency=(currency or donation_currency()).upper(),
+        name=name.strip(),
+        email=email.strip(),
+        user=user,
+        language=language,
+    )
+
+
+def donation_checkout_start(*, donation: Donation, success_url: str, cancel_url: str, description: str) -> str:
+    """Open a Stripe Checkout Session (mode payment) for a pending donation; return Stripe's page.
+
+    Raises DonationNotPayable when the donation no longer waits for a payment, and
+    billing's PaymentProviderError when Stripe does not answer (the donation stays pending
+    and is abandoned a day later).
+    """
+    if not donation.is_pending:
+        raise DonationNotPayable
+    session = stripe_checkout.payment_session_create(
+        metadata={"donation_id": str(donation.pk)},
+        client_reference_id=f"donation-{donation.pk}",
+        description=description,
+        amount=donation.amount,
+        currency=donation.currency,
+        customer_email=donation.email,
+        success_url=success_url,
+        cancel_url=cancel_url,
+        idempotency_key=f"donation-{donation.pk}-{uuid.uuid4().hex}",
+    )
+    Donation.objects.filter(pk=donation.pk).update(checkout_session_id=session.id)
+    donation.checkout_session_id = session.id
+    return session.url
+
+
+def donation_start(
+    *,
+    amount: Decimal,
+    name: str,
+    email: str,
+    user: User | None,
+    language: str,
+    success_url: str,
+    cancel_url: str,
+    description: str,
+) -> tuple[Donation, str]:
+    """Record a pending donation and open its Checkout Session; return it and Stripe's page.
+
+    `success_url` and `cancel_url` may carry ``{public_id}``, replaced by the donation's.
+    When Stripe does not answer, the donation is marked abandoned at once and billing's
+    PaymentProviderError propagates: nothing waits for a payment that cannot come.
+    """
+    with transaction.atomic():
+        donation = donation_create(amount=amount, name=name, email=email, user=user, language=language)
+    public_id = str(donation.public_id)
+    try:
+        url = donation_checkout_start(
+            donation=donation,
+            success_url=success_url.replace("{public_id}", public_id),
+            cancel_url=cancel_url.replace("{public_id}", public_id),
+            description=description,
+        )
+    except PaymentProviderError:
+        Donation.objects.filter(pk=donation.pk, status=Donation.Status.PENDING).update(
+            status=Donation.Status.ABANDONED, abandoned_at=_now()
+        )
+        raise
+    return donation, url
+
+
+# Payment ------------------------------------------------------------------------------------
+
+
+def _receipt_number(year: int) -> int:
+    """Hand out the next receipt number of `year`; the sequence row stays locked until commit."""
+    DonationSequence.objects.bulk_create([DonationSequence(year=year)], ignore_conflicts=True)
+    sequence = DonationSequence.objects.select_for_update().get(year=year)
+    sequence.last_number += 1
+    sequence.save(update_fields=["last_number"])
+    return sequence.last_number
+
+
+def receipt_reference(year: int, number: int) -> str:
+    return f"{settings.DONATIONS_RECEIPT_PREFIX}-{year}-{number:06d}"
+
+
+@dataclass(frozen=True)
+class DonationOutcome:
+    payment: DonationPayment
+    created: bool
+
+
+def _staff_alert(*, donation: Donation, payment: DonationPayment) -> None:
+    context = {
+        "donation_id": donation.pk,
+        "status": payment.get_status_display(),
+        "session_id": payment.session_id,
+        "expected": f"{donation.amount} {donation.currency}",
+        "received": f"{payment.amount} {payment.currency}",
+        "staff_url": f"{settings.SITE_URL}/staff/donations/donation/{donation.pk}/change/",
+    }
+    for address in settings.STAFF_ALERT_EMAILS:
+        email_queue(
+            to=address,
+            template="donations/emails/staff_payment_problem",
+            context=context,
+            language=settings.LANGUAGE_CODE,
+        )
+
+
+def _thank_you_send(donation: Donation) -> None:
+    if not donation.email:
+        return
+    email_queue(
+        to=donation.email,
+        template="donations/emails/thank_you",
+        context={
+            "name": donation.name,
+            "amount": donation.amount,
+            "currency": donation.currency,
+            "reference": donation.reference,
+            "paid_on": timezone.localdate(donation.paid_at),
+            "seller": donation.seller,
+            "tax_receipt_mention": donation.tax_receipt_mention,
+            "donations_url": _absolute("donations:account", donation.language) if donation.user_id else "",
+        },
+        language=donation.language,
+    )
+
+
+@transaction.atomic
+def donation_record_payment(*, donation_id: int, session_id: str, amount: Decimal, currency: str) -> DonationOutcome:
+    """Record what a Checkout Session paid for a donation, once per session; pay the donation if it matches.
+
+    The donation row is locked first: webhook deliveries and the success redirect that race
+    each other are served one after the other and the later ones find the recorded row.
+    An amount or currency that differs pays nothing and alerts staff (once per session).
+    A donation abandoned before its session completed is paid anyway: the money was taken.
+    """
+    donation = Donation.objects.select_for_update().get(pk=donation_id)
+    existing = DonationPayment.objects.filter(session_id=session_id).first()
+    if existing is not None:
+        return DonationOutcome(payment=existing, created=False)
+    currency = currency.upper()
+    now = _now()
+    detail = ""
+    if amount != donation.amount or currency != donation.currency:
+        status = DonationPayment.Status.REJECTED
+        detail = f"expected {donation.amount} {donation.currency}, received {amount} {currency}"
+    elif donation.status == Donation.Status.PAID:
+        status = DonationPayment.Status.DUPLICATE
+        detail = f"already paid ({donation.reference})"
+    else:
+        status = DonationPayment.Status.SUCCEEDED
+    payment = DonationPayment.objects.create(
+        donation=donation,
+        session_id=session_id,
+        amount=amount,
+        currency=currency,
+        status=status,
+        received_at=now,
+        detail=detail,
+    )
+    if status != DonationPayment.Status.SUCCEEDED:
+        logger.warning("Donation %s: Stripe session %s not accepted (%s)", donation.pk, session_id, detail)
+        _staff_alert(donation=donation, payment=payment)
+        return DonationOutcome(payment=payment, created=True)
+    year = timezone.localtime(now).year
+    number = _receipt_number(year)
+    donation.status = Donation.Status.PAID
+    donation.paid_at = now
+    donation.year = year
+    donation.sequence = number
+    donation.reference = receipt_reference(year, number)
+    donation.seller = _seller()
+    donation.tax_receipt_mention = str(settings.DONATIONS_TAX_RECEIPT_MENTION)
+    donation.save(update_fields=["status", "paid_at", "year", "sequence", "reference", "seller", "tax_receipt_mention"])
+    _thank_you_send(donation)
+    return DonationOutcome(payment=payment, created=True)
+
+
+def donation_checkout_completed(*, session: stripe_checkout.CheckoutSession) -> DonationPayment | None:
+    """Pay the donation a completed Checkout Session names; idempotent per session.
+
+    A session that is not paid, or names no donation of this platform, changes nothing.
+    """
+    raw_id = session.metadata.get("donation_id", "")
+    if not raw_id.isdigit() or not Donation.objects.filter(pk=int(raw_id)).exists():
+        logger.error("Stripe session %s names no donation of this platform", session.id)
+        return None
+    if session.payment_status != "paid" or session.amount_total is None:
+        return None
+    try:
+        outcome = donation_record_payment(
+            donation_id=int(raw_id), session_id=session.id, amount=session.amount_total, currency=session.currency
+        )
+    except IntegrityError:
+        # Another delivery recorded this session at the same instant (SQLite has no row lock).
+        return DonationPayment.objects.filter(session_id=session.id).first()
+    return outcome.payment
+
+
+def donation_checkout_return(*, donation: Donation, session_id: str) -> DonationPayment | None:
+    """Check, when the donor comes back from Stripe, whether the session paid this donation."""
+    session = stripe_checkout.checkout_session_get(session_id)
+    if session.metadata.get("donation_id") != str(donation.pk):
+        return None
+    return donation_checkout_completed(session=session)
+
+
+# Abandoned checkouts ------------------------------------------------------------------------
+
+
+def donations_abandon_stale(*, now: datetime | None = None) -> int:
+    """Mark abandoned the donations still pending `DONATIONS_ABANDON_AFTER_HOURS` after creation.
+
+    Idempotent (only pending rows change) and safe to run twice at once (one UPDATE).
+    """
+    now = now or _now()
+    cutoff = now - timedelta(hours=int(settings.DONATIONS_ABANDON_AFTER_HOURS))
+    return Donation.objects.filter(status=Donation.Status.PENDING, created_at__lte=cutoff).update(
+        status=Donation.Status.ABANDONED, abandoned_at=now
+    )
+
+
+@transaction.atomic
+def donation_mark_abandoned(*, donation: Donation) -> Donation:
+    """Staff give up on a pending donation (the donor left Stripe's page); a paid one never changes."""
+    locked = Donation.objects.select_for_update().get(pk=donation.pk)
+    if locked.status != Donation.Status.PENDING:
+        raise DonationNotAbandonable
+    locked.status = Donation.Status.ABANDONED
+    locked.abandoned_at = _now()
+    locked.save(update_fields=["status", "abandoned_at"])
+    return locked
+
+
+# Personal data (PV-10) ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DonationsErasure:
+    unpaid_deleted: int
+    paid_kept: int
+    details_cleared: int
+
+
+@transaction.atomic
+def donations_erase_for_user(*, user: User) -> DonationsErasure:
+    """Delete the member's unpaid donations; keep the paid ones' accounting record, without name or email.
+
+    Amount, currency, date and reference of a paid donation stay ten years (accounting
+    records, like invoices); the name to thank and the receipt address are cleared and the
+    row is detached from the account.
+    """
+    unpaid = Donation.objects.filter(user=user).exclude(status=Donation.Status.PAID)
+    unpaid_ids = list(unpaid.values_list("pk", flat=True))
+    # Their payment rows (refused sessions) go with them.
+    DonationPayment.objects.filter(donation_id__in=unpaid_ids).delete()
+    unpaid_deleted = Donation.objects.filter(pk__in=unpaid_ids).delete()[0]
+    paid = Donation.objects.filter(user=user, status=Donation.Status.PAID)
+    details_cleared = paid.exclude(name="", email="").count()
+    paid_kept = paid.update(name="", email="", user=None, personal_data_erased_at=_now())
+    return DonationsErasure(unpaid_deleted=unpaid_deleted, paid_kept=paid_kept, details_cleared=details_cleared)
