@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import socket
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings
+from django.db import connection, connections
 from django.test import Client
 
 from cloudmentor.core import crypto
@@ -173,3 +175,36 @@ def log_in_client(client: Client, user: Any, *, remote_addr: str = "127.0.0.1") 
         settings.SESSION_COOKIE_NAME, value, expires_at=expires_at
     )
     return client
+
+
+# Races (PostgreSQL) -------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(request: pytest.FixtureRequest) -> None:
+    """Skip tests marked `postgres_only` on SQLite: its in-memory test database serialises
+    every writer, so no race can happen (run them with scripts/with-postgres.sh)."""
+    if request.node.get_closest_marker("postgres_only") and connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: the in-memory SQLite test database serialises every writer")
+
+
+def race(workers: int, work: Callable[[int], Any]) -> list[Any]:
+    """Run `work(n)` in `workers` threads released at the same instant; return results or errors."""
+    start = threading.Barrier(workers)
+    results: list[Any] = [None] * workers
+
+    def body(n: int) -> None:
+        start.wait()
+        try:
+            results[n] = work(n)
+        except Exception as error:  # noqa: BLE001 - returned to the test, which asserts on it
+            results[n] = error
+        finally:
+            connections.close_all()  # this thread's connection: the test database is dropped after
+
+    threads = [threading.Thread(target=body, args=(n,)) for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results

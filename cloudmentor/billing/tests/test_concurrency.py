@@ -5,57 +5,24 @@ Run on PostgreSQL (``scripts/with-postgres.sh .venv/bin/pytest cloudmentor/billi
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.core import mail
-from django.db import connection, connections
 from django.utils import timezone
 
 from cloudmentor.billing import services
 from cloudmentor.billing.models import BillingEvent, Invoice, Payment
 from cloudmentor.billing.providers import stripe_checkout
 from cloudmentor.mailing.models import OutboxEmail
+from conftest import race
 
 from .factories import InvoiceFactory, PlanFactory
 from .fake_stripe import FakeStripe
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_only]
-
-
-@pytest.fixture(autouse=True)
-def _postgresql_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            "needs PostgreSQL: the in-memory SQLite test database serialises every writer, so no race "
-            "can happen (run scripts/with-postgres.sh .venv/bin/pytest cloudmentor/billing)"
-        )
-
-
-def _race(workers: int, work: Callable[[int], Any]) -> list[Any]:
-    """Run `work(n)` in `workers` threads released at the same instant; return results or errors."""
-    start = threading.Barrier(workers)
-    results: list[Any] = [None] * workers
-
-    def body(n: int) -> None:
-        start.wait()
-        try:
-            results[n] = work(n)
-        except Exception as error:  # reported by the assertions of the test
-            results[n] = error
-        finally:
-            connections.close_all()  # this thread's connection: the test database is dropped after
-
-    threads = [threading.Thread(target=body, args=(n,)) for n in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def _drafts(count: int) -> list[Invoice]:
@@ -67,7 +34,7 @@ def _drafts(count: int) -> list[Invoice]:
 def test_tm6_two_billing_runs_at_once_issue_no_duplicate_invoice_number_or_email() -> None:
     _drafts(150)
 
-    reports = _race(2, lambda _n: services.billing_run())
+    reports = race(2, lambda _n: services.billing_run())
 
     assert all(isinstance(report, services.BillingRunReport) for report in reports), reports
     assert sum(report.issued for report in reports) == 150
@@ -82,7 +49,7 @@ def test_tm6_two_billing_runs_at_once_issue_no_duplicate_invoice_number_or_email
 def test_tm6_200_invoices_issued_concurrently_have_gapless_numbers() -> None:
     _drafts(200)
 
-    results = _race(10, lambda _n: services.invoice_issue_due(batch_size=3))
+    results = race(10, lambda _n: services.invoice_issue_due(batch_size=3))
 
     assert all(isinstance(count, int) for count in results), results
     assert sum(results) == 200
@@ -109,7 +76,7 @@ def test_tm6_webhooks_racing_the_success_redirect_pay_once_and_send_one_email(se
             payload, header = fake.signed_event(session_id)
             return services.stripe_webhook_handle(payload=payload, signature=header)
 
-        results = _race(6, deliver_or_return)
+        results = race(6, deliver_or_return)
     finally:
         fake.stop()
 

@@ -5,50 +5,20 @@ Run with ``scripts/with-postgres.sh .venv/bin/pytest cloudmentor/donations``.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.core import mail
-from django.db import connection, connections
 
 from cloudmentor.billing import services as billing_services
 from cloudmentor.donations import services
 from cloudmentor.donations.models import Donation, DonationPayment
+from conftest import race
 
 from .fake_stripe import SECRET_KEY, DonationFakeStripe
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_only]
-
-
-@pytest.fixture(autouse=True)
-def _postgresql_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: the in-memory SQLite test database serialises every writer")
-
-
-def _race(workers: int, work: Callable[[int], Any]) -> list[Any]:
-    """Run `work(n)` in `workers` threads released at the same instant; return results or errors."""
-    start = threading.Barrier(workers)
-    results: list[Any] = [None] * workers
-
-    def body(n: int) -> None:
-        start.wait()
-        try:
-            results[n] = work(n)
-        except Exception as error:  # reported by the assertions of the test
-            results[n] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=body, args=(n,)) for n in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def test_tm10_receipt_numbers_stay_gapless_when_40_donations_are_paid_at_once() -> None:
@@ -63,7 +33,7 @@ def test_tm10_receipt_numbers_stay_gapless_when_40_donations_are_paid_at_once() 
             )
         return 4
 
-    results = _race(10, pay_four)
+    results = race(10, pay_four)
 
     assert results == [4] * 10, results
     assert sorted(Donation.objects.values_list("sequence", flat=True)) == list(range(1, 41))
@@ -94,7 +64,7 @@ def test_tm10_webhooks_racing_the_success_redirect_pay_once_and_send_one_email(s
             payload, header = fake.signed_event(session_id)
             return billing_services.stripe_webhook_handle(payload=payload, signature=header)
 
-        results = _race(6, deliver_or_return)
+        results = race(6, deliver_or_return)
     finally:
         fake.stop()
 

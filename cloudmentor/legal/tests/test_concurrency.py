@@ -5,53 +5,18 @@ Run on PostgreSQL (``scripts/with-postgres.sh .venv/bin/pytest cloudmentor/legal
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 from django.core import mail
-from django.db import connection, connections
 
 from cloudmentor.accounts.tests.factories import UserFactory
 from cloudmentor.legal import services
 from cloudmentor.legal.exceptions import PolicyAlreadyPublished
 from cloudmentor.legal.models import PolicyDocument, PolicyNotice
+from conftest import race
 
 from .factories import DraftFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_only]
-
-
-@pytest.fixture(autouse=True)
-def _postgresql_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            "needs PostgreSQL: the in-memory SQLite test database serialises every writer, so no race "
-            "can happen (run scripts/with-postgres.sh .venv/bin/pytest cloudmentor/legal)"
-        )
-
-
-def _race(workers: int, work: Callable[[int], Any]) -> list[Any]:
-    """Run `work(n)` in `workers` threads released at the same instant; return results or errors."""
-    start = threading.Barrier(workers)
-    results: list[Any] = [None] * workers
-
-    def body(n: int) -> None:
-        start.wait()
-        try:
-            results[n] = work(n)
-        except Exception as error:  # reported by the assertions of the test
-            results[n] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=body, args=(n,)) for n in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def _seeded() -> None:
@@ -62,7 +27,7 @@ def test_tm1_staff_publishing_at_the_same_instant_get_distinct_gapless_numbers()
     _seeded()
     drafts = [DraftFactory() for _n in range(8)]
 
-    results = _race(8, lambda n: services.policy_publish(document=drafts[n], by=None).version)
+    results = race(8, lambda n: services.policy_publish(document=drafts[n], by=None).version)
 
     assert all(isinstance(version, int) for version in results), results
     assert sorted(results) == list(range(2, 10))
@@ -74,7 +39,7 @@ def test_tm1_one_draft_published_twice_at_once_is_published_once() -> None:
     _seeded()
     draft = DraftFactory()
 
-    results = _race(4, lambda _n: services.policy_publish(document=draft, by=None).version)
+    results = race(4, lambda _n: services.policy_publish(document=draft, by=None).version)
 
     assert sorted(result for result in results if isinstance(result, int)) == [2]
     assert sum(isinstance(result, PolicyAlreadyPublished) for result in results) == 3
@@ -91,7 +56,7 @@ def test_tm1_two_email_runs_at_once_email_each_member_once() -> None:
     PolicyDocument.objects.filter(pk=draft.pk).update(notified_at=None, notify_cursor=0)
     mail.outbox.clear()
 
-    results = _race(3, lambda _n: services.policy_notify_members(document_id=draft.pk, batch_size=7))
+    results = race(3, lambda _n: services.policy_notify_members(document_id=draft.pk, batch_size=7))
 
     assert sent == len(members)
     assert all(isinstance(count, int) for count in results), results
