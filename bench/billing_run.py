@@ -11,18 +11,14 @@ cluster started by ``scripts/with-postgres.sh`` (the script re-invokes itself in
 
 from __future__ import annotations
 
-import argparse
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PYTHON, ROOT, bench_env, manage
+from bench.common import sqlite_then_postgres
 
 SUBSCRIPTIONS = 100_000
 TO_ISSUE = SUBSCRIPTIONS * 5 // 100
@@ -175,47 +171,5 @@ def run_phase(label: str) -> None:
     print(f"billing run, {label}, nothing to do: {noop * 1000:.0f} ms (target < {TARGET_NOOP_SECONDS:.0f} s) {verdict}")
 
 
-def in_fresh_database(label: str, database_url: str | None) -> int:
-    """Migrate a fresh database and run the timed phase in a child process against it."""
-    var_dir = Path(tempfile.mkdtemp(prefix="cloudmentor-bench-billing."))
-    try:
-        extra = {"DATABASE_URL": database_url} if database_url else {}
-        env = bench_env(var_dir, **extra)
-        manage(env, "migrate", "--noinput")
-        child = subprocess.run([PYTHON, __file__, "--phase", "run", "--label", label], cwd=ROOT, env=env, check=False)
-        return child.returncode
-    finally:
-        shutil.rmtree(var_dir, ignore_errors=True)
-
-
-def postgres_database(cluster_url: str) -> str:
-    """Create an empty database in the throwaway cluster; return its URL."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    import psycopg
-
-    parts = urlsplit(cluster_url)
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as connection:
-        connection.execute("DROP DATABASE IF EXISTS bench_billing")
-        connection.execute("CREATE DATABASE bench_billing")
-    return urlunsplit(parts._replace(path="/bench_billing"))
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--phase", choices=["all", "run", "postgres"], default="all")
-    parser.add_argument("--label", default="SQLite")
-    args = parser.parse_args()
-    if args.phase == "run":
-        run_phase(args.label)
-        return 0
-    if args.phase == "postgres":
-        return in_fresh_database("PostgreSQL", postgres_database(os.environ["DATABASE_URL"]))
-    status = in_fresh_database("SQLite", None)
-    script = ROOT / "scripts" / "with-postgres.sh"
-    postgres = subprocess.run([str(script), PYTHON, __file__, "--phase", "postgres"], cwd=ROOT, check=False)
-    return status or postgres.returncode
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(sqlite_then_postgres(__file__, "billing", run_phase))

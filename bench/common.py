@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,3 +153,56 @@ def print_table(results: list[LoadResult], floor: LoadResult) -> None:
         print(
             f"{result.name:<44} {result.requests_per_second:>9.0f} {result.p99_ms:>8.1f} {ratio:>8.1%} {result.errors:>7}"
         )
+
+
+# A timed phase on a fresh SQLite database, then on a throwaway PostgreSQL cluster ------------
+
+
+def _in_fresh_database(script: str, name: str, label: str, database_url: str | None) -> int:
+    """Migrate a fresh database and run the script's timed phase in a child process against it."""
+    var_dir = Path(tempfile.mkdtemp(prefix=f"cloudmentor-bench-{name}."))
+    try:
+        extra = {"DATABASE_URL": database_url} if database_url else {}
+        env = bench_env(var_dir, **extra)
+        manage(env, "migrate", "--noinput")
+        child = subprocess.run([PYTHON, script, "--phase", "run", "--label", label], cwd=ROOT, env=env, check=False)
+        return child.returncode
+    finally:
+        shutil.rmtree(var_dir, ignore_errors=True)
+
+
+def _postgres_database(cluster_url: str, name: str) -> str:
+    """Create an empty database `bench_<name>` in the throwaway cluster; return its URL."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    parts = urlsplit(cluster_url)
+    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS bench_{name}")
+        connection.execute(f"CREATE DATABASE bench_{name}")
+    return urlunsplit(parts._replace(path=f"/bench_{name}"))
+
+
+def sqlite_then_postgres(script: str, name: str, run_phase: Callable[[str], None]) -> int:
+    """The `main()` of a bench script: `run_phase(label)` on SQLite, then on PostgreSQL.
+
+    The script calls itself back with ``--phase run`` (inside a prepared database) and
+    ``--phase postgres`` (inside scripts/with-postgres.sh).
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--phase", choices=["all", "run", "postgres"], default="all")
+    parser.add_argument("--label", default="SQLite")
+    args = parser.parse_args()
+    if args.phase == "run":
+        run_phase(args.label)
+        return 0
+    if args.phase == "postgres":
+        url = _postgres_database(os.environ["DATABASE_URL"], name)
+        return _in_fresh_database(script, name, "PostgreSQL", url)
+    status = _in_fresh_database(script, name, "SQLite", None)
+    with_postgres = ROOT / "scripts" / "with-postgres.sh"
+    postgres = subprocess.run([str(with_postgres), PYTHON, script, "--phase", "postgres"], cwd=ROOT, check=False)
+    return status or postgres.returncode

@@ -12,18 +12,14 @@ cluster started by ``scripts/with-postgres.sh`` (the script re-invokes itself in
 
 from __future__ import annotations
 
-import argparse
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PYTHON, ROOT, bench_env, manage
+from bench.common import sqlite_then_postgres
 
 MEMBERS = 10_000
 TARGET_RUN_SECONDS = 60.0
@@ -110,45 +106,5 @@ def run_phase(label: str) -> None:
     )
 
 
-def in_fresh_database(label: str, database_url: str | None) -> int:
-    var_dir = Path(tempfile.mkdtemp(prefix="cloudmentor-bench-legal."))
-    try:
-        extra = {"DATABASE_URL": database_url} if database_url else {}
-        env = bench_env(var_dir, **extra)
-        manage(env, "migrate", "--noinput")
-        child = subprocess.run([PYTHON, __file__, "--phase", "run", "--label", label], cwd=ROOT, env=env, check=False)
-        return child.returncode
-    finally:
-        shutil.rmtree(var_dir, ignore_errors=True)
-
-
-def postgres_database(cluster_url: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    import psycopg
-
-    parts = urlsplit(cluster_url)
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as connection:
-        connection.execute("DROP DATABASE IF EXISTS bench_legal")
-        connection.execute("CREATE DATABASE bench_legal")
-    return urlunsplit(parts._replace(path="/bench_legal"))
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--phase", choices=["all", "run", "postgres"], default="all")
-    parser.add_argument("--label", default="SQLite")
-    args = parser.parse_args()
-    if args.phase == "run":
-        run_phase(args.label)
-        return 0
-    if args.phase == "postgres":
-        return in_fresh_database("PostgreSQL", postgres_database(os.environ["DATABASE_URL"]))
-    status = in_fresh_database("SQLite", None)
-    script = ROOT / "scripts" / "with-postgres.sh"
-    postgres = subprocess.run([str(script), PYTHON, __file__, "--phase", "postgres"], cwd=ROOT, check=False)
-    return status or postgres.returncode
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(sqlite_then_postgres(__file__, "legal", run_phase))
