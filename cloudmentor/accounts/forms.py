@@ -239,3 +239,11 @@ class StaffEraseForm(forms.Form):
                 code="confirmation",
             )
         return typed
+
+
+class GroupCreateForm(forms.Form):
+    name = forms.CharField(label=_("Nom du groupe"), max_length=100)
+
+
+class GroupInviteForm(forms.Form):
+    email = forms.EmailField(label=_("Adresse e-mail de la personne à inviter"), max_length=254)
