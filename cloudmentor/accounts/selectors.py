@@ -81,3 +81,8 @@ def group_invitation_by_token(token: str) -> GroupInvitation | None:
         return None
     digest = hashlib.sha256(token.encode()).hexdigest()
     return GroupInvitation.objects.filter(token_hash=digest).select_related("group__owner").first()
+
+
+def group_member_ids(*, group_id: int) -> list[int]:
+    """Return the ids of the group's members, owner included."""
+    return list(GroupMembership.objects.filter(group_id=group_id).values_list("user_id", flat=True))

@@ -107,10 +107,10 @@ class BillingEventInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: igno
 class CustomerAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("__str__", "kind", "billing_name", "created_at", "history_link")
     list_filter = ("kind",)
-    search_fields = ("user__username", "user__email", "billing_name")
-    list_select_related = ("user",)
-    fields = ("kind", "user", "billing_name", "billing_address", "created_at")
-    readonly_fields = ("kind", "user", "created_at")
+    search_fields = ("user__username", "user__email", "billing_name", "group__name", "group__owner__username")
+    list_select_related = ("user", "group")
+    fields = ("kind", "user", "group", "billing_name", "billing_address", "created_at")
+    readonly_fields = ("kind", "user", "group", "created_at")
     inlines = (SubscriptionInline, InvoiceInline, BillingEventInline)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
