@@ -173,6 +173,7 @@ def test_tm9_no_member_page_writes_material(member_client: Client, member: User,
             "certificate_download": "/learn/certificates/X.pdf",
             "certificate_verify": "/certificates/X/",
             "reports": "/account/reports/",
+            "group_progress": "/account/group/progress/",
         }[name]
         member_client.post(
             url,
