@@ -187,7 +187,7 @@ def test_tm9_no_member_page_writes_material(member_client: Client, member: User,
     )
     assert after == before
     assert lesson.pk
-    assert len(names) == 13
+    assert len(names) == 14
 
 
 def test_lm6_publishing_an_empty_lesson_is_refused(module: Module) -> None:
