@@ -19,7 +19,7 @@ from cloudmentor.core import personal_data
 from cloudmentor.core.admin import ReadOnlyAdminMixin
 
 from . import events, services
-from .exceptions import AlreadyErased, StaffAccountErasure
+from .exceptions import AlreadyErased, GroupHasMembers, StaffAccountErasure
 from .forms import StaffEraseForm, StaffReasonForm
 from .models import AccountEvent, AccountSession, Group, GroupInvitation, GroupMembership, User
 from .selectors import session_list
@@ -167,6 +167,10 @@ class MemberAdmin(UserAdmin):  # type: ignore[type-arg]
                 outcomes = services.account_erase(user=member, actor=actor, reason=form.cleaned_data["reason"])
             except StaffAccountErasure:
                 form.add_error(None, _("Retirez d'abord les droits d'équipe de ce compte (case « statut équipe »)."))
+            except GroupHasMembers:
+                form.add_error(
+                    None, _("Ce compte est propriétaire d'un groupe qui a encore des membres : retirez-les d'abord.")
+                )
             except AlreadyErased:
                 form.add_error(None, _("Les données de ce compte sont déjà effacées."))
             else:

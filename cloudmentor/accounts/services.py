@@ -31,6 +31,7 @@ from .exceptions import (
     AlreadyInGroup,
     EmailTaken,
     GroupError,
+    GroupHasMembers,
     InvalidCredentials,
     InvalidToken,
     InvitationForAnotherEmail,
@@ -416,13 +417,16 @@ def account_erase(*, user: User, actor: User | None, reason: str = "") -> list[p
     queued to the former address (scrubbed from the outbox once sent).
 
     Raises AlreadyErased on a second call (nothing changes), StaffAccountErasure for a
-    staff account (another staff member removes its rights first).
+    staff account (another staff member removes its rights first), GroupHasMembers for
+    the owner of a group that still has members (they remove them first).
     """
     locked = User.objects.select_for_update().get(pk=user.pk)
     if locked.erased_at is not None:
         raise AlreadyErased
     if locked.is_staff or locked.is_superuser:
         raise StaffAccountErasure
+    if GroupMembership.objects.filter(group__owner=locked).exclude(user=locked).exists():
+        raise GroupHasMembers  # the members' access depends on the group: the owner removes them first
     subject = personal_data.Subject.of(locked)
     outcomes = personal_data.erase_all(subject=subject)
     by_staff = actor is not None and actor.pk != locked.pk

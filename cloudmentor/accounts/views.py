@@ -32,6 +32,7 @@ from .exceptions import (
     AlreadyErased,
     EmailTaken,
     GroupError,
+    GroupHasMembers,
     InvalidCredentials,
     InvalidToken,
     InvitationInvalid,
@@ -481,6 +482,15 @@ class AccountEraseView(_PasswordConfirmedView):
                 _(
                     "Un compte de l'équipe ne peut pas être effacé ainsi : demandez à un autre membre de l'équipe "
                     "de retirer vos droits d'équipe, puis recommencez."
+                ),
+            )
+            return self.form_invalid(form)
+        except GroupHasMembers:
+            form.add_error(
+                None,
+                _(
+                    "Vous êtes propriétaire d'un groupe qui a encore des membres : retirez-les depuis « Mon groupe », "
+                    "puis recommencez."
                 ),
             )
             return self.form_invalid(form)

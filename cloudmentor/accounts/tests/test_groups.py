@@ -12,13 +12,14 @@ import time_machine
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
+from django_otp.oath import totp
 
 from cloudmentor.accounts import services
 from cloudmentor.accounts.models import Group, GroupInvitation, GroupMembership, User
 from conftest import log_in_client
 
 from .conftest import csrf_post, submit
-from .factories import PASSWORD, UserFactory
+from .factories import PASSWORD, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -279,3 +280,108 @@ def test_pv1_the_join_link_is_redacted_from_the_request_log() -> None:
         assert token not in redact_path(f"/en/groups/join/{token}/")
         assert token not in redact_query(f"next=/en/groups/join/{token}/")
         assert token not in redact_query(f"next=%2Fen%2Fgroups%2Fjoin%2F{token}%2F")
+
+
+# Personal data (PV-9, PV-10) --------------------------------------------------------------
+
+
+def test_pv1_the_export_has_the_group_and_the_invitations_sent(
+    owner: User, group: Group, django_capture_on_commit_callbacks: Any
+) -> None:
+    from cloudmentor.accounts.group_personal_data import groups_export
+    from cloudmentor.core.personal_data import Subject
+
+    bob = UserFactory(username="bob", email="bob@example.org")
+    services.group_join(user=bob, token=_invite(owner, "bob@example.org", django_capture_on_commit_callbacks))
+    _invite(owner, "dan@example.org", django_capture_on_commit_callbacks)
+
+    mine = groups_export(Subject.of(owner))
+    his = groups_export(Subject.of(bob))
+
+    assert mine["group"]["role"] == "owner"
+    assert [row["username"] for row in mine["group"]["members"]] == ["olga", "bob"]
+    assert sorted(row["email"] for row in mine["invitations_sent"]) == ["bob@example.org", "dan@example.org"]
+    assert his["group"] == {
+        "name": "Équipe Cloud",
+        "role": "member",
+        "owner": "olga",
+        "created_at": group.created_at,
+        "joined_at": GroupMembership.objects.get(user=bob).joined_at,
+        "seats": 3,
+    }
+    assert his["invitations_sent"] == []
+    assert [row["email"] for row in his["invitations_received"]] == ["bob@example.org"]
+
+
+def test_pv1_erasing_a_member_takes_them_out_of_the_group(
+    owner: User, group: Group, django_capture_on_commit_callbacks: Any
+) -> None:
+    bob = UserFactory(username="bob", email="bob@example.org")
+    services.group_join(user=bob, token=_invite(owner, "bob@example.org", django_capture_on_commit_callbacks))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.account_erase(user=bob, actor=bob)
+
+    assert list(group.memberships.values_list("user__username", flat=True)) == ["olga"]
+    assert not GroupInvitation.objects.filter(email__iexact="bob@example.org").exists()
+
+
+def test_pv1_an_owner_with_members_cannot_erase_until_they_remove_them(
+    owner: User, group: Group, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Refused with a clear message and nothing changed; once alone, the owner's erasure goes through."""
+    from cloudmentor.accounts.exceptions import GroupHasMembers
+
+    bob = UserFactory(username="bob", email="bob@example.org")
+    services.group_join(user=bob, token=_invite(owner, "bob@example.org", django_capture_on_commit_callbacks))
+    client = _client(owner)
+
+    page = client.get("/account/delete/").content.decode()
+    response = csrf_post(
+        client, "/account/delete/", {"password": PASSWORD, "confirmation": "EFFACER"}, page="/account/"
+    )
+
+    assert "retirez-les" in page
+    assert response.status_code == 200
+    assert "retirez-les" in response.content.decode()
+    owner.refresh_from_db()
+    assert owner.erased_at is None and owner.is_active
+    with pytest.raises(GroupHasMembers):
+        services.account_erase(user=owner, actor=owner)
+
+    services.group_member_remove(group=group, actor=owner, user_id=bob.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.account_erase(user=owner, actor=owner)
+    group.refresh_from_db()
+    assert group.name == f"#{group.pk}"
+    assert not GroupInvitation.objects.exists()
+
+
+# Staff (PV-1) -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def staff_client() -> Client:
+    staff = StaffFactory(username="root", email="root@cloudmentor.example")
+    device = services.staff_totp_device_create(user=staff)
+    client = log_in_client(Client(), staff)
+    code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):0{device.digits}d}"
+    assert client.post("/accounts/staff/verify/", {"token": code, "next": "/staff/"}).status_code == 302
+    return client
+
+
+def test_pv1_staff_find_a_group_by_member_and_see_its_members_and_subscription(
+    owner: User, group: Group, staff_client: Client
+) -> None:
+    bob = UserFactory(username="bobby", email="bobby@example.org")
+    GroupMembership.objects.create(group=group, user=bob)
+
+    found = staff_client.get("/staff/accounts/group/?q=bobby")
+    detail = staff_client.get(f"/staff/accounts/group/{group.pk}/change/")
+
+    assert found.status_code == 200 and "Équipe Cloud" in found.content.decode()
+    page = detail.content.decode()
+    assert "bobby" in page and "olga" in page
+    assert f"/staff/billing/customer/?group__id__exact={group.pk}" in page
+    customers = staff_client.get(f"/staff/billing/customer/?group__id__exact={group.pk}")
+    assert customers.status_code == 200
