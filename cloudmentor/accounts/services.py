@@ -595,15 +595,15 @@ def group_create(*, owner: User, name: str = "") -> Group:
 
 
 @transaction.atomic
-def group_for_owner(*, owner: User) -> Group:
-    """Return the group `owner` owns, created if they have none (a group plan is being bought).
+def group_for_owner(*, owner: User, name: str = "") -> Group:
+    """Return the group `owner` owns, created (named `name`) if they have none (a group plan is being bought).
 
     Raises YouAreInAGroup when they are a member of someone else's group.
     """
     group = Group.objects.filter(owner=owner).first()
     if group is not None:
         return group
-    return group_create(owner=owner)
+    return group_create(owner=owner, name=name)
 
 
 @transaction.atomic

@@ -218,7 +218,7 @@ def subscription_extend(*, holder: User, plan: Plan, actor: User | None = None) 
 
 
 @transaction.atomic
-def group_subscription_buy(*, owner: User, plan: Plan) -> Subscription:
+def group_subscription_buy(*, owner: User, plan: Plan, group_name: str = "") -> Subscription:
     """Buy (or extend, TM-8) a group plan for the group `owner` owns, created if needed (PV-1, TM-2).
 
     The group's customer holds the period; invoices go to the owner. The group's seats
@@ -230,7 +230,7 @@ def group_subscription_buy(*, owner: User, plan: Plan) -> Subscription:
     if not plan.is_purchasable or plan.kind != Plan.Kind.GROUP or not plan.seats:
         raise PlanNotAvailable
     try:
-        group = group_for_owner(owner=owner)
+        group = group_for_owner(owner=owner, name=group_name)
     except YouAreInAGroup as error:
         raise NotTheGroupOwner from error
     customer = customer_for_group(group=group)

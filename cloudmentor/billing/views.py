@@ -185,7 +185,9 @@ def group_subscribe(request: HttpRequest, slug: str) -> HttpResponse:
         return _group_refused(request, NotTheGroupOwner())
     if request.method == "POST":
         try:
-            subscription = services.group_subscription_buy(owner=user, plan=plan)
+            subscription = services.group_subscription_buy(
+                owner=user, plan=plan, group_name=request.POST.get("group_name", "")[:100]
+            )
         except AccountDisabled:
             return _disabled(request)
         except (NotTheGroupOwner, GroupTooLargeForPlan, PlanNotAvailable) as error:

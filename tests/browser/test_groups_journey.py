@@ -73,11 +73,13 @@ def test_pv1_tm2_lm7_owner_buys_invites_member_joins_learns_owner_sees_progress(
     page.goto(base + "/plans/")
     page.locator("#plan-equipe-5").get_by_role("link", name="Choisir pour mon groupe").click()
     expect(page.locator("#group-purchase-summary")).to_contain_text("il sera créé à votre nom")
+    page.get_by_label("Nom du groupe").fill("Équipe Cloud d'Olga")
     shot(page, "groups-01-group-plan-fr")
     page.get_by_role("button", name="Souscrire pour mon groupe").click()
     expect(page).to_have_url(base + "/account/group/")
     expect(page.get_by_role("status")).to_contain_text("Équipe 5 places")
     expect(page.locator("#group-summary")).to_contain_text("1 sur 5")
+    expect(page.locator("#group-summary")).to_contain_text("Équipe Cloud d'Olga")
     assert Subscription.objects.get().customer.group.owner.username == "olga"
 
     # The owner invites a member by email; the link comes from a real SMTP server.
