@@ -8,14 +8,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Max, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from cloudmentor.accounts.caching import user_stamp
-from cloudmentor.accounts.models import AccountEvent, User
+from cloudmentor.accounts.models import AccountEvent, Group, GroupMembership, User
 from cloudmentor.accounts.selectors import event_list
 from cloudmentor.core import stamps
 
@@ -78,11 +78,15 @@ def user_access_level(*, user: User | None) -> AccessLevel:
     # best of both; a group's stop when its owner's account is disabled, TM-2/TM-6): the
     # level now, and the next moment it changes. Membership changes and the owner's
     # account changes bump the member's account stamp; the group's periods, `access_stamp`.
+    # Written as "customer in (own, group's)" with the group as a scalar subquery (a person
+    # is in one group at most): both customers are found through their unique indexes; an
+    # OR across joins would scan every subscription.
+    group_id = GroupMembership.objects.filter(user=user, group__owner__is_active=True).order_by().values("group_id")
+    customers = Customer.objects.filter(Q(user=user) | Q(group_id=Subquery(group_id[:1]))).values("pk")
     periods = list(
-        Subscription.objects.filter(
-            Q(customer__user=user) | Q(customer__group__memberships__user=user, customer__group__owner__is_active=True),
-            ends_at__gt=now,
-        ).values_list("access_level", "starts_at", "ends_at")
+        Subscription.objects.filter(customer_id__in=customers, ends_at__gt=now)
+        .order_by()
+        .values_list("access_level", "starts_at", "ends_at")
     )
     level = max((row[0] for row in periods if row[1] <= now), default=AccessLevel.FREE)
     changes = [starts if starts > now else ends for _level, starts, ends in periods]
@@ -103,8 +107,12 @@ def validity_end(*, user: User) -> datetime | None:
 
 
 def _held_by(user: User) -> Q:
-    """The customers whose subscriber is `user`: their own, and the group they own (TM-2)."""
-    return Q(customer__user=user) | Q(customer__group__owner=user)
+    """The customers whose subscriber is `user`: their own, and the group they own (TM-2).
+
+    Found through the customers' unique indexes (see `user_access_level`).
+    """
+    owned = Group.objects.filter(owner=user).order_by().values("pk")[:1]
+    return Q(customer_id__in=Customer.objects.filter(Q(user=user) | Q(group_id=Subquery(owned))).values("pk"))
 
 
 def subscription_list(*, user: User) -> QuerySet[Subscription]:

@@ -221,3 +221,20 @@ def test_tm2_the_owner_sees_and_members_cannot_see_the_groups_invoice(
 
     assert owner_view.status_code == 200
     assert member_view.status_code == 403
+
+
+def test_pv1_the_access_level_query_finds_both_customers_by_index(owner: User, team_plan: Plan) -> None:
+    """Own and group periods are found through indexes, never by scanning every subscription."""
+    if connection.vendor != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's; PostgreSQL's plan depends on table statistics")
+    _buy(owner, team_plan)
+    bob = _member_of(Group.objects.get(owner=owner), "bob")
+    with CaptureQueriesContext(connection) as captured:
+        selectors.user_access_level(user=bob)
+    (query,) = captured.captured_queries
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + query["sql"])
+        plan = " / ".join(str(row[3]) for row in cursor.fetchall())
+
+    assert "SCAN" not in plan, plan
+    assert "billing_sub_customer_end_idx" in plan
