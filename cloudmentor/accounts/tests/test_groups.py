@@ -385,3 +385,42 @@ def test_pv1_staff_find_a_group_by_member_and_see_its_members_and_subscription(
     assert f"/staff/billing/customer/?group__id__exact={group.pk}" in page
     customers = staff_client.get(f"/staff/billing/customer/?group__id__exact={group.pk}")
     assert customers.status_code == 200
+
+
+def test_pv1_the_owners_group_page_costs_the_same_queries_whatever_its_size(
+    owner: User, group: Group, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    services.group_set_seats(group=group, seats=30)
+    client = _client(owner)
+    client.get("/account/group/")
+    with CaptureQueriesContext(connection) as small:
+        client.get("/account/group/")
+    for n in range(6):
+        member = UserFactory(username=f"m{n}", email=f"m{n}@example.org")
+        GroupMembership.objects.create(group=group, user=member)
+        _invite(owner, f"x{n}@example.org", django_capture_on_commit_callbacks, client)
+    client.get("/account/group/")
+    with CaptureQueriesContext(connection) as large:
+        page = client.get("/account/group/").content.decode()
+
+    assert "m5" in page and "x5@example.org" in page
+    assert len(large) == len(small), [query["sql"] for query in large]
+
+
+def test_tm2_staff_see_a_groups_registration_history_as_its_owners(owner: User, staff_client: Client) -> None:
+    from decimal import Decimal
+
+    from cloudmentor.billing.models import Customer, Plan
+    from cloudmentor.billing.services import group_subscription_buy
+    from cloudmentor.billing.tests.factories import PlanFactory
+
+    plan = PlanFactory(name="Équipe 5", kind=Plan.Kind.GROUP, seats=5, price=Decimal("99.00"))
+    group_subscription_buy(owner=owner, plan=plan)
+    customer = Customer.objects.get(group__owner=owner)
+
+    page = staff_client.get(f"/staff/billing/customer/{customer.pk}/history/").content.decode()
+
+    assert "Équipe 5" in page
