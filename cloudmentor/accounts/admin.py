@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
@@ -19,9 +19,9 @@ from cloudmentor.core import personal_data
 from cloudmentor.core.admin import ReadOnlyAdminMixin
 
 from . import events, services
-from .exceptions import AlreadyErased, StaffAccountErasure
+from .exceptions import AlreadyErased, GroupHasMembers, StaffAccountErasure
 from .forms import StaffEraseForm, StaffReasonForm
-from .models import AccountEvent, AccountSession, User
+from .models import AccountEvent, AccountSession, Group, GroupInvitation, GroupMembership, User
 from .selectors import session_list
 
 
@@ -167,6 +167,10 @@ class MemberAdmin(UserAdmin):  # type: ignore[type-arg]
                 outcomes = services.account_erase(user=member, actor=actor, reason=form.cleaned_data["reason"])
             except StaffAccountErasure:
                 form.add_error(None, _("Retirez d'abord les droits d'équipe de ce compte (case « statut équipe »)."))
+            except GroupHasMembers:
+                form.add_error(
+                    None, _("Ce compte est propriétaire d'un groupe qui a encore des membres : retirez-les d'abord.")
+                )
             except AlreadyErased:
                 form.add_error(None, _("Les données de ce compte sont déjà effacées."))
             else:
@@ -237,3 +241,59 @@ class AccountEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[t
     search_fields = ("user__username", "user__email", "ip", "reason")
     list_select_related = ("user", "actor")
     date_hierarchy = "created_at"
+
+
+class GroupMembershipInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = GroupMembership
+    extra = 0
+    can_delete = False
+    fields = ("user", "joined_at")
+    readonly_fields = fields
+    verbose_name_plural = _("membres (propriétaire compris)")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class GroupInvitationInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = GroupInvitation
+    extra = 0
+    can_delete = False
+    fields = ("email", "created_at", "expires_at", "accepted_at", "revoked_at")
+    readonly_fields = fields
+    verbose_name_plural = _("invitations")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Group)
+class GroupAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    """Groups (PV-1): searchable by name, owner or member; members, invitations and subscription shown."""
+
+    list_display = ("name", "owner", "seats", "member_count", "created_at")
+    search_fields = (
+        "name",
+        "owner__username",
+        "owner__email",
+        "memberships__user__username",
+        "memberships__user__email",
+    )
+    list_select_related = ("owner",)
+    fields = ("name", "owner", "seats", "created_at", "subscription")
+    readonly_fields = fields
+    inlines = (GroupMembershipInline, GroupInvitationInline)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Group]:
+        queryset: QuerySet[Group] = super().get_queryset(request)
+        return queryset.annotate(member_total=Count("memberships", distinct=True))
+
+    @admin.display(description=_("membres"), ordering="member_total")
+    def member_count(self, obj: Group) -> int:
+        return int(getattr(obj, "member_total", 0))
+
+    @admin.display(description=_("abonnement"))
+    def subscription(self, obj: Group) -> Any:
+        # Billing (a layer above) holds the periods: link to its customer list, filtered on this group.
+        url = reverse("admin:billing_customer_changelist") + f"?group__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, _("Périodes et factures du groupe"))

@@ -24,10 +24,12 @@ class AccountsConfig(AppConfig):
         from cloudmentor.core import personal_data
         from cloudmentor.mailing.services import SCRUB_AFTER_SEND
 
+        from .group_personal_data import SECTION as GROUPS_SECTION
         from .personal_data import MAILING_SECTION, SECTION
         from .services import ERASED_EMAIL_TEMPLATE
 
         personal_data.register(SECTION)
+        personal_data.register(GROUPS_SECTION)
         personal_data.register(MAILING_SECTION)
         SCRUB_AFTER_SEND.add(ERASED_EMAIL_TEMPLATE)
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
 
 class AccountsError(Exception):
     """Base class of every refusal the accounts services can answer with."""
@@ -37,3 +41,51 @@ class StaffAccountErasure(ErasureRefused):
 
 class AlreadyErased(ErasureRefused):
     """The account's data was erased already (erasure is idempotent)."""
+
+
+class GroupError(AccountsError):
+    """A refusal about a group (PV-1); `message` is shown to the person, in their language."""
+
+    message: Any = _("Cette action sur le groupe n'est pas possible.")
+
+
+class NotGroupOwner(GroupError):
+    message = _("Seul le propriétaire du groupe peut faire cela.")
+
+
+class AlreadyInGroup(GroupError):
+    message = _("Cette personne fait déjà partie d'un groupe.")
+
+
+class YouAreInAGroup(GroupError):
+    message = _("Vous faites déjà partie d'un groupe : quittez-le d'abord.")
+
+
+class InvitationPending(GroupError):
+    message = _("Une invitation est déjà en attente pour cette adresse.")
+
+
+class NoSeatLeft(GroupError):
+    message = _(
+        "Le groupe a atteint le nombre de places de son offre (propriétaire compris). "
+        "Retirez un membre, annulez une invitation, ou choisissez une offre de groupe avec plus de places."
+    )
+
+
+class InvitationInvalid(GroupError):
+    message = _("Ce lien d'invitation n'est pas valable : il a expiré, a déjà servi, a été annulé ou est inconnu.")
+
+
+class InvitationForAnotherEmail(GroupError):
+    message = _(
+        "Cette invitation a été envoyée à une autre adresse e-mail que celle de votre compte. "
+        "Demandez au propriétaire du groupe d'inviter votre adresse."
+    )
+
+
+class OwnerCannotLeave(GroupError):
+    message = _("Le propriétaire ne peut pas quitter son groupe : retirez d'abord les membres.")
+
+
+class GroupHasMembers(ErasureRefused):
+    """An owner whose group still has members: they remove them first (PV-10, PV-1)."""

@@ -227,3 +227,11 @@ class StaffEraseForm(ErasureWordMixin):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class GroupCreateForm(forms.Form):
+    name = forms.CharField(label=_("Nom du groupe"), max_length=100)
+
+
+class GroupInviteForm(forms.Form):
+    email = forms.EmailField(label=_("Adresse e-mail de la personne à inviter"), max_length=254)

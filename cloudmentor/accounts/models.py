@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -125,3 +126,96 @@ class AccountEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class Group(models.Model):
+    """The second kind of account (PV-1): an owner and the members they invited.
+
+    For a group, "the subscriber" is its owner (TM-2): the owner buys its plan, receives
+    its invoices and is the one disabled when one is unpaid. The owner is a member of
+    their own group (a membership row), so seats count the owner too
+    (docs/decisions/0060-groups.md).
+    """
+
+    name = models.CharField(_("nom du groupe"), max_length=100)
+    owner = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("propriétaire"), on_delete=models.PROTECT, related_name="owned_group"
+    )
+    # Members allowed, owner included: set by billing from the group plan bought (1: the owner alone).
+    seats = models.PositiveIntegerField(_("places"), default=1)
+    created_at = models.DateTimeField(_("créé le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("groupe")
+        verbose_name_plural = _("groupes")
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GroupMembership(models.Model):
+    """A person in a group; a person belongs to at most one group (the `user` is unique)."""
+
+    group = models.ForeignKey(Group, verbose_name=_("groupe"), on_delete=models.CASCADE, related_name="memberships")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("membre"), on_delete=models.CASCADE, related_name="group_membership"
+    )
+    joined_at = models.DateTimeField(_("membre depuis le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("membre du groupe")
+        verbose_name_plural = _("membres du groupe")
+        ordering = ["joined_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.group}"
+
+
+class GroupInvitation(models.Model):
+    """An email invitation to join a group: the link carries a token, only its SHA-256 is kept."""
+
+    group = models.ForeignKey(Group, verbose_name=_("groupe"), on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("adresse e-mail invitée"))
+    token_hash = models.CharField(_("empreinte du jeton"), max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("invité par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("envoyée le"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expire le"))
+    accepted_at = models.DateTimeField(_("acceptée le"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("acceptée par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(_("annulée le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation à un groupe")
+        verbose_name_plural = _("invitations à un groupe")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One pending invitation per address and group: inviting again is refused.
+            models.UniqueConstraint(
+                "group",
+                Lower("email"),
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="accounts_invitation_pending_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.group}"
+
+    def is_pending(self, now: Any = None) -> bool:
+        now = now or timezone.now()
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > now

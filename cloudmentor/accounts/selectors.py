@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection
 
 from django.conf import settings
@@ -9,7 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from .models import AccountEvent, AccountSession, User
+from .models import AccountEvent, AccountSession, Group, GroupInvitation, GroupMembership, User
 
 
 def user_by_identifier(identifier: str) -> User | None:
@@ -52,3 +53,36 @@ def terms_version_current() -> int | None:
     document = lookup(kind="terms", language=settings.LANGUAGE_CODE)
     version = getattr(document, "version", None)
     return int(version) if version is not None else None
+
+
+# Groups (PV-1) ----------------------------------------------------------------------------
+
+
+def group_membership_of(*, user: User) -> GroupMembership | None:
+    """Return the person's membership (with its group and owner), or None."""
+    return GroupMembership.objects.filter(user=user).select_related("group__owner").first()
+
+
+def group_member_list(*, group: Group) -> QuerySet[GroupMembership]:
+    """Return the group's members, owner included, oldest first, with their accounts."""
+    return GroupMembership.objects.filter(group=group).select_related("user").order_by("joined_at", "pk")
+
+
+def group_invitation_pending_list(*, group: Group) -> QuerySet[GroupInvitation]:
+    """Return the invitations still usable (not accepted, revoked or expired), newest first."""
+    return GroupInvitation.objects.filter(
+        group=group, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).order_by("-created_at", "-pk")
+
+
+def group_invitation_by_token(token: str) -> GroupInvitation | None:
+    """Return the invitation a link's token names (any state), or None for a forged one."""
+    if not token or len(token) > 128:
+        return None
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    return GroupInvitation.objects.filter(token_hash=digest).select_related("group__owner").first()
+
+
+def group_member_ids(*, group_id: int) -> list[int]:
+    """Return the ids of the group's members, owner included."""
+    return list(GroupMembership.objects.filter(group_id=group_id).values_list("user_id", flat=True))

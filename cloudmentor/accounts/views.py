@@ -31,13 +31,19 @@ from .exceptions import (
     AccountDisabled,
     AlreadyErased,
     EmailTaken,
+    GroupError,
+    GroupHasMembers,
     InvalidCredentials,
     InvalidToken,
+    InvitationInvalid,
+    NotGroupOwner,
     StaffAccountErasure,
     UsernameTaken,
 )
 from .forms import (
     AccountEraseForm,
+    GroupCreateForm,
+    GroupInviteForm,
     LoginForm,
     NewPasswordForm,
     OtpTokenForm,
@@ -48,7 +54,16 @@ from .forms import (
     RegistrationForm,
 )
 from .models import User
-from .selectors import event_list, session_list, terms_version_current, user_by_email
+from .selectors import (
+    event_list,
+    group_invitation_by_token,
+    group_invitation_pending_list,
+    group_member_list,
+    group_membership_of,
+    session_list,
+    terms_version_current,
+    user_by_email,
+)
 from .tokens import password_reset_user
 
 
@@ -123,7 +138,8 @@ class RegisterView(VisitorFormView):
             self.request,
             _("Bienvenue %(username)s ! Votre compte est créé et vous êtes connecté.") % {"username": user.username},
         )
-        return redirect("accounts:profile")
+        # A group invitation link sends visitors here with ?next=<the link> (PV-1).
+        return redirect(_safe_next(self.request, reverse("accounts:profile")))
 
     def form_invalid(self, form: RegistrationForm) -> HttpResponse:  # type: ignore[override]
         email = form.data.get("email", "")
@@ -469,6 +485,15 @@ class AccountEraseView(_PasswordConfirmedView):
                 ),
             )
             return self.form_invalid(form)
+        except GroupHasMembers:
+            form.add_error(
+                None,
+                _(
+                    "Vous êtes propriétaire d'un groupe qui a encore des membres : retirez-les depuis « Mon groupe », "
+                    "puis recommencez."
+                ),
+            )
+            return self.form_invalid(form)
         except AlreadyErased:
             return redirect("core:home")
         services.session_end(request=self.request)
@@ -538,3 +563,98 @@ def _qr_data_uri(text: str) -> str:
     buffer = io.BytesIO()
     image.save(buffer)
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+# Groups (PV-1, TM-2) ----------------------------------------------------------------------
+
+
+def _group_refused(request: HttpRequest, error: GroupError, status: int = 403) -> HttpResponse:
+    return render(request, "accounts/group_refused.html", {"message": error.message}, status=status)
+
+
+@login_required
+@never_cache
+def group_view(request: HttpRequest) -> HttpResponse:
+    """The person's group: the owner manages members and invitations; a member sees it and can leave."""
+    user: User = request.user  # type: ignore[assignment]
+    membership = group_membership_of(user=user)
+    create_form = GroupCreateForm()
+    invite_form = GroupInviteForm()
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "create":
+                create_form = GroupCreateForm(request.POST)
+                if create_form.is_valid():
+                    services.group_create(owner=user, name=create_form.cleaned_data["name"])
+                    messages.success(request, _("Votre groupe est créé. Invitez ses membres par e-mail."))
+                    return redirect("accounts:group")
+            elif membership is None:
+                raise GroupError
+            elif action == "invite":
+                invite_form = GroupInviteForm(request.POST)
+                if invite_form.is_valid():
+                    email = invite_form.cleaned_data["email"]
+                    services.group_invite(
+                        group=membership.group, actor=user, email=email, language=get_language() or "fr"
+                    )
+                    messages.success(request, _("Invitation envoyée à %(email)s.") % {"email": email})
+                    return redirect("accounts:group")
+            elif action == "revoke":
+                services.group_invitation_revoke(
+                    group=membership.group, actor=user, invitation_id=_int(request.POST.get("invitation"))
+                )
+                messages.success(request, _("L'invitation est annulée : son lien ne fonctionne plus."))
+                return redirect("accounts:group")
+            elif action == "remove":
+                services.group_member_remove(
+                    group=membership.group, actor=user, user_id=_int(request.POST.get("member"))
+                )
+                messages.success(request, _("Le membre a été retiré du groupe."))
+                return redirect("accounts:group")
+            elif action == "leave":
+                services.group_leave(user=user)
+                messages.success(request, _("Vous avez quitté le groupe."))
+                return redirect("accounts:group")
+            else:
+                raise GroupError
+        except NotGroupOwner as error:
+            return _group_refused(request, error)
+        except GroupError as error:
+            if action == "invite":
+                invite_form.add_error(None, error.message)
+            else:
+                return _group_refused(request, error, status=400)
+    context: dict[str, Any] = {"membership": membership, "create_form": create_form, "invite_form": invite_form}
+    if membership is not None and membership.group.owner_id == user.pk:
+        group = membership.group
+        context["members"] = list(group_member_list(group=group))
+        context["invitations"] = list(group_invitation_pending_list(group=group))
+        context["seats_used"] = len(context["members"]) + len(context["invitations"])
+    status = 400 if (create_form.errors or invite_form.errors) else 200
+    return render(request, "accounts/group.html", context, status=status)
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or "")
+    except ValueError:
+        return 0
+
+
+@never_cache
+def group_join(request: HttpRequest, token: str) -> HttpResponse:
+    """An invitation link: a visitor registers or logs in first; a member joins with one POST."""
+    invitation = group_invitation_by_token(token)
+    if invitation is None or not invitation.is_pending():
+        return _group_refused(request, InvitationInvalid(), status=404)
+    if not request.user.is_authenticated:
+        return render(request, "accounts/group_join.html", {"invitation": invitation, "next": request.path})
+    if request.method == "POST":
+        try:
+            group = services.group_join(user=request.user, token=token)  # type: ignore[arg-type]
+        except GroupError as error:
+            return _group_refused(request, error, status=409)
+        messages.success(request, _("Bienvenue dans le groupe %(group)s !") % {"group": group.name})
+        return redirect("accounts:group")
+    return render(request, "accounts/group_join.html", {"invitation": invitation})

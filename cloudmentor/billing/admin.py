@@ -107,10 +107,10 @@ class BillingEventInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: igno
 class CustomerAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("__str__", "kind", "billing_name", "created_at", "history_link")
     list_filter = ("kind",)
-    search_fields = ("user__username", "user__email", "billing_name")
-    list_select_related = ("user",)
-    fields = ("kind", "user", "billing_name", "billing_address", "created_at")
-    readonly_fields = ("kind", "user", "created_at")
+    search_fields = ("user__username", "user__email", "billing_name", "group__name", "group__owner__username")
+    list_select_related = ("user", "group")
+    fields = ("kind", "user", "group", "billing_name", "billing_address", "created_at")
+    readonly_fields = ("kind", "user", "group", "created_at")
     inlines = (SubscriptionInline, InvoiceInline, BillingEventInline)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -136,8 +136,10 @@ class CustomerAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def registration_history_view(self, request: HttpRequest, customer_id: int) -> HttpResponse:
         """The member's registration history as they see it (PV-3), for staff."""
-        customer = get_object_or_404(Customer.objects.select_related("user"), pk=customer_id)
-        rows = history_for_user(user=customer.user) if customer.user else []
+        customer = get_object_or_404(Customer.objects.select_related("user", "group__owner"), pk=customer_id)
+        # A group's history is its owner's, the subscriber (TM-2): their own rows and the group's.
+        contact = customer.contact
+        rows = history_for_user(user=contact) if contact is not None else []
         context = {
             **self.admin_site.each_context(request),
             "title": _("Historique d'inscription de %(member)s") % {"member": customer},

@@ -29,3 +29,11 @@ class PaymentProviderError(BillingError):
 
 class WebhookRejected(BillingError):
     """A webhook whose signature, age or content is not acceptable."""
+
+
+class NotTheGroupOwner(BillingError):
+    """Only a group's owner buys or extends its plan (TM-2); a member of another group cannot."""
+
+
+class GroupTooLargeForPlan(BillingError):
+    """The group has more members (owner included) than the group plan has seats."""

@@ -6,6 +6,7 @@ Money is always a ``Decimal`` with two places next to its ISO 4217 ``currency``.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -84,12 +85,11 @@ class Plan(models.Model):
 
 
 class Customer(models.Model):
-    """Who holds subscriptions and receives invoices: a member today, a group later.
+    """Who holds subscriptions and receives invoices: a member, or a group (PV-1).
 
-    Groups arrive with their own issue: they add ``group = OneToOneField("accounts.Group")``
-    here and widen ``billing_customer_has_one_holder`` to "exactly one of user, group"
-    (docs/decisions/0009-billing-customer-holder.md). Everything else in billing names the
-    customer, never the user, so nothing else changes then.
+    Exactly one of ``user`` and ``group`` (docs/decisions/0009-billing-customer-holder.md).
+    For a group, "the subscriber" is its owner (TM-2): invoices and their emails go to the
+    owner (`contact`), and the owner's account is the one disabled past a deadline (TM-6).
     """
 
     class Kind(models.TextChoices):
@@ -106,6 +106,14 @@ class Customer(models.Model):
         blank=True,
         related_name="billing_customer",
     )
+    group = models.OneToOneField(
+        "accounts.Group",
+        verbose_name=_("groupe"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="billing_customer",
+    )
     billing_name = models.CharField(_("nom ou raison sociale sur les factures"), max_length=200, blank=True)
     billing_address = models.TextField(_("adresse de facturation"), blank=True)
     created_at = models.DateTimeField(_("créé le"), default=timezone.now)
@@ -115,12 +123,31 @@ class Customer(models.Model):
         verbose_name_plural = _("clients")
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind="individual", user__isnull=False), name="billing_customer_has_one_holder"
+                condition=Q(kind="individual", user__isnull=False, group__isnull=True)
+                | Q(kind="group", group__isnull=False, user__isnull=True),
+                name="billing_customer_has_one_holder",
             ),
         ]
 
     def __str__(self) -> str:
-        return str(self.user) if self.user_id else f"#{self.pk}"
+        if self.user_id:
+            return str(self.user)
+        if self.group_id:
+            return f"{self.group} ({self.get_kind_display()})"
+        return f"#{self.pk}"
+
+    @property
+    def contact(self) -> Any:
+        """Return the account that receives the invoices and their emails: the member, or the group's owner."""
+        if self.user_id:
+            return self.user
+        return self.group.owner if self.group_id and self.group else None
+
+    def is_held_by(self, user: Any) -> bool:
+        """Tell whether `user` is the subscriber: the member, or the group's owner (TM-2)."""
+        if self.user_id is not None:
+            return bool(self.user_id == user.pk)
+        return bool(self.group_id is not None and self.group and self.group.owner_id == user.pk)
 
 
 class Subscription(models.Model):

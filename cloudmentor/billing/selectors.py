@@ -8,14 +8,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from cloudmentor.accounts.caching import user_stamp
-from cloudmentor.accounts.models import AccountEvent, User
+from cloudmentor.accounts.models import AccountEvent, Group, GroupMembership, User
 from cloudmentor.accounts.selectors import event_list
 from cloudmentor.core import stamps
 
@@ -42,6 +42,14 @@ def customer_of_user(*, user: User) -> Customer | None:
     return Customer.objects.filter(user=user).first()
 
 
+def group_validity_end(*, user: User) -> datetime | None:
+    """Return the end of the last period of the group `user` belongs to (None: none)."""
+    end: datetime | None = Subscription.objects.filter(customer__group__memberships__user=user).aggregate(
+        end=Max("ends_at")
+    )["end"]
+    return end
+
+
 def user_access_level(*, user: User | None) -> AccessLevel:
     """Return the highest access level `user` may use now (FREE for visitors).
 
@@ -66,11 +74,19 @@ def user_access_level(*, user: User | None) -> AccessLevel:
         level, computed_at, valid_until = found.value
         if computed_at <= now < valid_until:
             return AccessLevel(level)
-    # The periods running now and those to come: the level now, and the next moment it changes.
+    # The periods running now and those to come, the member's own and their group's (the
+    # best of both; a group's stop when its owner's account is disabled, TM-2/TM-6): the
+    # level now, and the next moment it changes. Membership changes and the owner's
+    # account changes bump the member's account stamp; the group's periods, `access_stamp`.
+    # Written as "customer in (own, group's)" with the group as a scalar subquery (a person
+    # is in one group at most): both customers are found through their unique indexes; an
+    # OR across joins would scan every subscription.
+    group_id = GroupMembership.objects.filter(user=user, group__owner__is_active=True).order_by().values("group_id")
+    customers = Customer.objects.filter(Q(user=user) | Q(group_id=Subquery(group_id[:1]))).values("pk")
     periods = list(
-        Subscription.objects.filter(customer__user=user, ends_at__gt=now).values_list(
-            "access_level", "starts_at", "ends_at"
-        )
+        Subscription.objects.filter(customer_id__in=customers, ends_at__gt=now)
+        .order_by()
+        .values_list("access_level", "starts_at", "ends_at")
     )
     level = max((row[0] for row in periods if row[1] <= now), default=AccessLevel.FREE)
     changes = [starts if starts > now else ends for _level, starts, ends in periods]
@@ -90,15 +106,24 @@ def validity_end(*, user: User) -> datetime | None:
     return end
 
 
+def _held_by(user: User) -> Q:
+    """The customers whose subscriber is `user`: their own, and the group they own (TM-2).
+
+    Found through the customers' unique indexes (see `user_access_level`).
+    """
+    owned = Group.objects.filter(owner=user).order_by().values("pk")[:1]
+    return Q(customer_id__in=Customer.objects.filter(Q(user=user) | Q(group_id=Subquery(owned))).values("pk"))
+
+
 def subscription_list(*, user: User) -> QuerySet[Subscription]:
-    """Return the member's periods, latest first, with their plans."""
-    return Subscription.objects.filter(customer__user=user).select_related("plan")
+    """Return the periods the member holds (their own and their group's), latest first, with their plans."""
+    return Subscription.objects.filter(_held_by(user)).select_related("plan", "customer__group")
 
 
 def invoice_list(*, user: User) -> QuerySet[Invoice]:
     """Return the member's issued invoices (drafts, even cancelled ones, are not invoices), latest first."""
     return (
-        Invoice.objects.filter(customer__user=user, number__isnull=False)
+        Invoice.objects.filter(_held_by(user), number__isnull=False)
         .select_related("subscription__plan")
         .order_by("-issued_at", "-pk")
     )
@@ -110,10 +135,10 @@ def access_invoice(*, viewer: User, invoice_id: int) -> Invoice:
     Raises Invoice.DoesNotExist for an unknown or never issued invoice, PermissionDenied
     for someone else's.
     """
-    invoice = Invoice.objects.select_related("customer__user", "subscription__plan").get(
+    invoice = Invoice.objects.select_related("customer__user", "customer__group", "subscription__plan").get(
         pk=invoice_id, number__isnull=False
     )
-    if viewer.is_staff or (invoice.customer.user_id is not None and invoice.customer.user_id == viewer.pk):
+    if viewer.is_staff or invoice.customer.is_held_by(viewer):
         return invoice
     raise PermissionDenied
 
@@ -151,7 +176,7 @@ def history_for_user(*, user: User, limit: int = 200) -> list[HistoryRow]:
     """
     rows: list[HistoryRow] = []
     billing = (
-        BillingEvent.objects.filter(customer__user=user)
+        BillingEvent.objects.filter(_held_by(user))
         .select_related("subscription__plan", "invoice", "actor")
         .order_by("-created_at", "-pk")[:limit]
     )

@@ -25,10 +25,13 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from cloudmentor.accounts.models import User
-from cloudmentor.accounts.selectors import user_by_identifier
+from cloudmentor.accounts.exceptions import YouAreInAGroup
+from cloudmentor.accounts.models import Group, User
+from cloudmentor.accounts.selectors import group_member_ids, user_by_identifier
 from cloudmentor.accounts.services import (
     credentials_check,
+    group_for_owner,
+    group_set_seats,
     user_disable,
     user_enable,
     user_register,
@@ -38,7 +41,14 @@ from cloudmentor.core import stamps
 from cloudmentor.mailing.services import email_queue
 
 from . import events, signals
-from .exceptions import AccountDisabled, ChangeNotAllowed, InvoiceNotPayable, PlanNotAvailable
+from .exceptions import (
+    AccountDisabled,
+    ChangeNotAllowed,
+    GroupTooLargeForPlan,
+    InvoiceNotPayable,
+    NotTheGroupOwner,
+    PlanNotAvailable,
+)
 from .models import (
     AccessLevel,
     BillingEvent,
@@ -117,6 +127,23 @@ def _access_end_sync(customer: Customer, *, holder: User | None = None) -> None:
     if user is not None:
         user_set_access_end(user=user, ends_at=_validity_end(customer))
         stamps.bump(access_stamp(user.pk))  # the cached access level is stale at once
+    elif customer.group_id is not None:
+        # A group's periods give its members their level: every member's cached level is stale.
+        member_ids = group_member_ids(group_id=customer.group_id)
+        if member_ids:
+            stamps.bump(*(access_stamp(member_id) for member_id in member_ids))
+
+
+def customer_for_group(*, group: Group) -> Customer:
+    """Return the group's billing customer, created on first use."""
+    customer = Customer.objects.filter(group=group).first()
+    if customer is not None:
+        return customer
+    try:
+        with transaction.atomic():
+            return Customer.objects.create(group=group, kind=Customer.Kind.GROUP)
+    except IntegrityError:  # created at the same moment by another request
+        return Customer.objects.get(group=group)
 
 
 @transaction.atomic
@@ -139,6 +166,13 @@ def _subscription_add(*, holder: User, plan: Plan, actor: User | None) -> Subscr
     customer = _customer_locked(user=holder)
     if plan.kind != customer.kind:
         raise PlanNotAvailable
+    subscription = _period_append(customer=customer, plan=plan, actor=actor)
+    _access_end_sync(customer, holder=holder)
+    return subscription
+
+
+def _period_append(*, customer: Customer, plan: Plan, actor: User | None) -> Subscription:
+    """Append one period of `plan` at the customer's validity end (or now), with its history row and invoice."""
     now = _now()
     current_end = _validity_end(customer)
     is_extension = current_end is not None
@@ -161,7 +195,6 @@ def _subscription_add(*, holder: User, plan: Plan, actor: User | None) -> Subscr
         events.subscription_purchased(subscription=subscription, actor=actor)
     if subscription.price > 0:
         _invoice_draft(subscription=subscription, amount=subscription.price, now=now)
-    _access_end_sync(customer, holder=holder)
     return subscription
 
 
@@ -182,6 +215,32 @@ def subscription_extend(*, holder: User, plan: Plan, actor: User | None = None) 
     The caller has proven that the holder is the person asking (logged in, or password).
     """
     return _subscription_add(holder=holder, plan=plan, actor=actor)
+
+
+@transaction.atomic
+def group_subscription_buy(*, owner: User, plan: Plan, group_name: str = "") -> Subscription:
+    """Buy (or extend, TM-8) a group plan for the group `owner` owns, created if needed (PV-1, TM-2).
+
+    The group's customer holds the period; invoices go to the owner. The group's seats
+    become the plan's. Only the owner buys: a member of someone else's group is refused,
+    and so is a plan with fewer seats than the group has members.
+    """
+    if not owner.is_active:
+        raise AccountDisabled
+    if not plan.is_purchasable or plan.kind != Plan.Kind.GROUP or not plan.seats:
+        raise PlanNotAvailable
+    try:
+        group = group_for_owner(owner=owner, name=group_name)
+    except YouAreInAGroup as error:
+        raise NotTheGroupOwner from error
+    customer = customer_for_group(group=group)
+    customer = Customer.objects.select_for_update(of=("self",)).select_related("group").get(pk=customer.pk)
+    if len(group_member_ids(group_id=group.pk)) > plan.seats:
+        raise GroupTooLargeForPlan
+    subscription = _period_append(customer=customer, plan=plan, actor=owner)
+    group_set_seats(group=group, seats=plan.seats)
+    _access_end_sync(customer)
+    return subscription
 
 
 @transaction.atomic
@@ -348,8 +407,11 @@ def _seller() -> dict[str, str]:
 
 
 def _buyer(customer: Customer) -> dict[str, str]:
-    user = customer.user
-    name = customer.billing_name or (user.get_full_name() if user else "") or (user.username if user else "")
+    user = customer.contact  # a group's owner (TM-2)
+    group_name = customer.group.name if customer.group_id and customer.group else ""
+    name = (
+        customer.billing_name or group_name or (user.get_full_name() if user else "") or (user.username if user else "")
+    )
     return {
         "name": name,
         "username": user.username if user else "",
@@ -487,7 +549,7 @@ def _invoice_notice_send(invoice: Invoice) -> None:
     The email carries no amount to pay by link, no card form and no payment link: only
     the invoice's number, total, due date and the address of the login page.
     """
-    user = invoice.customer.user
+    user = invoice.customer.contact  # a group's invoices go to its owner (TM-2)
     if user is None or not user.is_active:
         return  # a disabled member is only ever told to contact support
     language = user.language or settings.LANGUAGE_CODE
@@ -516,7 +578,7 @@ def _enqueue_pdf_render(invoice_ids: list[int]) -> None:
 def _invoice_issue_batch(*, now: datetime, limit: int) -> int:
     drafts = list(
         Invoice.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("customer__user", "subscription__plan")
+        .select_related("customer__user", "customer__group__owner", "subscription__plan")
         .filter(status=Invoice.Status.DRAFT, scheduled_at__lte=now)
         .order_by("scheduled_at", "pk")[:limit]
     )
@@ -528,7 +590,7 @@ def subscription_invoice_issue_now(*, subscription: Subscription, notify: bool =
     """Issue the draft invoice of a subscription now rather than at its scheduled time (demo, staff)."""
     drafts = list(
         Invoice.objects.select_for_update(of=("self",))
-        .select_related("customer__user", "subscription__plan")
+        .select_related("customer__user", "customer__group__owner", "subscription__plan")
         .filter(subscription=subscription, status=Invoice.Status.DRAFT)
     )
     issued = _invoices_issue(drafts, now=_now(), notify=notify)
@@ -578,7 +640,7 @@ def _overdue_batch(*, now: datetime, limit: int) -> tuple[int, int]:
     """Act on up to `limit` invoices past their due date; return (invoices handled, accounts disabled)."""
     overdue = list(
         Invoice.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("customer__user")
+        .select_related("customer__user", "customer__group__owner")
         .filter(status=Invoice.Status.OPEN, overdue_processed_at__isnull=True, due_at__lt=now)
         .order_by("due_at", "pk")[:limit]
     )
@@ -587,7 +649,8 @@ def _overdue_batch(*, now: datetime, limit: int) -> tuple[int, int]:
     Invoice.objects.filter(pk__in=[invoice.pk for invoice in overdue]).update(overdue_processed_at=now)
     disabled: set[int] = set()
     for invoice in overdue:
-        user = invoice.customer.user
+        # A group's owner gets the TM-6 treatment; the group's access follows the owner's account.
+        user = invoice.customer.contact
         if user is None or not user.is_active or user.pk in disabled:
             continue
         with translation.override(user.language or settings.LANGUAGE_CODE):
@@ -684,7 +747,11 @@ def _payment_record(
     Runs inside the caller's transaction. The invoice row is locked first, so deliveries
     of one payment that race each other see each other's row.
     """
-    invoice = Invoice.objects.select_for_update(of=("self",)).select_related("customer__user").get(pk=invoice_id)
+    invoice = (
+        Invoice.objects.select_for_update(of=("self",))
+        .select_related("customer__user", "customer__group__owner")
+        .get(pk=invoice_id)
+    )
     if reference:
         existing = Payment.objects.filter(provider=provider, reference=reference).first()
         if existing is not None:
@@ -735,7 +802,7 @@ def _payment_record(
 
 
 def _payment_received_send(invoice: Invoice) -> None:
-    user = invoice.customer.user
+    user = invoice.customer.contact
     if user is None:
         return
     language = user.language or settings.LANGUAGE_CODE
@@ -776,7 +843,7 @@ def invoice_record_payment(
         notify=notify,
     )
     invoice.refresh_from_db()
-    user = invoice.customer.user
+    user = invoice.customer.contact
     if reenable and outcome.payment.status == Payment.Status.SUCCEEDED and user is not None and not user.is_active:
         user_enable(user=user, actor=actor, reason=reason or f"{invoice.number}")
     return outcome.payment

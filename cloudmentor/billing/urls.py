@@ -8,6 +8,7 @@ urlpatterns = [
     path("plans/", views.plans, name="plans"),
     path("plans/extend/", views.extend, name="extend"),
     path("plans/<slug:slug>/subscribe/", views.SubscribeView.as_view(), name="subscribe"),
+    path("plans/<slug:slug>/group/", views.group_subscribe, name="group_subscribe"),
     path("account/billing/", views.account, name="account"),
     path("account/billing/invoices/<int:invoice_id>/", views.invoice_detail, name="invoice"),
     path("account/billing/invoices/<int:invoice_id>/pdf/", views.invoice_pdf, name="invoice_pdf"),

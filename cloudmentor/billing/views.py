@@ -25,12 +25,21 @@ from cloudmentor.accounts import throttle
 from cloudmentor.accounts.exceptions import AccountDisabled as AccountDisabledLogin
 from cloudmentor.accounts.exceptions import EmailTaken, InvalidCredentials, UsernameTaken
 from cloudmentor.accounts.models import User
+from cloudmentor.accounts.selectors import group_membership_of
 from cloudmentor.accounts.views import registration_arguments, registration_throttled, throttled
 from cloudmentor.core.formcookies import FormCookieMixin
 from cloudmentor.core.http import client_ip, user_agent_of
 
 from . import selectors, services
-from .exceptions import AccountDisabled, InvoiceNotPayable, PaymentProviderError, PlanNotAvailable, WebhookRejected
+from .exceptions import (
+    AccountDisabled,
+    GroupTooLargeForPlan,
+    InvoiceNotPayable,
+    NotTheGroupOwner,
+    PaymentProviderError,
+    PlanNotAvailable,
+    WebhookRejected,
+)
 from .forms import BillingDetailsForm, ExtendForm, SubscribeForm
 from .models import Invoice, Plan, Subscription
 from .providers import stripe_checkout
@@ -163,6 +172,57 @@ class SubscribeView(FormCookieMixin, FormView):  # type: ignore[type-arg]
         return redirect("billing:account")
 
 
+@login_required
+@never_cache
+def group_subscribe(request: HttpRequest, slug: str) -> HttpResponse:
+    """The owner buys (or extends) a group plan for their group, created if needed (PV-1, TM-2, TM-8)."""
+    plan = selectors.plan_list_purchasable().filter(slug=slug, kind=Plan.Kind.GROUP).first()
+    if plan is None:
+        raise Http404
+    user: User = request.user  # type: ignore[assignment]
+    membership = group_membership_of(user=user)
+    if membership is not None and membership.group.owner_id != user.pk:
+        return _group_refused(request, NotTheGroupOwner())
+    if request.method == "POST":
+        try:
+            subscription = services.group_subscription_buy(
+                owner=user, plan=plan, group_name=request.POST.get("group_name", "")[:100]
+            )
+        except AccountDisabled:
+            return _disabled(request)
+        except (NotTheGroupOwner, GroupTooLargeForPlan, PlanNotAvailable) as error:
+            return _group_refused(request, error, status=400)
+        messages.success(
+            request,
+            _("Votre groupe a l'offre %(plan)s du %(start)s au %(end)s. Invitez ses membres.")
+            % {"plan": plan.display_name, "start": _date(subscription.starts_at), "end": _date(subscription.ends_at)},
+        )
+        return redirect("accounts:group")
+    return render(
+        request,
+        "billing/group_subscribe.html",
+        {
+            "plan": plan,
+            "group": membership.group if membership is not None else None,
+            "validity_end": selectors.group_validity_end(user=user),
+            "now": timezone.now(),
+        },
+    )
+
+
+def _group_refused(request: HttpRequest, error: Exception, status: int = 403) -> HttpResponse:
+    messages_by_error: dict[type[Exception], str] = {
+        NotTheGroupOwner: _("Seul le propriétaire du groupe choisit ou prolonge son offre."),
+        GroupTooLargeForPlan: _(
+            "Votre groupe compte plus de membres (vous compris) que cette offre n'a de places : "
+            "choisissez une offre avec plus de places, ou retirez des membres."
+        ),
+        PlanNotAvailable: _("Cette offre n'est plus en vente."),
+    }
+    message = messages_by_error.get(type(error), messages_by_error[PlanNotAvailable])
+    return render(request, "billing/group_refused.html", {"message": message}, status=status)
+
+
 def _date(moment: Any) -> str:
     return date_format(timezone.localtime(moment), "DATE_FORMAT")
 
@@ -251,7 +311,7 @@ def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
         "billing/invoice.html",
         {
             "invoice": invoice,
-            "is_owner": invoice.customer.user_id == request.user.pk,
+            "is_owner": invoice.customer.is_held_by(request.user),
             "stripe_enabled": stripe_enabled,
             "bank_transfer": bool(invoice.seller.get("iban")),
             "payments": list(invoice.payments.all()),
@@ -288,7 +348,7 @@ def invoice_pdf(request: HttpRequest, invoice_id: int) -> HttpResponse:
 def invoice_checkout(request: HttpRequest, invoice_id: int) -> HttpResponse:
     """Send the member to Stripe Checkout for this invoice (card details never reach us)."""
     invoice = _invoice_for(request, invoice_id)
-    if invoice.customer.user_id != request.user.pk or not stripe_checkout.is_enabled():
+    if not invoice.customer.is_held_by(request.user) or not stripe_checkout.is_enabled():
         raise PermissionDenied
     invoice_url = request.build_absolute_uri(reverse("billing:invoice", kwargs={"invoice_id": invoice.pk}))
     return_url = request.build_absolute_uri(reverse("billing:checkout_return", kwargs={"invoice_id": invoice.pk}))
@@ -316,7 +376,7 @@ def checkout_return(request: HttpRequest, invoice_id: int) -> HttpResponse:
     invoice = _invoice_for(request, invoice_id)
     session_id = request.GET.get("session_id", "")
     payment = None
-    if session_id and invoice.customer.user_id == request.user.pk:
+    if session_id and invoice.customer.is_held_by(request.user):
         try:
             payment = services.stripe_checkout_return(invoice=invoice, session_id=session_id)
         except PaymentProviderError:

@@ -22,4 +22,5 @@ urlpatterns = [
     path("learn/certificates/<str:code>.pdf", views.certificate_download, name="certificate_download"),
     path("certificates/<str:code>/", views.certificate_verify, name="certificate_verify"),
     path("account/reports/", views.report_list, name="reports"),
+    path("account/group/progress/", views.group_progress, name="group_progress"),
 ]

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware.csrf import get_token
@@ -369,6 +370,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """The member's learning: courses in progress, where to resume, certificates (LM-4, LM-5)."""
     data = selectors.dashboard_get(user=request.user)  # type: ignore[arg-type]
     return render(request, "learning/dashboard.html", {"dashboard": data})
+
+
+@login_required
+@never_cache
+def group_progress(request: HttpRequest) -> HttpResponse:
+    """The group owner's view of each member's progress (LM-7); nobody else's."""
+    try:
+        group = selectors.access_group_progress(viewer=request.user)  # type: ignore[arg-type]
+    except PermissionDenied:
+        return render(request, "learning/group_progress_refused.html", status=403)
+    return render(request, "learning/group_progress.html", {"progress": selectors.group_progress(group=group)})
 
 
 @anonymous_page_cache()

@@ -173,6 +173,7 @@ def test_tm9_no_member_page_writes_material(member_client: Client, member: User,
             "certificate_download": "/learn/certificates/X.pdf",
             "certificate_verify": "/certificates/X/",
             "reports": "/account/reports/",
+            "group_progress": "/account/group/progress/",
         }[name]
         member_client.post(
             url,
@@ -186,7 +187,7 @@ def test_tm9_no_member_page_writes_material(member_client: Client, member: User,
     )
     assert after == before
     assert lesson.pk
-    assert len(names) == 13
+    assert len(names) == 14
 
 
 def test_lm6_publishing_an_empty_lesson_is_refused(module: Module) -> None:
