@@ -215,3 +215,20 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout() -> None:
         cursor.execute("PRAGMA busy_timeout")
         assert cursor.fetchone()[0] == 20000
     assert re.search("journal_mode=WAL", settings.DATABASES["default"]["OPTIONS"]["init_command"])
+
+
+@pytest.mark.django_db
+def test_every_page_title_names_the_page_then_the_site(client: Client) -> None:
+    """Browser tabs and bookmarks read « page · CloudMentor@Scale », in both languages."""
+    pages = crawl(client, ["/", "/en/"])
+    titles = {}
+    for path in pages:
+        response = client.get(path)
+        if response.status_code == 200 and response.get("Content-Type", "").startswith("text/html"):
+            match = re.search(r"<title>(.*?)</title>", response.content.decode(), re.S)
+            assert match, path
+            titles[path] = match.group(1)
+    assert len(titles) >= 10
+    for path, title in titles.items():
+        page_name, _, site = title.rpartition(" · ")
+        assert site == "CloudMentor@Scale" and page_name.strip(), f"{path}: {title!r}"
