@@ -85,29 +85,17 @@ def checkout_session_create(
     idempotency_key: str,
 ) -> CheckoutSession:
     """Open a one-off card payment for an invoice; the member pays on Stripe's page."""
-    params: dict[str, Any] = {
-        "mode": "payment",
-        "client_reference_id": str(invoice_id),
-        "metadata": {"invoice_id": str(invoice_id)},
-        "customer_email": customer_email,
-        "line_items": [
-            {
-                "quantity": 1,
-                "price_data": {
-                    "currency": currency.lower(),
-                    "unit_amount": to_minor_units(amount, currency),
-                    "product_data": {"name": description[:250]},
-                },
-            }
-        ],
-        "success_url": success_url,
-        "cancel_url": cancel_url,
-    }
-    try:
-        raw = _client().v1.checkout.sessions.create(params=params, options={"idempotency_key": idempotency_key})  # type: ignore[arg-type]
-    except stripe.StripeError as error:
-        raise PaymentProviderError(str(error)) from error
-    return _session(raw)
+    return payment_session_create(
+        metadata={"invoice_id": str(invoice_id)},
+        client_reference_id=str(invoice_id),
+        description=description,
+        amount=amount,
+        currency=currency,
+        customer_email=customer_email,
+        success_url=success_url,
+        cancel_url=cancel_url,
+        idempotency_key=idempotency_key,
+    )
 
 
 def payment_session_create(
@@ -122,9 +110,9 @@ def payment_session_create(
     cancel_url: str,
     idempotency_key: str,
 ) -> CheckoutSession:
-    """Open a one-off card payment that is not an invoice (a donation); `metadata` says whose it is.
+    """Open a one-off card payment; `metadata` says what it pays (an invoice, a donation).
 
-    `client_reference_id` must not be a bare number: the webhook would read it as an invoice.
+    Only an invoice's `client_reference_id` is a bare number: the webhook reads it as one.
     """
     params: dict[str, Any] = {
         "mode": "payment",
