@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
+from email.header import decode_header, make_header
 from email.message import Message
 from typing import Any
 
@@ -48,6 +50,23 @@ class SmtpServer:
     @property
     def messages(self) -> list[Message]:
         return self.collector.messages
+
+    def wait_for(self, *, to: str | None = None, subject: str | None = None, timeout: float = 10.0) -> Message:
+        """Return the first email received for `to` whose subject contains `subject`, waiting up to `timeout` s.
+
+        The sending worker runs beside the test (browser journeys): the email may still be on its way.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            for message in list(self.messages):
+                recipients = [address.strip() for address in str(message["X-Envelope-To"]).split(",")]
+                decoded = str(make_header(decode_header(str(message["Subject"]))))
+                if (to is None or to in recipients) and (subject is None or subject in decoded):
+                    return message
+            if time.monotonic() > deadline:
+                seen = [(m["X-Envelope-To"], m["Subject"]) for m in self.messages]
+                raise AssertionError(f"no email to {to!r} about {subject!r}; received: {seen}")
+            time.sleep(0.1)
 
     def start(self) -> None:
         self.controller = Controller(self.collector, hostname=self.host, port=self.port)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import time
-import time as clock
 from email.message import Message
 
 import pytest
@@ -30,16 +29,6 @@ def _text(message: Message) -> str:
     part = next((p for p in message.walk() if p.get_content_type() == "text/plain"), message)
     payload = part.get_payload(decode=True)
     return payload.decode(part.get_content_charset() or "utf-8") if isinstance(payload, bytes) else str(payload)
-
-
-def _wait_for_mail(smtp_server, subject: str, timeout: float = 10.0) -> Message:
-    deadline = clock.monotonic() + timeout
-    while clock.monotonic() < deadline:
-        for message in smtp_server.messages:
-            if subject in str(message["Subject"]):
-                return message
-        time.sleep(0.1)
-    raise AssertionError(f"no email with subject {subject!r}: {[m['Subject'] for m in smtp_server.messages]}")
 
 
 def test_ck5_ck7_ck3_ck6_register_logout_login_recover_in_a_browser(
@@ -71,7 +60,7 @@ def test_ck5_ck7_ck3_ck6_register_logout_login_recover_in_a_browser(
     assert 29 * 86400 < cookies["cm_account"]["expires"] - time.time() <= 30 * 86400
     assert "ada" not in cookies["cm_account"]["value"]
     shot(page, "accounts-02-registered-account-page")
-    _wait_for_mail(smtp_server, "Bienvenue")
+    smtp_server.wait_for(subject="Bienvenue")
 
     # Log out (CK-7): the account cookie is deleted from this browser.
     page.get_by_role("button", name="Se déconnecter").click()
@@ -105,7 +94,7 @@ def test_ck5_ck7_ck3_ck6_register_logout_login_recover_in_a_browser(
     assert "cm_form_recover" not in _cookies(phone)
     shot(phone, "accounts-06-check-inbox")
 
-    message = _wait_for_mail(smtp_server, "Choisir un nouveau mot de passe")
+    message = smtp_server.wait_for(subject="Choisir un nouveau mot de passe")
     assert message["X-Envelope-To"] == "ada@example.org"
     link = re.search(r"https?://\S+/accounts/password/reset/\S+/", _text(message))
     assert link, _text(message)

@@ -8,9 +8,7 @@ group's level; the owner then sees the member's progress, in French and in Engli
 from __future__ import annotations
 
 import re
-import time
 from decimal import Decimal
-from email.message import Message
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -27,16 +25,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 MEMBER_PASSWORD = "a group member's long passphrase"
 SECRET = "Contenu réservé au niveau Pro"
-
-
-def _wait_for_mail(smtp_server, subject: str, timeout: float = 10.0) -> Message:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for message in smtp_server.messages:
-            if subject in str(message["Subject"]):
-                return message
-        time.sleep(0.1)
-    raise AssertionError(f"no email with subject {subject!r}: {[m['Subject'] for m in smtp_server.messages]}")
 
 
 def _log_in(page: Page, base: str, identifier: str, password: str) -> None:
@@ -88,7 +76,7 @@ def test_pv1_tm2_lm7_owner_buys_invites_member_joins_learns_owner_sees_progress(
     expect(page.get_by_role("status")).to_contain_text("Invitation envoyée à bruno@example.org")
     expect(page.locator("#group-invitations")).to_contain_text("bruno@example.org")
     shot(page, "groups-02-owner-invited-fr")
-    message = _wait_for_mail(smtp_server, "vous invite dans son groupe")
+    message = smtp_server.wait_for(subject="vous invite dans son groupe")
     assert message["To"] == "bruno@example.org"
     match = re.search(r"(https?://\S+/groups/join/[0-9a-f]{64}/)", body_text(message))
     assert match, body_text(message)

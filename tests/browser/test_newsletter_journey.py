@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import re
-import time
 from email.header import decode_header, make_header
 from email.message import Message
 
@@ -33,16 +32,6 @@ LINK = re.compile(r"https?://\S+/newsletter/unsubscribe/[^/\s]+/")
 
 def _subject(message: Message) -> str:
     return str(make_header(decode_header(str(message["Subject"]))))
-
-
-def _mail_to(smtp_server, address: str, timeout: float = 10.0) -> Message:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for message in smtp_server.messages:
-            if message["X-Envelope-To"] == address:
-                return message
-        time.sleep(0.1)
-    raise AssertionError(f"no email to {address}: {[m['X-Envelope-To'] for m in smtp_server.messages]}")
 
 
 def test_pv4_subscribe_from_the_account_staff_send_unsubscribe_from_the_email(
@@ -92,7 +81,7 @@ def test_pv4_subscribe_from_the_account_staff_send_unsubscribe_from_the_email(
     desk.get_by_role("button", name="M'envoyer un test (français et anglais)").click()
     expect(desk.locator(".messagelist")).to_contain_text("Test envoyé à root@cloudmentor.example")
     shot(desk, "newsletter-03-staff-issue")
-    test_subjects = {_subject(_mail_to(smtp_server, "root@cloudmentor.example"))}
+    test_subjects = {_subject(smtp_server.wait_for(to="root@cloudmentor.example"))}
     assert test_subjects <= {"[Test] Nouveautés de décembre", "[Test] What's new in December"}
     desk.get_by_role("link", name="Aperçu").click()
     expect(desk.locator(".newsletter-preview strong").first).to_have_text("Terraform")
@@ -106,7 +95,7 @@ def test_pv4_subscribe_from_the_account_staff_send_unsubscribe_from_the_email(
     staff_context.close()
 
     # 3. The member opens the email, clicks the link, confirms.
-    message = _mail_to(smtp_server, "ada@example.org")
+    message = smtp_server.wait_for(to="ada@example.org")
     assert _subject(message) == "Nouveautés de décembre"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     link = LINK.search(body_text(message))
@@ -122,7 +111,7 @@ def test_pv4_subscribe_from_the_account_staff_send_unsubscribe_from_the_email(
 
     # The English reader, from the English email, in a browser without any cookie.
     reader_page = browser.new_page(locale="en-GB")
-    message = _mail_to(smtp_server, "reader@example.org")
+    message = smtp_server.wait_for(to="reader@example.org")
     assert _subject(message) == "What's new in December"
     link = LINK.search(body_text(message))
     assert link and "/en/newsletter/unsubscribe/" in link.group(0)
@@ -158,7 +147,7 @@ def test_pv4_a_visitor_subscribes_from_the_public_form_and_confirms_from_the_ema
     assert page.context.cookies() == []
     assert not Subscriber.objects.exists()
 
-    message = _mail_to(smtp_server, "visiteur@example.org")
+    message = smtp_server.wait_for(to="visiteur@example.org")
     link = re.search(r"https?://\S+/newsletter/confirm/[^/\s]+/", body_text(message))
     assert link
     page.goto(link.group(0))

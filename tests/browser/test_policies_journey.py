@@ -8,9 +8,6 @@ acknowledges them.
 
 from __future__ import annotations
 
-import time
-from email.message import Message
-
 import pytest
 from django_otp.oath import totp
 from playwright.sync_api import Browser, Page, expect
@@ -25,16 +22,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SUMMARY_FR = "Les remboursements : la clause est précisée, rien ne change pour les abonnements en cours."
 SUMMARY_EN = "Refunds: the clause is clarified, nothing changes for current subscriptions."
-
-
-def _wait_for_mail(smtp_server, to: str, timeout: float = 10.0) -> Message:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for message in smtp_server.messages:
-            if to in str(message["X-Envelope-To"]):
-                return message
-        time.sleep(0.1)
-    raise AssertionError(f"no email to {to}")
 
 
 def test_tm1_staff_publish_new_terms_the_home_page_announces_them_and_a_member_acknowledges(
@@ -90,7 +77,7 @@ def test_tm1_staff_publish_new_terms_the_home_page_announces_them_and_a_member_a
     visitor.close()
 
     # The member got the email, and sees the notice on the next page after logging in.
-    email = _wait_for_mail(smtp_server, "alice@example.org")
+    email = smtp_server.wait_for(to="alice@example.org")
     assert email["Subject"] == "Nos conditions d'utilisation changent"
     member = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
     reader = member.new_page()

@@ -6,8 +6,6 @@ SMTP server.
 from __future__ import annotations
 
 import json
-import time
-from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
@@ -29,17 +27,6 @@ def _log_in(page: Page, base: str, identifier: str, *, prefix: str = "") -> None
     page.locator("#id_password").fill(PASSWORD)
     page.locator("form.form button[type=submit]").click()
     expect(page).to_have_url(f"{base}{prefix}/account/")
-
-
-def _wait_for_mail(smtp_server, address: str, subject: str, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for message in smtp_server.messages:
-            decoded = str(make_header(decode_header(message["Subject"])))
-            if address in message["X-Envelope-To"] and subject in decoded:
-                return message
-        time.sleep(0.1)
-    raise AssertionError(f"no email to {address} about {subject!r}")
 
 
 def test_pv9_pv10_download_my_data_then_delete_my_account(
@@ -101,7 +88,7 @@ def test_pv9_pv10_download_my_data_then_delete_my_account(
     assert all(cookie["name"] != "cm_account" for cookie in page.context.cookies())
 
     # The last email, at the former address; the account is anonymised, the invoices kept.
-    message = _wait_for_mail(smtp_server, "alice@example.org", "Vos données CloudMentor@Scale sont effacées")
+    message = smtp_server.wait_for(to="alice@example.org", subject="Vos données CloudMentor@Scale sont effacées")
     assert "L123-22" in body_text(message)
     member = User.objects.get(pk=used.user.pk)
     assert member.username == f"deleted-{member.pk}" and not member.is_active
@@ -130,5 +117,5 @@ def test_pv9_pv10_the_same_pages_in_english(page: Page, live_server, smtp_server
     expect(page.get_by_role("heading", name="Your data is erased")).to_be_visible()
     expect(page.locator("#kept-items")).to_contain_text("Issued invoices, with the details printed on them: 2")
     shot(page, "privacy-06-deleted-en")
-    message = _wait_for_mail(smtp_server, "emma@example.org", "Your CloudMentor@Scale data is erased")
+    message = smtp_server.wait_for(to="emma@example.org", subject="Your CloudMentor@Scale data is erased")
     assert "What was kept, and why" in body_text(message)
