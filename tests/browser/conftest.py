@@ -20,7 +20,10 @@ import pytest
 # database calls are synchronous and safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+from django_otp.oath import totp
 from playwright.sync_api import Browser, Page, sync_playwright
+
+from cloudmentor.accounts.tests.factories import PASSWORD
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 CHROMIUM_ARGS = [
@@ -83,3 +86,13 @@ def shot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def staff_log_in(page: Page, url: str, device: Any, *, username: str = "root", password: str = PASSWORD) -> None:
+    """Open the staff page `url` as staff: the login form (password), then the TOTP step, then `url`."""
+    page.goto(url)
+    page.get_by_label("Nom d'utilisateur ou adresse e-mail").fill(username)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_label("Code à 6 chiffres").fill(f"{totp(device.bin_key):06d}")
+    page.get_by_role("button", name="Vérifier").click()

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
-from django_otp.oath import totp
 from playwright.sync_api import Browser, Page, Route, expect
 
 from cloudmentor.accounts.services import staff_totp_device_create
@@ -29,7 +28,7 @@ from cloudmentor.billing.tests.factories import PlanFactory
 from cloudmentor.learning.models import Certificate, ErrorReport, Question
 from cloudmentor.learning.services import learning_demo_load
 from cloudmentor.legal.services import policy_seed
-from tests.browser.conftest import shot
+from tests.browser.conftest import shot, staff_log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -209,12 +208,7 @@ def test_tm11_a_member_reports_an_error_and_reads_the_staffs_answer(
     # Staff answer it in the staff area (password, then TOTP).
     staff_context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
     staff_page = staff_context.new_page()
-    staff_page.goto(live_server.url + "/staff/learning/errorreport/?status__exact=open")
-    staff_page.get_by_label("Nom d'utilisateur ou adresse e-mail").fill("root")
-    staff_page.get_by_label("Mot de passe").fill(PASSWORD)
-    staff_page.get_by_role("button", name="Se connecter").click()
-    staff_page.get_by_label("Code à 6 chiffres").fill(f"{totp(device.bin_key):06d}")
-    staff_page.get_by_role("button", name="Vérifier").click()
+    staff_log_in(staff_page, live_server.url + "/staff/learning/errorreport/?status__exact=open", device)
     expect(staff_page.locator("#result_list")).to_contain_text("Fichiers, utilisateurs et droits")
     staff_page.get_by_role("link", name=re.compile(r"\d{4}|Fichiers, utilisateurs et droits")).first.click()
     staff_page.locator("select[name=outcome]").select_option("rejected")

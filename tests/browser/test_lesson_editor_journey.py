@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django_otp.oath import totp
 from playwright.sync_api import Page, expect
 
 from cloudmentor.accounts.services import staff_totp_device_create
-from cloudmentor.accounts.tests.factories import PASSWORD, StaffFactory
+from cloudmentor.accounts.tests.factories import StaffFactory
 from cloudmentor.learning.tests.factories import ModuleFactory
-from tests.browser.conftest import shot
+from tests.browser.conftest import shot, staff_log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,12 +18,7 @@ def test_lm6_the_lesson_editor_previews_the_markdown_while_typing(page: Page, li
     staff = StaffFactory(username="root", email="root@cloudmentor.example")
     device = staff_totp_device_create(user=staff)
 
-    page.goto(live_server.url + "/staff/learning/lesson/add/")
-    page.get_by_label("Nom d'utilisateur ou adresse e-mail").fill("root")
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.get_by_label("Code à 6 chiffres").fill(f"{totp(device.bin_key):06d}")
-    page.get_by_role("button", name="Vérifier").click()
+    staff_log_in(page, live_server.url + "/staff/learning/lesson/add/", device)
 
     page.locator("textarea.markdown-editor").fill(
         "## Les régions\n\nUne région compte **au moins trois** zones.\n\n```bash\naws ec2 describe-regions\n```"

@@ -14,14 +14,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
-from django_otp.oath import totp
 from playwright.sync_api import Browser, Page, expect
 
 from cloudmentor.accounts.services import staff_totp_device_create
-from cloudmentor.accounts.tests.factories import PASSWORD, StaffFactory
+from cloudmentor.accounts.tests.factories import StaffFactory
 from cloudmentor.operations.banner import day_text
 from cloudmentor.operations.models import MaintenanceWindow
-from tests.browser.conftest import shot
+from tests.browser.conftest import shot, staff_log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -37,12 +36,7 @@ def test_tm5_staff_schedule_a_window_visitors_see_the_banner_then_the_maintenanc
     starts_at = datetime.combine(tomorrow, time(22, 0), tzinfo=PARIS)
 
     # Staff log in (password, then TOTP code) on their way to a new window.
-    page.goto(live_server.url + "/staff/operations/maintenancewindow/add/")
-    page.get_by_label("Nom d'utilisateur ou adresse e-mail").fill("root")
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.get_by_label("Code à 6 chiffres").fill(f"{totp(device.bin_key):06d}")
-    page.get_by_role("button", name="Vérifier").click()
+    staff_log_in(page, live_server.url + "/staff/operations/maintenancewindow/add/", device)
     expect(page).to_have_url(re.compile(r"/staff/operations/maintenancewindow/add/$"))
 
     # An end before the start is refused with a message; nothing is stored.

@@ -15,7 +15,6 @@ from email.header import decode_header, make_header
 from email.message import Message
 
 import pytest
-from django_otp.oath import totp
 from playwright.sync_api import Browser, Page, expect
 
 from cloudmentor.accounts.services import staff_totp_device_create
@@ -23,7 +22,7 @@ from cloudmentor.accounts.tests.factories import PASSWORD, StaffFactory, UserFac
 from cloudmentor.newsletter.models import Subscriber
 from cloudmentor.newsletter.tests.factories import SubscriberFactory
 from conftest import body_text
-from tests.browser.conftest import shot
+from tests.browser.conftest import shot, staff_log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -64,12 +63,7 @@ def test_pv4_subscribe_from_the_account_staff_send_unsubscribe_from_the_email(
     device = staff_totp_device_create(user=staff)
     staff_context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
     desk = staff_context.new_page()
-    desk.goto(live_server.url + "/staff/newsletter/issue/add/")
-    desk.get_by_label("Nom d'utilisateur ou adresse e-mail").fill("root")
-    desk.get_by_label("Mot de passe").fill(PASSWORD)
-    desk.get_by_role("button", name="Se connecter").click()
-    desk.get_by_label("Code à 6 chiffres").fill(f"{totp(device.bin_key):06d}")
-    desk.get_by_role("button", name="Vérifier").click()
+    staff_log_in(desk, live_server.url + "/staff/newsletter/issue/add/", device)
     expect(desk).to_have_url(re.compile(r"/staff/newsletter/issue/add/$"))
     desk.get_by_label("Objet (français)").fill("Nouveautés de décembre")
     desk.get_by_label("Texte (français, Markdown)").fill(

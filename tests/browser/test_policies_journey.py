@@ -9,14 +9,13 @@ acknowledges them.
 from __future__ import annotations
 
 import pytest
-from django_otp.oath import totp
 from playwright.sync_api import Browser, Page, expect
 
 from cloudmentor.accounts.models import User
 from cloudmentor.accounts.services import staff_totp_device_create
 from cloudmentor.accounts.tests.factories import PASSWORD, StaffFactory, UserFactory
 from cloudmentor.legal.models import PolicyAcceptance
-from tests.browser.conftest import shot
+from tests.browser.conftest import shot, staff_log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,12 +32,7 @@ def test_tm1_staff_publish_new_terms_the_home_page_announces_them_and_a_member_a
     UserFactory(username="alice", email="alice@example.org", language="fr")
 
     # Staff log in to the staff site and write the new version.
-    page.goto(live_server.url + "/staff/legal/policydocument/add/")
-    page.get_by_label("Nom d'utilisateur ou adresse e-mail").fill("root")
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.get_by_label("Code à 6 chiffres").fill(f"{totp(device.bin_key):06d}")
-    page.get_by_role("button", name="Vérifier").click()
+    staff_log_in(page, live_server.url + "/staff/legal/policydocument/add/", device)
     page.locator("select[name=kind]").select_option("terms")
     page.locator("textarea[name=summary_fr]").fill(SUMMARY_FR)
     page.locator("textarea[name=summary_en]").fill(SUMMARY_EN)

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from django_otp.oath import totp
 from playwright.sync_api import Page, expect
 
 from cloudmentor.accounts.services import staff_totp_device_create
@@ -24,7 +23,7 @@ from cloudmentor.analytics.ingestion import spool_ingest
 from cloudmentor.analytics.models import Device
 from cloudmentor.analytics.rollups import rollup_fill
 from cloudmentor.analytics.tests.factories import RequestRecordFactory
-from tests.browser.conftest import shot
+from tests.browser.conftest import shot, staff_log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -75,12 +74,7 @@ def test_pv5_pv6_staff_read_the_statistics_change_the_range_export_csv_and_open_
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
 
-    page.goto(live_server.url + "/staff/statistics/")
-    page.get_by_label("Nom d'utilisateur ou adresse e-mail").fill("root")
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.get_by_label("Code à 6 chiffres").fill(f"{totp(device.bin_key):06d}")
-    page.get_by_role("button", name="Vérifier").click()
+    staff_log_in(page, live_server.url + "/staff/statistics/", device)
 
     expect(page).to_have_url(re.compile(r"/staff/statistics/$"))
     _refresh_statistics()  # the journey's own requests are in the log too
