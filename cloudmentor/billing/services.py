@@ -959,6 +959,30 @@ def demo_subscription_paid(*, username: str, plan_slug: str) -> Subscription | N
     return subscription
 
 
+def demo_group_paid(*, owner_username: str, plan_slug: str, group_name: str) -> Subscription | None:
+    """Give a demo owner a group with one paid period of a group plan, once (PV-1, TM-2).
+
+    Does nothing when the owner or the plan is missing or the owner already has a group.
+    Sends no email.
+    """
+    owner = user_by_identifier(owner_username)
+    plan = Plan.objects.filter(slug=plan_slug, kind=Plan.Kind.GROUP).first()
+    if owner is None or plan is None or Group.objects.filter(owner=owner).exists():
+        return None
+    subscription = group_subscription_buy(owner=owner, plan=plan, group_name=group_name)
+    invoice = subscription_invoice_issue_now(subscription=subscription, notify=False)
+    if invoice is not None:
+        invoice_record_payment(
+            invoice=invoice,
+            amount=invoice.amount_total,
+            currency=invoice.currency,
+            reference=f"DEMO-{invoice.number}",
+            actor=None,
+            notify=False,
+        )
+    return subscription
+
+
 def plans_seed(*, plans: Iterable[Mapping[str, Any]]) -> list[Plan]:
     """Create the plans that do not exist yet (by slug); existing ones are left as staff set them."""
     created = []

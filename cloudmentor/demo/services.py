@@ -9,7 +9,7 @@ from django.db import transaction
 
 from cloudmentor.accounts.selectors import terms_version_current
 from cloudmentor.accounts.services import staff_totp_device_create, staff_user_create, user_register
-from cloudmentor.billing.services import demo_subscription_paid, plans_seed
+from cloudmentor.billing.services import demo_group_paid, demo_subscription_paid, plans_seed
 from cloudmentor.learning.services import learning_demo_load
 from cloudmentor.legal.services import policy_seed
 
@@ -19,6 +19,8 @@ DEMO_STAFF = {"username": "staff", "email": "staff@cloudmentor.example", "passwo
 DEMO_STAFF_TOTP_KEY = "3132333435363738393031323334353637383930"
 DEMO_STAFF_TOTP_SECRET = base64.b32encode(bytes.fromhex(DEMO_STAFF_TOTP_KEY)).decode()
 DEMO_MEMBER = {"username": "demo", "email": "demo@cloudmentor.example", "password": "demo-member-password"}
+# The owner of a demo group on the Team plan (PV-1): invites colleagues, follows their progress.
+DEMO_OWNER = {"username": "equipe", "email": "equipe@cloudmentor.example", "password": "demo-owner-password"}
 # Plans on sale in the demo (billing): prices include VAT; levels gate the catalog (LM-3).
 DEMO_PLANS = [
     {
@@ -105,6 +107,17 @@ def demo_load() -> list[str]:
             welcome_email=False,
         )
         logins.append(f"member: {DEMO_MEMBER['username']} / {DEMO_MEMBER['password']}")
+        user_register(
+            username=DEMO_OWNER["username"],
+            email=DEMO_OWNER["email"],
+            password=DEMO_OWNER["password"],
+            terms_version=terms_version_current(),
+            newsletter_opt_in=False,
+            language="fr",
+            welcome_email=False,
+        )
+        logins.append(f"group owner: {DEMO_OWNER['username']} / {DEMO_OWNER['password']} (/account/group/)")
     plans_seed(plans=DEMO_PLANS)
     demo_subscription_paid(username=DEMO_MEMBER["username"], plan_slug="pro-3-mois")
+    demo_group_paid(owner_username=DEMO_OWNER["username"], plan_slug="equipe-12-mois", group_name="Équipe démo")
     return logins

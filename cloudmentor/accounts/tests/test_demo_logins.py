@@ -47,3 +47,19 @@ def test_pv7_staff_totp_reset_prints_a_new_working_secret(client: Client) -> Non
     log_in(client, "staff", "demo-staff-password")
     csrf_post(client, "/accounts/staff/verify/", {"token": _code(secret)})
     assert client.get("/staff/").status_code == 200
+
+
+def test_pv1_the_demo_group_owner_logs_in_and_owns_a_paid_team_group(client: Client) -> None:
+    from cloudmentor.accounts.models import Group
+    from cloudmentor.billing.models import Invoice
+
+    logins = demo_load()
+    demo_load()  # loading twice changes nothing
+
+    assert any("equipe / demo-owner-password" in login for login in logins)
+    group = Group.objects.get()
+    assert group.owner.username == "equipe" and group.name == "Équipe démo" and group.seats == 10
+    assert Invoice.objects.filter(customer__group=group, status=Invoice.Status.PAID).count() == 1
+    log_in(client, "equipe", "demo-owner-password")
+    page = client.get("/account/group/").content.decode()
+    assert "Équipe démo" in page.replace("&#x27;", "'")
