@@ -935,17 +935,8 @@ def _checkout_session_dispatch(session: stripe_checkout.CheckoutSession) -> bool
 
 
 @transaction.atomic
-def demo_subscription_paid(*, username: str, plan_slug: str) -> Subscription | None:
-    """Give a demo member one paid period of a plan, once: purchase, invoice issued, transfer recorded.
-
-    Does nothing when the member or the plan is missing or the member already has a period,
-    so that loading the demo twice changes nothing. Sends no email.
-    """
-    user = user_by_identifier(username)
-    plan = Plan.objects.filter(slug=plan_slug).first()
-    if user is None or plan is None or Subscription.objects.filter(customer__user=user).exists():
-        return None
-    subscription = subscription_purchase(holder=user, plan=plan, actor=user)
+def _demo_period_paid(subscription: Subscription) -> Subscription:
+    """Issue the demo period's invoice now and record its (bank transfer) payment, without email."""
     invoice = subscription_invoice_issue_now(subscription=subscription, notify=False)
     if invoice is not None:
         invoice_record_payment(
@@ -957,6 +948,20 @@ def demo_subscription_paid(*, username: str, plan_slug: str) -> Subscription | N
             notify=False,
         )
     return subscription
+
+
+def demo_subscription_paid(*, username: str, plan_slug: str) -> Subscription | None:
+    """Give a demo member one paid period of a plan, once: purchase, invoice issued, transfer recorded.
+
+    Does nothing when the member or the plan is missing or the member already has a period,
+    so that loading the demo twice changes nothing. Sends no email.
+    """
+    user = user_by_identifier(username)
+    plan = Plan.objects.filter(slug=plan_slug).first()
+    if user is None or plan is None or Subscription.objects.filter(customer__user=user).exists():
+        return None
+    subscription = subscription_purchase(holder=user, plan=plan, actor=user)
+    return _demo_period_paid(subscription)
 
 
 def demo_group_paid(*, owner_username: str, plan_slug: str, group_name: str) -> Subscription | None:
@@ -970,17 +975,7 @@ def demo_group_paid(*, owner_username: str, plan_slug: str, group_name: str) -> 
     if owner is None or plan is None or Group.objects.filter(owner=owner).exists():
         return None
     subscription = group_subscription_buy(owner=owner, plan=plan, group_name=group_name)
-    invoice = subscription_invoice_issue_now(subscription=subscription, notify=False)
-    if invoice is not None:
-        invoice_record_payment(
-            invoice=invoice,
-            amount=invoice.amount_total,
-            currency=invoice.currency,
-            reference=f"DEMO-{invoice.number}",
-            actor=None,
-            notify=False,
-        )
-    return subscription
+    return _demo_period_paid(subscription)
 
 
 def plans_seed(*, plans: Iterable[Mapping[str, Any]]) -> list[Plan]:
