@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from .caching import user_stamp as user_stamp  # other apps' caches key on the account's stamp
 from .models import AccountEvent, AccountSession, Group, GroupInvitation, GroupMembership, User
 
 

@@ -14,9 +14,8 @@ from django.utils.formats import date_format, number_format
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from cloudmentor.accounts.caching import user_stamp
 from cloudmentor.accounts.models import AccountEvent, Group, GroupMembership, User
-from cloudmentor.accounts.selectors import event_list
+from cloudmentor.accounts.selectors import event_list, user_stamp
 from cloudmentor.core import stamps
 
 from .models import AccessLevel, BillingEvent, Customer, Invoice, InvoiceDocument, Payment, Plan, Subscription

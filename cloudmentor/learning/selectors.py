@@ -10,9 +10,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
-from cloudmentor.accounts.caching import user_stamp
 from cloudmentor.accounts.models import Group, User
-from cloudmentor.accounts.selectors import group_member_list, group_membership_of
+from cloudmentor.accounts.selectors import group_member_list, group_membership_of, user_stamp
 from cloudmentor.billing.models import AccessLevel
 from cloudmentor.core import stamps
 
