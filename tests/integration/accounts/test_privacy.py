@@ -23,6 +23,8 @@ from django_otp.oath import totp
 from cloudmentor.accounts import services
 from cloudmentor.accounts.exceptions import AlreadyErased
 from cloudmentor.accounts.models import AccountEvent, AccountSession, User
+from cloudmentor.accounts.tests.conftest import csrf_post, log_in
+from cloudmentor.accounts.tests.factories import PASSWORD, StaffFactory
 from cloudmentor.analytics.models import RequestRecord
 from cloudmentor.analytics.tests.factories import RequestRecordFactory
 from cloudmentor.billing import services as billing_services
@@ -36,9 +38,6 @@ from cloudmentor.mailing.models import OutboxEmail
 from cloudmentor.operations.models import ContactMessage
 from cloudmentor.operations.services import contact_message_create
 from conftest import body_text, log_in_client
-
-from .conftest import csrf_post, log_in
-from .factories import PASSWORD, StaffFactory
 
 pytestmark = pytest.mark.django_db
 

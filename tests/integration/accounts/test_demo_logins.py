@@ -12,9 +12,8 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cloudmentor.accounts.models import User
+from cloudmentor.accounts.tests.conftest import csrf_post, log_in
 from cloudmentor.demo.services import DEMO_STAFF_TOTP_SECRET, demo_load
-
-from .conftest import csrf_post, log_in
 
 pytestmark = pytest.mark.django_db
 

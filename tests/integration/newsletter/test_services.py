@@ -19,10 +19,9 @@ from cloudmentor.newsletter.exceptions import ConfirmationSuperseded, InvalidTok
 from cloudmentor.newsletter.models import ConsentEvent, Source, Subscriber
 from cloudmentor.newsletter.selectors import member_status, newsletter_export_for_user
 from cloudmentor.newsletter.services import newsletter_erase_for_user
+from cloudmentor.newsletter.tests.factories import SubscriberFactory
 from cloudmentor.newsletter.tokens import confirm_token
 from conftest import submit
-
-from .factories import SubscriberFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -16,10 +16,9 @@ from django_otp.oath import totp
 
 from cloudmentor.accounts import services
 from cloudmentor.accounts.models import Group, GroupInvitation, GroupMembership, User
+from cloudmentor.accounts.tests.conftest import csrf_post, submit
+from cloudmentor.accounts.tests.factories import PASSWORD, StaffFactory, UserFactory
 from conftest import log_in_client
-
-from .conftest import csrf_post, submit
-from .factories import PASSWORD, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

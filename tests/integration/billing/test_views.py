@@ -20,11 +20,10 @@ from cloudmentor.accounts.tests.factories import PASSWORD, StaffFactory, UserFac
 from cloudmentor.billing import services
 from cloudmentor.billing.models import AccessLevel, Customer, Invoice, Plan, Subscription
 from cloudmentor.billing.periods import add_months
+from cloudmentor.billing.tests.conftest import log_in, submit
+from cloudmentor.billing.tests.factories import PlanFactory
 from cloudmentor.core import crypto
 from cloudmentor.legal.services import policy_seed
-
-from .conftest import log_in, submit
-from .factories import PlanFactory
 
 pytestmark = pytest.mark.django_db
 

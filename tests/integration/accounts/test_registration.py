@@ -17,10 +17,9 @@ from django.test import Client
 from cloudmentor.accounts import services
 from cloudmentor.accounts.exceptions import EmailTaken
 from cloudmentor.accounts.models import AccountEvent, User
+from cloudmentor.accounts.tests.conftest import submit
+from cloudmentor.accounts.tests.factories import UserFactory
 from cloudmentor.legal.services import policy_seed
-
-from .conftest import submit
-from .factories import UserFactory
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 VALID = {

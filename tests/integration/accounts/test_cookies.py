@@ -16,10 +16,9 @@ from django.test import Client
 from cloudmentor.accounts.middleware import envelope_pack
 from cloudmentor.accounts.models import AccountSession, User
 from cloudmentor.accounts.sessions import SessionStore
+from cloudmentor.accounts.tests.conftest import LOGIN_URL, cookie_value, envelope, form_token, log_in, submit
+from cloudmentor.accounts.tests.factories import PASSWORD, UserFactory
 from cloudmentor.core import crypto
-
-from .conftest import LOGIN_URL, cookie_value, envelope, form_token, log_in, submit
-from .factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -20,9 +20,8 @@ from cloudmentor.operations import services
 from cloudmentor.operations.banner import day_text
 from cloudmentor.operations.exceptions import MaintenanceWindowRefused
 from cloudmentor.operations.models import MaintenanceWindow
+from cloudmentor.operations.tests.conftest import END, SECOND, START, staff_in, totp_code, window_create
 from conftest import form_token, log_in_client
-
-from .conftest import END, SECOND, START, staff_in, totp_code, window_create
 
 pytestmark = pytest.mark.django_db
 

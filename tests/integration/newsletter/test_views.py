@@ -17,11 +17,10 @@ from cloudmentor.analytics.redaction import REDACTED
 from cloudmentor.analytics.tests.conftest import records
 from cloudmentor.newsletter import services
 from cloudmentor.newsletter.models import Subscriber
+from cloudmentor.newsletter.tests.conftest import CONFIRM_LINK, link_path
+from cloudmentor.newsletter.tests.factories import SubscriberFactory
 from cloudmentor.newsletter.tokens import confirm_token, unsubscribe_token
 from conftest import csrf_post, submit
-
-from .conftest import CONFIRM_LINK, link_path
-from .factories import SubscriberFactory
 
 pytestmark = pytest.mark.django_db
 
