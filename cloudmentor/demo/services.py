@@ -10,8 +10,9 @@ from django.db import transaction
 from cloudmentor.accounts.selectors import terms_version_current
 from cloudmentor.accounts.services import staff_totp_device_create, staff_user_create, user_register
 from cloudmentor.billing.services import demo_group_paid, demo_subscription_paid, plans_seed
-from cloudmentor.learning.services import learning_demo_load
 from cloudmentor.legal.services import policy_seed
+
+from .catalog.loader import catalog_load
 
 DEMO_STAFF = {"username": "staff", "email": "staff@cloudmentor.example", "password": "demo-staff-password"}
 # The staff area asks for a TOTP code: the demo staff account's authenticator key (hex of
@@ -87,7 +88,7 @@ DEMO_PLANS = [
 def demo_load() -> list[str]:
     """Load the demo content into an empty database; return the demo logins created."""
     policy_seed()
-    learning_demo_load()
+    catalog_load()
     logins: list[str] = []
     if not get_user_model().objects.exists():
         password = os.environ.get("DEMO_STAFF_PASSWORD", DEMO_STAFF["password"])

@@ -377,12 +377,3 @@ def learning_erase_for_user(*, user: User) -> dict[str, int]:
     transaction.on_commit(pages_invalidate)  # certificate verification pages
     return counts
 
-
-# Demo content ---------------------------------------------------------------------------
-
-
-def learning_demo_load() -> list[str]:
-    """Load the demo catalog (idempotent); return the slugs of the courses created."""
-    from .demo.loader import catalog_load
-
-    return catalog_load()

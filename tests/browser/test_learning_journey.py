@@ -25,8 +25,8 @@ from cloudmentor.accounts.services import staff_totp_device_create
 from cloudmentor.accounts.tests.factories import PASSWORD, StaffFactory, UserFactory
 from cloudmentor.billing.models import AccessLevel
 from cloudmentor.billing.tests.factories import PlanFactory
+from cloudmentor.demo.catalog.loader import catalog_load
 from cloudmentor.learning.models import Certificate, ErrorReport, Question
-from cloudmentor.learning.services import learning_demo_load
 from cloudmentor.legal.services import policy_seed
 from tests.browser.conftest import shot, staff_log_in
 
@@ -42,7 +42,7 @@ def catalog(settings, live_server, tmp_path: Path) -> None:  # type: ignore[no-u
     settings.SITE_URL = live_server.url
     settings.MEDIA_ROOT = tmp_path / "media"
     policy_seed()
-    learning_demo_load()
+    catalog_load()
     PlanFactory(
         slug="essentiel-1-mois",
         name="Essentiel 1 mois",

@@ -715,24 +715,3 @@ def test_pv8_a_period_end_is_recorded_at_its_end_not_a_second_before(
     assert run(subscription.ends_at, django_capture_on_commit_callbacks).ended == 1
     event = BillingEvent.objects.get(kind=BillingEvent.Kind.PERIOD_ENDED)
     assert event.created_at == subscription.ends_at
-
-
-def test_demo_content_loads_plans_and_a_paid_subscription_once() -> None:
-    from cloudmentor.demo.services import demo_load
-
-    demo_load()
-    demo_load()
-
-    assert set(Plan.objects.values_list("slug", flat=True)) == {
-        "decouverte",
-        "essentiel-1-mois",
-        "pro-3-mois",
-        "expert-12-mois",
-        "equipe-12-mois",
-    }
-    subscription = Subscription.objects.get(customer__user__username="demo")
-    invoice = Invoice.objects.get(subscription=subscription)
-    assert (subscription.plan.slug, invoice.status) == ("pro-3-mois", Invoice.Status.PAID)
-    assert Payment.objects.filter(invoice=invoice).count() == 1
-    assert Payment.objects.count() == 2  # and the demo Team group's period (PV-1), once
-    assert User.objects.get(username="demo").access_ends_at == subscription.ends_at

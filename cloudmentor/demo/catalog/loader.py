@@ -1,4 +1,4 @@
-"""Load the demo catalog (demo/catalog.json, demo/courses/<slug>/) through the services.
+"""Load the demo catalog (catalog.json, courses/<slug>/ beside this module) through learning's services.
 
 Idempotent: a course whose slug exists is left as it is, so edits made on a running demo
 survive a second `make run`.
@@ -13,8 +13,8 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from ..models import Author, Choice, Course, Lesson, Module, Question, Quiz, Resource, Topic
-from ..services import course_publish, lesson_publish
+from cloudmentor.learning.models import Author, Choice, Course, Lesson, Module, Question, Quiz, Resource, Topic
+from cloudmentor.learning.services import course_publish, lesson_publish
 
 ROOT = Path(__file__).resolve().parent
 
