@@ -25,8 +25,9 @@ from django.views.generic import FormView
 from cloudmentor.core import personal_data
 from cloudmentor.core.formcookies import FormCookieMixin
 from cloudmentor.core.http import client_ip, user_agent_of
+from cloudmentor.core.throttle import Limit, throttle_hit, throttle_request, throttle_retry_after, throttled
 
-from . import services, throttle
+from . import services
 from .exceptions import (
     AccountDisabled,
     AlreadyErased,
@@ -53,6 +54,14 @@ from .forms import (
     ProfileForm,
     RegistrationForm,
 )
+from .limits import (
+    data_export_limits,
+    login_limits,
+    password_confirm_limits,
+    recovery_account_limits,
+    recovery_ip_limits,
+    register_limits,
+)
 from .models import User
 from .selectors import (
     event_list,
@@ -67,22 +76,9 @@ from .selectors import (
 from .tokens import password_reset_user
 
 
-def throttled(request: HttpRequest, retry_after: int) -> HttpResponse:
-    """Answer 429 in the user's language, saying when to try again."""
-    minutes = max(1, (retry_after + 59) // 60)
-    response = render(request, "accounts/throttled.html", {"minutes": minutes}, status=429)
-    response["Retry-After"] = str(retry_after)
-    return response
-
-
 def registration_throttled(request: HttpRequest) -> HttpResponse | None:
     """Count a registration attempt from this address; the 429 page once past the limit (TM-9)."""
-    limits = throttle.register_limits(ip=client_ip(request))
-    retry_after = throttle.throttle_retry_after(*limits)
-    if retry_after is not None:
-        return throttled(request, retry_after)
-    throttle.throttle_hit(*limits)
-    return None
+    return throttle_request(request, *register_limits(ip=client_ip(request)))
 
 
 def registration_arguments(request: HttpRequest, data: dict[str, Any]) -> dict[str, Any]:
@@ -159,8 +155,8 @@ class LoginView(VisitorFormView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Checked before any password hashing: a flood costs no Argon2 time.
-        self.limits = throttle.login_limits(ip=client_ip(request), identifier=request.POST.get("identifier", ""))
-        retry_after = throttle.throttle_retry_after(*self.limits)
+        self.limits = login_limits(ip=client_ip(request), identifier=request.POST.get("identifier", ""))
+        retry_after = throttle_retry_after(*self.limits)
         if retry_after is not None:
             return throttled(request, retry_after)
         return super().post(request, *args, **kwargs)
@@ -174,7 +170,7 @@ class LoginView(VisitorFormView):
                 user_agent=user_agent_of(self.request),
             )
         except InvalidCredentials:
-            throttle.throttle_hit(*self.limits)
+            throttle_hit(*self.limits)
             form.add_error(None, _("Nom d'utilisateur, adresse e-mail ou mot de passe incorrect."))
             return self.form_invalid(form)
         except AccountDisabled:
@@ -200,19 +196,16 @@ class PasswordForgotView(VisitorFormView):
         return FormCookieMixin.get(self, request, *args, **kwargs)
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        limits = throttle.recovery_ip_limits(ip=client_ip(request))
-        retry_after = throttle.throttle_retry_after(*limits)
-        if retry_after is not None:
-            return throttled(request, retry_after)
-        throttle.throttle_hit(*limits)
-        return super().post(request, *args, **kwargs)
+        return throttle_request(request, *recovery_ip_limits(ip=client_ip(request))) or super().post(
+            request, *args, **kwargs
+        )
 
     def form_valid(self, form: PasswordForgotForm) -> HttpResponse:
         email = form.cleaned_data["email"]
-        per_address = throttle.recovery_account_limits(email=email)
+        per_address = recovery_account_limits(email=email)
         # The answer is the same whether the address exists or has had too many links.
-        if throttle.throttle_retry_after(*per_address) is None:
-            throttle.throttle_hit(*per_address)
+        if throttle_retry_after(*per_address) is None:
+            throttle_hit(*per_address)
             services.password_recovery_request(user=user_by_email(email), language=get_language() or "fr")
         return redirect("accounts:password_forgot_sent")
 
@@ -239,8 +232,8 @@ class PasswordResetView(FormCookieMixin, FormView):  # type: ignore[type-arg]
         return super().dispatch(request, *args, **kwargs)
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        limits = throttle.recovery_ip_limits(ip=client_ip(request))
-        retry_after = throttle.throttle_retry_after(*limits)
+        limits = recovery_ip_limits(ip=client_ip(request))
+        retry_after = throttle_retry_after(*limits)
         if retry_after is not None:
             return throttled(request, retry_after)
         return super().post(request, *args, **kwargs)
@@ -411,18 +404,18 @@ class _PasswordConfirmedView(FormView):  # type: ignore[type-arg]
         return {**super().get_form_kwargs(), "user": self.request.user}
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:  # type: ignore[override]  # a streamed file is not an HttpResponse
-        self.limits = throttle.password_confirm_limits(user_id=request.user.pk)
-        retry_after = throttle.throttle_retry_after(*self.limits, *self.extra_limits())
+        self.limits = password_confirm_limits(user_id=request.user.pk)
+        retry_after = throttle_retry_after(*self.limits, *self.extra_limits())
         if retry_after is not None:
             return throttled(request, retry_after)
         return super().post(request, *args, **kwargs)
 
-    def extra_limits(self) -> tuple[throttle.Limit, ...]:
+    def extra_limits(self) -> tuple[Limit, ...]:
         return ()
 
     def form_invalid(self, form: Any) -> HttpResponse:
         if "password" in form.errors:
-            throttle.throttle_hit(*self.limits)
+            throttle_hit(*self.limits)
         return super().form_invalid(form)
 
 
@@ -440,11 +433,11 @@ class DataExportView(_PasswordConfirmedView):
         context["format_version"] = personal_data.EXPORT_FORMAT_VERSION
         return context
 
-    def extra_limits(self) -> tuple[throttle.Limit, ...]:
-        return throttle.data_export_limits(user_id=self.request.user.pk)
+    def extra_limits(self) -> tuple[Limit, ...]:
+        return data_export_limits(user_id=self.request.user.pk)
 
     def form_valid(self, form: PasswordConfirmForm) -> HttpResponseBase:  # type: ignore[override]  # streamed file
-        throttle.throttle_hit(*throttle.data_export_limits(user_id=self.request.user.pk))
+        throttle_hit(*data_export_limits(user_id=self.request.user.pk))
         pieces = services.account_data_export(
             user=self.request.user,  # type: ignore[arg-type]
             ip=client_ip(self.request),

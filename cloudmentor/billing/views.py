@@ -21,14 +21,15 @@ from django.views.decorators.http import require_POST
 from django.views.generic import FormView
 
 from cloudmentor.accounts import services as accounts_services
-from cloudmentor.accounts import throttle
 from cloudmentor.accounts.exceptions import AccountDisabled as AccountDisabledLogin
 from cloudmentor.accounts.exceptions import EmailTaken, InvalidCredentials, UsernameTaken
+from cloudmentor.accounts.limits import login_limits
 from cloudmentor.accounts.models import User
 from cloudmentor.accounts.selectors import group_membership_of
-from cloudmentor.accounts.views import registration_arguments, registration_throttled, throttled
+from cloudmentor.accounts.views import registration_arguments, registration_throttled
 from cloudmentor.core.formcookies import FormCookieMixin
 from cloudmentor.core.http import client_ip, user_agent_of
+from cloudmentor.core.throttle import throttle_hit, throttle_retry_after, throttled
 
 from . import selectors, services
 from .exceptions import (
@@ -140,8 +141,8 @@ class SubscribeView(FormCookieMixin, FormView):  # type: ignore[type-arg]
         data = form.cleaned_data
         ip = client_ip(self.request)
         # Checked before any password hashing, as on the login form (TM-9).
-        limits = throttle.login_limits(ip=ip, identifier=data["email"])
-        retry_after = throttle.throttle_retry_after(*limits)
+        limits = login_limits(ip=ip, identifier=data["email"])
+        retry_after = throttle_retry_after(*limits)
         if retry_after is not None:
             return throttled(self.request, retry_after)
         try:
@@ -153,7 +154,7 @@ class SubscribeView(FormCookieMixin, FormView):  # type: ignore[type-arg]
                 user_agent=user_agent_of(self.request),
             )
         except InvalidCredentials:
-            throttle.throttle_hit(*limits)
+            throttle_hit(*limits)
             form.add_error(
                 "password",
                 _(

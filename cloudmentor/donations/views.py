@@ -18,13 +18,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.generic import FormView
 
-from cloudmentor.accounts import throttle
 from cloudmentor.accounts.models import User
-from cloudmentor.accounts.views import throttled
 from cloudmentor.billing.exceptions import PaymentProviderError
 from cloudmentor.billing.providers import stripe_checkout
 from cloudmentor.core.formcookies import FormCookieMixin
 from cloudmentor.core.http import client_ip
+from cloudmentor.core.throttle import Limit, throttle_request
 
 from . import selectors, services
 from .forms import DonationForm
@@ -36,10 +35,10 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def donate_limits(*, ip: str) -> tuple[throttle.Limit]:
+def donate_limits(*, ip: str) -> tuple[Limit]:
     """Donation forms sent from one address (each one opens a Stripe session, TM-9)."""
     return (
-        throttle.Limit(
+        Limit(
             "donate-ip",
             ip,
             int(settings.DONATIONS_MAX_PER_IP),
@@ -76,11 +75,9 @@ class _DonateBase(FormView):  # type: ignore[type-arg]
         return response
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        limits = donate_limits(ip=client_ip(request))
-        retry_after = throttle.throttle_retry_after(*limits)
-        if retry_after is not None:
-            return throttled(request, retry_after)
-        throttle.throttle_hit(*limits)
+        refused = throttle_request(request, *donate_limits(ip=client_ip(request)))
+        if refused is not None:
+            return refused
         response: HttpResponse = super().post(request, *args, **kwargs)
         return response
 

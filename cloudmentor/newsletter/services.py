@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 
 from cloudmentor.accounts.models import User
 from cloudmentor.accounts.selectors import user_by_email
-from cloudmentor.accounts.throttle import Limit, throttle_hit, throttle_retry_after
 from cloudmentor.core.markdown import render_markdown
+from cloudmentor.core.throttle import Limit, throttle_hit, throttle_retry_after
 from cloudmentor.mailing.models import OutboxEmail
 from cloudmentor.mailing.services import email_cancel, email_queue
 

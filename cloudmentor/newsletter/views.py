@@ -18,9 +18,9 @@ from django.views.decorators.http import require_http_methods
 from django.views.generic import FormView
 
 from cloudmentor.accounts.models import User
-from cloudmentor.accounts.throttle import Limit, throttle_hit, throttle_retry_after
 from cloudmentor.core.formcookies import FormCookieMixin
 from cloudmentor.core.http import client_ip
+from cloudmentor.core.throttle import Limit, throttle_hit, throttle_retry_after
 
 from . import selectors, services
 from .exceptions import ConfirmationSuperseded, InvalidToken
