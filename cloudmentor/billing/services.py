@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from cloudmentor.accounts.exceptions import YouAreInAGroup
 from cloudmentor.accounts.models import Group, User
-from cloudmentor.accounts.selectors import group_member_ids, user_by_identifier
+from cloudmentor.accounts.selectors import group_member_ids
 from cloudmentor.accounts.services import (
     credentials_check,
     group_for_owner,
@@ -932,60 +932,6 @@ def _checkout_session_dispatch(session: stripe_checkout.CheckoutSession) -> bool
     """Hand a session that names no invoice to the app that opened it (donations); True if one took it."""
     replies = signals.checkout_session_completed.send(sender=stripe_checkout.CheckoutSession, session=session)
     return any(bool(reply) for _receiver, reply in replies)
-
-
-@transaction.atomic
-def _demo_period_paid(subscription: Subscription) -> Subscription:
-    """Issue the demo period's invoice now and record its (bank transfer) payment, without email."""
-    invoice = subscription_invoice_issue_now(subscription=subscription, notify=False)
-    if invoice is not None:
-        invoice_record_payment(
-            invoice=invoice,
-            amount=invoice.amount_total,
-            currency=invoice.currency,
-            reference=f"DEMO-{invoice.number}",
-            actor=None,
-            notify=False,
-        )
-    return subscription
-
-
-def demo_subscription_paid(*, username: str, plan_slug: str) -> Subscription | None:
-    """Give a demo member one paid period of a plan, once: purchase, invoice issued, transfer recorded.
-
-    Does nothing when the member or the plan is missing or the member already has a period,
-    so that loading the demo twice changes nothing. Sends no email.
-    """
-    user = user_by_identifier(username)
-    plan = Plan.objects.filter(slug=plan_slug).first()
-    if user is None or plan is None or Subscription.objects.filter(customer__user=user).exists():
-        return None
-    subscription = subscription_purchase(holder=user, plan=plan, actor=user)
-    return _demo_period_paid(subscription)
-
-
-def demo_group_paid(*, owner_username: str, plan_slug: str, group_name: str) -> Subscription | None:
-    """Give a demo owner a group with one paid period of a group plan, once (PV-1, TM-2).
-
-    Does nothing when the owner or the plan is missing or the owner already has a group.
-    Sends no email.
-    """
-    owner = user_by_identifier(owner_username)
-    plan = Plan.objects.filter(slug=plan_slug, kind=Plan.Kind.GROUP).first()
-    if owner is None or plan is None or Group.objects.filter(owner=owner).exists():
-        return None
-    subscription = group_subscription_buy(owner=owner, plan=plan, group_name=group_name)
-    return _demo_period_paid(subscription)
-
-
-def plans_seed(*, plans: Iterable[Mapping[str, Any]]) -> list[Plan]:
-    """Create the plans that do not exist yet (by slug); existing ones are left as staff set them."""
-    created = []
-    for values in plans:
-        plan, was_created = Plan.objects.get_or_create(slug=values["slug"], defaults=dict(values))
-        if was_created:
-            created.append(plan)
-    return created
 
 
 # Personal data (PV-10) --------------------------------------------------------------------

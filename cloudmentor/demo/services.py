@@ -9,9 +9,9 @@ from django.db import transaction
 
 from cloudmentor.accounts.selectors import terms_version_current
 from cloudmentor.accounts.services import staff_totp_device_create, staff_user_create, user_register
-from cloudmentor.billing.services import demo_group_paid, demo_subscription_paid, plans_seed
 from cloudmentor.legal.services import policy_seed
 
+from .billing import demo_group_paid, demo_subscription_paid, plans_seed
 from .catalog.loader import catalog_load
 
 DEMO_STAFF = {"username": "staff", "email": "staff@cloudmentor.example", "password": "demo-staff-password"}
