@@ -60,9 +60,9 @@ from .limits import (
     password_confirm_limits,
     recovery_account_limits,
     recovery_ip_limits,
-    register_limits,
 )
 from .models import User
+from .registration import registration_arguments, registration_throttled
 from .selectors import (
     event_list,
     group_invitation_by_token,
@@ -70,29 +70,9 @@ from .selectors import (
     group_member_list,
     group_membership_of,
     session_list,
-    terms_version_current,
     user_by_email,
 )
 from .tokens import password_reset_user
-
-
-def registration_throttled(request: HttpRequest) -> HttpResponse | None:
-    """Count a registration attempt from this address; the 429 page once past the limit (TM-9)."""
-    return throttle_request(request, *register_limits(ip=client_ip(request)))
-
-
-def registration_arguments(request: HttpRequest, data: dict[str, Any]) -> dict[str, Any]:
-    """What every registration service takes from a valid registration form and its request."""
-    return {
-        "username": data["username"],
-        "email": data["email"],
-        "password": data["password"],
-        "terms_version": terms_version_current(),
-        "newsletter_opt_in": data["newsletter_opt_in"],
-        "language": get_language() or settings.LANGUAGE_CODE,
-        "ip": client_ip(request),
-        "user_agent": user_agent_of(request),
-    }
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:

@@ -23,10 +23,9 @@ from django.views.generic import FormView
 from cloudmentor.accounts import services as accounts_services
 from cloudmentor.accounts.exceptions import AccountDisabled as AccountDisabledLogin
 from cloudmentor.accounts.exceptions import EmailTaken, InvalidCredentials, UsernameTaken
-from cloudmentor.accounts.limits import login_limits
 from cloudmentor.accounts.models import User
+from cloudmentor.accounts.registration import login_limits, registration_arguments, registration_throttled
 from cloudmentor.accounts.selectors import group_membership_of
-from cloudmentor.accounts.views import registration_arguments, registration_throttled
 from cloudmentor.core.formcookies import FormCookieMixin
 from cloudmentor.core.http import client_ip, user_agent_of
 from cloudmentor.core.throttle import throttle_hit, throttle_retry_after, throttled
