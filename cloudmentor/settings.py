@@ -98,7 +98,7 @@ MIDDLEWARE = [
     "cloudmentor.operations.middleware.MaintenanceMiddleware",
     # Whole pages for visitors who send no cookie, with every header the layers below set
     # (docs/decisions/0007-anonymous-page-cache.md).
-    "cloudmentor.learning.pagecache.AnonymousPageCacheMiddleware",
+    "cloudmentor.core.pagecache.AnonymousPageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",

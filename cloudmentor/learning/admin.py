@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from cloudmentor.accounts.models import User
 from cloudmentor.core.admin import ReadOnlyAdminMixin
+from cloudmentor.core.pagecache import pages_invalidate
 
 from . import rendering, services
 from .exceptions import EmptyLesson, ReportAlreadySettled
@@ -42,7 +43,6 @@ from .models import (
     Resource,
     Topic,
 )
-from .pagecache import pages_invalidate
 
 MARKDOWN_HELP = _(
     "Markdown : ## titres, **gras**, `code`, blocs ```bash … ```, [liens](https://…), ![images](/static/…). "

@@ -3,9 +3,9 @@
 A subscriber's lesson page is the hottest page a member sees. What is the same for every
 reader of a lesson — the lesson and its course, the rendered Markdown, its files, the
 neighbouring lessons, the syllabus, the empty forms — is rendered into HTML once and
-cached with the catalog's change stamp (`pagecache.pages_invalidate` makes it stale). Each
-request then only adds what is the reader's own: access, progress marks in the syllabus,
-the completion button, and the CSRF token of the forms.
+cached with the catalog's change stamp (`pages_invalidate` makes it stale). Each request
+then only adds what is the reader's own: access, progress marks in the syllabus, the
+completion button, and the CSRF token of the forms.
 
 The syllabus carries markers (``⁅d<id>⁆`` in a lesson's class list, ``⁅m<id>⁆`` after its
 meta line) that `syllabus_with_progress` replaces by the reader's "done" marks; forms carry
@@ -34,12 +34,12 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from cloudmentor.core import stamps
+from cloudmentor.core.pagecache import PAGES_STAMP
 from cloudmentor.operations.banner import banner_html
 
 from . import rendering, selectors
 from .forms import ErrorReportForm, QuizForm
 from .models import Lesson, LessonKind
-from .pagecache import PAGES_STAMP
 
 CSRF_MARK = "⁅csrf⁆"
 CACHE_SECONDS = 3600

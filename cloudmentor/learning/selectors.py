@@ -14,6 +14,7 @@ from cloudmentor.accounts.models import Group, User
 from cloudmentor.accounts.selectors import group_member_list, group_membership_of, user_stamp
 from cloudmentor.billing.models import AccessLevel
 from cloudmentor.core import stamps
+from cloudmentor.core.pagecache import PAGES_STAMP
 
 from .models import (
     Certificate,
@@ -30,7 +31,6 @@ from .models import (
     Status,
     Topic,
 )
-from .pagecache import PAGES_STAMP
 from .search import course_search
 
 CATALOG_PAGE_SIZE = 24

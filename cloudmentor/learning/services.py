@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from cloudmentor.accounts.models import User
 from cloudmentor.billing import selectors as billing
 from cloudmentor.core import stamps
+from cloudmentor.core.pagecache import pages_invalidate
 from cloudmentor.mailing.services import email_queue
 
 from . import rendering
@@ -35,7 +36,6 @@ from .models import (
     ReportStatus,
     Status,
 )
-from .pagecache import pages_invalidate
 from .selectors import lesson_is_open, lessons_published, progress_stamp
 
 CREATOR_GROUP = "Créateurs de contenu"
@@ -376,4 +376,3 @@ def learning_erase_for_user(*, user: User) -> dict[str, int]:
     _progress_changed(user)
     transaction.on_commit(pages_invalidate)  # certificate verification pages
     return counts
-

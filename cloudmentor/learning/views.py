@@ -22,12 +22,12 @@ from django.views.decorators.http import require_POST
 from cloudmentor.accounts.models import User
 from cloudmentor.billing import selectors as billing
 from cloudmentor.billing.models import AccessLevel, Plan
+from cloudmentor.core.pagecache import anonymous_page_cache
 
 from . import lessonpage, rendering, selectors, services
 from .exceptions import LearningError, LessonLocked, NotPublished
 from .forms import CatalogFilterForm, ErrorReportForm, QuizForm
 from .models import Certificate, Course, Lesson, LessonKind, QuizAttempt, Resource
-from .pagecache import anonymous_page_cache
 
 CATALOG_QUERY = frozenset({"q", "topic", "level", "plan", "page"})
 

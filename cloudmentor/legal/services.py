@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 
 from cloudmentor.accounts.models import User
 from cloudmentor.accounts.services import user_terms_accept
-from cloudmentor.learning.pagecache import pages_invalidate
+from cloudmentor.core.pagecache import pages_invalidate
 from cloudmentor.mailing.services import email_queue
 
 from . import selectors

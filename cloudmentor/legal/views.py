@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from cloudmentor.core.cookies import cookie_list
 from cloudmentor.core.markdown import render_markdown_cached
-from cloudmentor.learning.pagecache import anonymous_page_cache
+from cloudmentor.core.pagecache import anonymous_page_cache
 
 from . import selectors, services
 from .exceptions import TermsVersionOutdated

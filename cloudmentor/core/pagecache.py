@@ -6,6 +6,10 @@ the cache to every cookieless GET of the same URL, for a short time or until the
 material changes (`pages_invalidate`, called by the publishing services). Requests with
 any cookie (members, forms in progress) always reach the view. See
 docs/decisions/0007-anonymous-page-cache.md.
+
+Machinery shared by the apps whose pages visitors read (learning, legal), so it lives in
+core; the cache keys and the setting keep their first names (`learning:page:`,
+`LEARNING_PAGE_CACHE_SECONDS`), so that moving it changed no cached entry and no setting.
 """
 
 from __future__ import annotations
@@ -19,8 +23,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from cloudmentor.core import stamps
 
-# The change stamp of everything rendered from the material, and its bump, live in core
-# (core/stamps.py) so that lower apps can refresh the cached pages too.
+# The change stamp of everything rendered from the material, and its bump, live in
+# core/stamps.py with the other stamps; exported here with the cache they make stale.
 from cloudmentor.core.stamps import PAGES_STAMP, pages_invalidate
 
 KEY_PREFIX = "learning:page:"
