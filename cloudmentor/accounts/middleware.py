@@ -1,14 +1,14 @@
 """Session middleware: the account cookie carries an envelope, not a bare session key (CK-4).
 
 Replaces ``django.contrib.sessions.middleware.SessionMiddleware`` in settings. The
-``cm_account`` value is ``{"k": session key, "u": username, "e": email}``; the outer
-CookieEncryptionMiddleware seals it, so no reader of the cookie sees any of it. Only the
-session key is trusted on the way in: a revoked or expired session is no session.
+``cm_account`` value is ``{"k": session key, "u": username, "e": email}`` (packed and
+opened by `core.account_cookie`); the outer CookieEncryptionMiddleware seals it, so no
+reader of the cookie sees any of it. Only the session key is trusted on the way in: a
+revoked or expired session is no session.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.conf import settings
@@ -17,31 +17,11 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from cloudmentor.core.account_cookie import envelope_pack, envelope_unpack
 from cloudmentor.core.http import client_ip, user_agent_of
 
 from .models import AccountSession
 from .services import EXPIRY_BASIS_KEY, expiry_basis, session_expiry_apply
-
-
-def envelope_pack(*, session_key: str, username: str = "", email: str = "") -> str:
-    payload: dict[str, str] = {"k": session_key}
-    if username:
-        payload["u"] = username
-        payload["e"] = email
-    return json.dumps(payload, separators=(",", ":"))
-
-
-def envelope_unpack(raw: str | None) -> dict[str, str]:
-    """Return the envelope's fields, or {} when the value is not an envelope."""
-    if not raw:
-        return {}
-    try:
-        payload = json.loads(raw)
-    except ValueError:
-        return {}
-    if not isinstance(payload, dict) or not isinstance(payload.get("k"), str):
-        return {}
-    return {key: str(value) for key, value in payload.items() if key in {"k", "u", "e"}}
 
 
 class AccountSessionMiddleware(SessionMiddleware):

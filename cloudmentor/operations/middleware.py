@@ -23,7 +23,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
-from cloudmentor.accounts.middleware import envelope_unpack
+from cloudmentor.core.account_cookie import account_cookie_present
 
 from .selectors import MaintenanceState, maintenance_state
 from .views import maintenance_page
@@ -76,7 +76,7 @@ class MaintenanceMiddleware:
         request.maintenance = state  # type: ignore[attr-defined]
         if not state.is_active or self._is_open(request):
             return self.get_response(request)
-        if envelope_unpack(request.COOKIES.get(settings.SESSION_COOKIE_NAME)):
+        if account_cookie_present(request):
             # A logged-in request: staff get in, which only the staff gate can tell.
             request.maintenance_gate = True  # type: ignore[attr-defined]
             return self.get_response(request)
