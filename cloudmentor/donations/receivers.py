@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cloudmentor.billing.providers.stripe_checkout import CheckoutSession
+from cloudmentor.billing.services import CheckoutSession
 
 from .services import donation_checkout_completed
 

@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 
 from cloudmentor.accounts.models import User
 from cloudmentor.billing.exceptions import PaymentProviderError
-from cloudmentor.billing.providers import stripe_checkout
+from cloudmentor.billing.services import CheckoutSession, stripe_checkout_session_get, stripe_payment_session_create
 from cloudmentor.mailing.services import email_queue
 
 from .exceptions import DonationNotAbandonable, DonationNotPayable
@@ -73,7 +73,7 @@ def donation_checkout_start(*, donation: Donation, success_url: str, cancel_url:
     """
     if not donation.is_pending:
         raise DonationNotPayable
-    session = stripe_checkout.payment_session_create(
+    session = stripe_payment_session_create(
         metadata={"donation_id": str(donation.pk)},
         client_reference_id=f"donation-{donation.pk}",
         description=description,
@@ -235,7 +235,7 @@ def donation_record_payment(*, donation_id: int, session_id: str, amount: Decima
     return DonationOutcome(payment=payment, created=True)
 
 
-def donation_checkout_completed(*, session: stripe_checkout.CheckoutSession) -> DonationPayment | None:
+def donation_checkout_completed(*, session: CheckoutSession) -> DonationPayment | None:
     """Pay the donation a completed Checkout Session names; idempotent per session.
 
     A session that is not paid, or names no donation of this platform, changes nothing.
@@ -258,7 +258,7 @@ def donation_checkout_completed(*, session: stripe_checkout.CheckoutSession) -> 
 
 def donation_checkout_return(*, donation: Donation, session_id: str) -> DonationPayment | None:
     """Check, when the donor comes back from Stripe, whether the session paid this donation."""
-    session = stripe_checkout.checkout_session_get(session_id)
+    session = stripe_checkout_session_get(session_id)
     if session.metadata.get("donation_id") != str(donation.pk):
         return None
     return donation_checkout_completed(session=session)

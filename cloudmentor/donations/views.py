@@ -20,7 +20,7 @@ from django.views.generic import FormView
 
 from cloudmentor.accounts.models import User
 from cloudmentor.billing.exceptions import PaymentProviderError
-from cloudmentor.billing.providers import stripe_checkout
+from cloudmentor.billing.services import stripe_checkout_is_enabled
 from cloudmentor.core.formcookies import FormCookieMixin
 from cloudmentor.core.http import client_ip
 from cloudmentor.core.throttle import Limit, throttle_request
@@ -63,13 +63,13 @@ class _DonateBase(FormView):  # type: ignore[type-arg]
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["stripe_enabled"] = stripe_checkout.is_enabled()
+        context["stripe_enabled"] = stripe_checkout_is_enabled()
         context["currency"] = services.donation_currency()
         return context
 
     def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
         response: HttpResponse = super().render_to_response(context, **kwargs)
-        if stripe_checkout.is_enabled():
+        if stripe_checkout_is_enabled():
             # The form is answered with a redirect to Stripe's page: form-action must allow it.
             response._csp_update = {"form-action": [_origin(settings.BILLING_STRIPE_CHECKOUT_ORIGIN)]}  # type: ignore[attr-defined]
         return response
@@ -82,7 +82,7 @@ class _DonateBase(FormView):  # type: ignore[type-arg]
         return response
 
     def form_valid(self, form: DonationForm) -> HttpResponse:
-        if not stripe_checkout.is_enabled():
+        if not stripe_checkout_is_enabled():
             form.add_error(None, _("Les dons en ligne sont momentanément indisponibles."))
             return self.form_invalid(form)
         data = form.cleaned_data

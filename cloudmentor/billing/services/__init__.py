@@ -30,7 +30,11 @@ from .purchases import subscription_extend as subscription_extend
 from .purchases import subscription_extend_with_password as subscription_extend_with_password
 from .purchases import subscription_grant as subscription_grant
 from .purchases import subscription_purchase as subscription_purchase
+from .stripe import CheckoutSession as CheckoutSession
 from .stripe import invoice_checkout_start as invoice_checkout_start
 from .stripe import stripe_checkout_completed as stripe_checkout_completed
+from .stripe import stripe_checkout_is_enabled as stripe_checkout_is_enabled
 from .stripe import stripe_checkout_return as stripe_checkout_return
+from .stripe import stripe_checkout_session_get as stripe_checkout_session_get
+from .stripe import stripe_payment_session_create as stripe_payment_session_create
 from .stripe import stripe_webhook_handle as stripe_webhook_handle

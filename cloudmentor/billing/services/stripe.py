@@ -1,4 +1,9 @@
-"""Stripe Checkout for invoices: open a session, check it on return, act on webhooks (through providers)."""
+"""Stripe Checkout for invoices: open a session, check it on return, act on webhooks (through providers).
+
+Also billing's public face on Stripe for the apps above it (donations): the Checkout
+Session type and the provider calls they need, so that `providers` stays billing's own
+and the only code that talks to Stripe.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +16,15 @@ from .. import signals
 from ..exceptions import InvoiceNotPayable
 from ..models import Invoice, Payment
 from ..providers import stripe_checkout
+from ..providers.stripe_checkout import CheckoutSession as CheckoutSession
 from .payments import _payment_record
 
 logger = logging.getLogger(__name__)
+
+# The provider's calls other apps use (donations), under names that say what they do.
+stripe_checkout_is_enabled = stripe_checkout.is_enabled
+stripe_payment_session_create = stripe_checkout.payment_session_create
+stripe_checkout_session_get = stripe_checkout.checkout_session_get
 
 
 def invoice_checkout_start(*, invoice: Invoice, success_url: str, cancel_url: str) -> str:
