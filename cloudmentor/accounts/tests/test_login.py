@@ -11,6 +11,7 @@ from django.core import mail
 from django.test import Client
 
 from cloudmentor.accounts import services
+from cloudmentor.accounts.exceptions import InvalidCredentials
 from cloudmentor.accounts.models import AccountEvent, AccountSession, User
 
 from .conftest import LOGIN_URL, form_token, log_in, submit
@@ -284,8 +285,8 @@ def test_tm9_argon2_is_never_run_for_a_throttled_request(client: Client, member:
 def test_tm9_login_from_an_unknown_user_costs_a_hash_too(member: User) -> None:
     """Unknown users run the hasher as well, so timing does not reveal who has an account."""
     with (
-        mock.patch("cloudmentor.accounts.services.check_password", return_value=False) as check,
-        pytest.raises(services.InvalidCredentials),
+        mock.patch("cloudmentor.accounts.services.sessions.check_password", return_value=False) as check,
+        pytest.raises(InvalidCredentials),
     ):
         services.credentials_check(identifier="nobody", password="anything at all")
 

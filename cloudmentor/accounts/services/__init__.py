@@ -1,0 +1,49 @@
+"""Every write of the accounts app, one module per flow; callers import the services from here."""
+
+from __future__ import annotations
+
+from .groups import group_create as group_create
+from .groups import group_for_owner as group_for_owner
+from .groups import group_invitation_revoke as group_invitation_revoke
+from .groups import group_invite as group_invite
+from .groups import group_join as group_join
+from .groups import group_leave as group_leave
+from .groups import group_member_remove as group_member_remove
+from .groups import group_members_changed as group_members_changed
+from .groups import group_set_seats as group_set_seats
+from .groups import invitation_token_hash as invitation_token_hash
+from .profile import ERASED_EMAIL_TEMPLATE as ERASED_EMAIL_TEMPLATE
+from .profile import account_data_export as account_data_export
+from .profile import account_erase as account_erase
+from .profile import email_change_confirm as email_change_confirm
+from .profile import email_change_request as email_change_request
+from .profile import email_change_target as email_change_target
+from .profile import password_change as password_change
+from .profile import username_change as username_change
+from .recovery import password_recovery_request as password_recovery_request
+from .recovery import password_recovery_send as password_recovery_send
+from .recovery import password_reset_complete as password_reset_complete
+from .recovery import unauthorized_use_report as unauthorized_use_report
+from .registration import user_register as user_register
+from .registration import user_terms_accept as user_terms_accept
+from .sessions import BACKEND as BACKEND
+from .sessions import EXPIRY_BASIS_KEY as EXPIRY_BASIS_KEY
+from .sessions import credentials_check as credentials_check
+from .sessions import expiry_basis as expiry_basis
+from .sessions import session_end as session_end
+from .sessions import session_expiry_apply as session_expiry_apply
+from .sessions import session_expiry_for as session_expiry_for
+from .sessions import session_revoke as session_revoke
+from .sessions import session_start as session_start
+from .sessions import sessions_enforce_cap as sessions_enforce_cap
+from .sessions import sessions_revoke_all as sessions_revoke_all
+from .sessions import sharing_check as sharing_check
+from .sessions import user_set_access_end as user_set_access_end
+from .staff import staff_otp_verify as staff_otp_verify
+from .staff import staff_totp_device_confirm as staff_totp_device_confirm
+from .staff import staff_totp_device_create as staff_totp_device_create
+from .staff import staff_totp_device_start as staff_totp_device_start
+from .staff import staff_totp_devices_reset as staff_totp_devices_reset
+from .staff import staff_user_create as staff_user_create
+from .staff import user_disable as user_disable
+from .staff import user_enable as user_enable
