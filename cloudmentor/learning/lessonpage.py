@@ -14,7 +14,8 @@ meta line) that `syllabus_with_progress` replaces by the reader's "done" marks; 
 A member's page is then the whole template, layout included, rendered once per lesson and
 language in each process with a marker in place of each of the reader's parts (`Shell`):
 a request fills the markers with its reader's parts (`reader_parts`), their account menu,
-a CSRF token and the maintenance banner of the moment. The page a request gets is the
+a CSRF token and the page parts of the moment (`core.pageparts`: the maintenance banner,
+the notice of new terms). The page a request gets is the
 same as the template rendered for it (tests compare them); a request the shell does not
 fit (a visitor, a locked lesson, a preview, a query string, a message to show) gets the
 template rendered as usual.
@@ -33,9 +34,8 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
-from cloudmentor.core import stamps
+from cloudmentor.core import pageparts, stamps
 from cloudmentor.core.pagecache import PAGES_STAMP
-from cloudmentor.operations.banner import banner_html
 
 from . import rendering, selectors
 from .forms import ErrorReportForm, QuizForm
@@ -148,18 +148,20 @@ def shell_fill(
     account = render_to_string(
         "core/includes/account_menu.html", {"request": request, "user": request.user, "csrf_token": token}
     )
-    # The maintenance banner follows the clock (TM-5): never part of the shell.
-    return shell.fill({**reader, "account": account, "csrf": token, "maintenance": banner_html(request)})
+    # The page parts follow the clock and the reader (TM-5, TM-1): never part of the shell.
+    parts = {f"part_{name}": html for name, html in pageparts.parts_for(request).items()}
+    return shell.fill({**reader, "account": account, "csrf": token, **parts})
 
 
 def _shell_get(request: HttpRequest, page: LessonPage, context: dict[str, Any]) -> Shell:
     local = _local.get(page.cache_key)
     if local is not None and local[1] is page and local[2] is not None:
         return local[2]
-    marks = {name: mark_safe(f"⁅r:{name}⁆") for name in (*READER_PARTS, "account", "maintenance")}  # noqa: S308
+    marks = {name: mark_safe(f"⁅r:{name}⁆") for name in (*READER_PARTS, "account")}  # noqa: S308
     shell_context = {
         **context,
         "reader": marks,
+        "page_parts": {part.name: mark_safe(f"⁅r:part_{part.name}⁆") for part in pageparts.parts()},  # noqa: S308
         "shell": True,
         "user": _NoOne(),
         # Any {% csrf_token %} of the layout gets the reader's token, never the first reader's.

@@ -237,7 +237,7 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
             )
         if lesson.is_published and course.is_published:
             services.lesson_visit(user=member, lesson=lesson, enrollment=progress.enrollment)
-    if token and not preview and not request.GET and not _has_messages(request) and not _has_notice(request):
+    if token and not preview and not request.GET and not _has_messages(request):
         response = HttpResponse(lessonpage.shell_fill(request, page, context, reader, token))
     else:
         response = render(
@@ -255,11 +255,6 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
 def _has_messages(request: HttpRequest) -> bool:
     """Whether a message waits to be shown (the page is then rendered as usual, which shows it)."""
     return bool(getattr(request, "_messages", None))
-
-
-def _has_notice(request: HttpRequest) -> bool:
-    """Whether the layout shows this member a notice (legal's new terms): the shared shell has none."""
-    return bool(getattr(request, "page_notice_due", False))
 
 
 @login_required

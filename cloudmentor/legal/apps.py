@@ -21,9 +21,12 @@ class LegalConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        from cloudmentor.core import personal_data
+        from cloudmentor.core import pageparts, personal_data
 
+        from .context_processors import terms_notice_html
         from .personal_data import SECTION
 
         post_save.connect(_on_user_saved, sender=settings.AUTH_USER_MODEL, dispatch_uid="legal_registration_terms")
         personal_data.register(SECTION)  # accepted versions in the export and erasure (PV-9, PV-10)
+        # The notice of new terms under every page's header, after the maintenance banner (TM-1).
+        pageparts.register(pageparts.PagePart(name="terms_notice", order=20, render=terms_notice_html))

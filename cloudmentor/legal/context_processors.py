@@ -7,12 +7,16 @@ from functools import cached_property
 from typing import Any
 
 from django.http import HttpRequest
+from django.template.context_processors import csrf
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 
 from . import selectors
 from .models import PolicyKind
+
+NOTICE_TEMPLATE = "legal/includes/terms_notice.html"
 
 
 class PolicyBanners:
@@ -58,3 +62,17 @@ class PolicyBanners:
 
 def policies(request: HttpRequest) -> dict[str, Any]:
     return {"policy_banners": PolicyBanners(request)}
+
+
+def terms_notice_html(request: HttpRequest) -> str:
+    """Return the notice of new terms for this request's member ("" for anyone else): a page part (TM-1).
+
+    Read from ``request.page_notice_due`` (`PolicyNoticeMiddleware`, computed once per
+    request), then rendered with what the layout would give the template.
+    """
+    user = getattr(request, "user", None)
+    due = getattr(request, "page_notice_due", None)
+    if not (selectors.terms_notice_due(user) if due is None else due):
+        return ""
+    context = {"policy_banners": PolicyBanners(request), "user": user, "request": request, **csrf(request)}
+    return render_to_string(NOTICE_TEMPLATE, context)

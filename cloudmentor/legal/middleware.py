@@ -13,8 +13,8 @@ from .selectors import terms_notice_due
 class PolicyNoticeMiddleware:
     """Set ``request.page_notice_due``: whether the layout shows this member a notice.
 
-    Pages assembled from a layout shared by every member (learning's lesson shell) read it
-    to render the page for this member instead. Evaluated only when read; no query.
+    The notice's page part (`context_processors.terms_notice_html`) reads it, on every
+    page and in pages assembled from a shell. Evaluated only when read; no query.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:

@@ -22,11 +22,14 @@ class OperationsConfig(AppConfig):
     def ready(self) -> None:
         # Every save or delete of a window, wherever it comes from (services, staff site,
         # shell), makes the cached copies stale at once (TM-5).
-        from cloudmentor.core import personal_data
+        from cloudmentor.core import pageparts, personal_data
 
+        from .banner import banner_html
         from .models import MaintenanceWindow
         from .personal_data import SECTION
 
         for signal, uid in ((post_save, "saved"), (post_delete, "deleted")):
             signal.connect(on_maintenance_window_changed, sender=MaintenanceWindow, dispatch_uid=f"maintenance_{uid}")
         personal_data.register(SECTION)  # contact messages in the export and erasure (PV-9, PV-10)
+        # The banner of an announced or running window, first under every page's header (TM-5).
+        pageparts.register(pageparts.PagePart(name="maintenance", order=10, render=banner_html))

@@ -63,7 +63,7 @@ def state_of(request: HttpRequest) -> MaintenanceState:
 
 
 def banner_html(request: HttpRequest) -> str:
-    """The banner of this request's page ("" when no window is announced); for pages assembled from a shell."""
+    """The banner of this request's page ("" when no window is announced): a page part (core/pageparts.py)."""
     texts = maintenance_texts(state_of(request))
     if texts is None:
         return ""
