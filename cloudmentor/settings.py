@@ -13,9 +13,13 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+import django_stubs_ext
 import environ
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
+
+# Makes ModelAdmin, ModelForm, QuerySet... subscriptable at run time, so the apps can write ModelAdmin[Plan].
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("CLOUDMENTOR_VAR_DIR", default=str(BASE_DIR / "var")))

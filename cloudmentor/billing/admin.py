@@ -27,7 +27,7 @@ from .selectors import history_for_user
 
 
 def _action_page(
-    model_admin: admin.ModelAdmin,  # type: ignore[type-arg]
+    model_admin: admin.ModelAdmin[Any],
     request: HttpRequest,
     *,
     title: Any,
@@ -47,7 +47,7 @@ def _action_page(
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class PlanAdmin(admin.ModelAdmin[Plan]):
     list_display = (
         "name",
         "slug",
@@ -75,7 +75,7 @@ class PlanAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return obj is None or not obj.subscriptions.exists()
 
 
-class SubscriptionInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
+class SubscriptionInline(ReadOnlyAdminMixin, admin.TabularInline[Subscription, Customer]):
     model = Subscription
     fk_name = "customer"
     extra = 0
@@ -85,7 +85,7 @@ class SubscriptionInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: igno
     show_change_link = True
 
 
-class InvoiceInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
+class InvoiceInline(ReadOnlyAdminMixin, admin.TabularInline[Invoice, Customer]):
     model = Invoice
     extra = 0
     fields = ("number", "status", "scheduled_at", "issued_at", "due_at", "amount_total", "currency", "paid_at")
@@ -94,7 +94,7 @@ class InvoiceInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[ty
     show_change_link = True
 
 
-class BillingEventInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
+class BillingEventInline(ReadOnlyAdminMixin, admin.TabularInline[BillingEvent, Customer]):
     model = BillingEvent
     extra = 0
     fields = ("created_at", "kind", "subscription", "invoice", "actor", "detail")
@@ -104,7 +104,7 @@ class BillingEventInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: igno
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CustomerAdmin(admin.ModelAdmin[Customer]):
     list_display = ("__str__", "kind", "billing_name", "created_at", "history_link")
     list_filter = ("kind",)
     search_fields = ("user__username", "user__email", "billing_name", "group__name", "group__owner__username")
@@ -151,7 +151,7 @@ class CustomerAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SubscriptionAdmin(admin.ModelAdmin[Subscription]):
     list_display = ("customer", "plan", "access_level", "starts_at", "ends_at", "price", "currency", "source")
     list_filter = ("source", "access_level", "plan")
     search_fields = ("customer__user__username", "customer__user__email")
@@ -250,7 +250,7 @@ class SubscriptionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         )
 
 
-class PaymentInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
+class PaymentInline(ReadOnlyAdminMixin, admin.TabularInline[Payment, Invoice]):
     model = Payment
     extra = 0
     fields = ("received_at", "provider", "reference", "amount", "currency", "status", "recorded_by", "detail")
@@ -275,7 +275,7 @@ class InvoiceStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class InvoiceAdmin(admin.ModelAdmin[Invoice]):
     list_display = ("__str__", "customer", "status", "amount_total", "currency", "issued_at", "due_at", "paid_at")
     list_filter = (InvoiceStatusFilter, "status", "year")
     search_fields = ("number", "customer__user__username", "customer__user__email")
@@ -381,7 +381,7 @@ class InvoiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Payment]):
     list_display = ("received_at", "invoice", "provider", "reference", "amount", "currency", "status", "recorded_by")
     list_filter = ("provider", "status")
     search_fields = ("reference", "invoice__number")
@@ -389,7 +389,7 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-a
 
 
 @admin.register(BillingEvent)
-class BillingEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class BillingEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[BillingEvent]):
     list_display = ("created_at", "customer", "kind", "subscription", "invoice", "actor")
     list_filter = ("kind",)
     search_fields = ("customer__user__username", "customer__user__email", "invoice__number", "detail")
