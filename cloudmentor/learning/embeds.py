@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlparse
 
-from django.conf import settings
+from cloudmentor.core.markdown import is_external
 
 YOUTUBE_PLAYER = "https://www.youtube-nocookie.com/embed/"
 VIMEO_PLAYER = "https://player.vimeo.com/video/"
@@ -31,18 +31,6 @@ class Embed:
     site: str  # the host the reader's browser would contact
     url: str  # the content on its own site (the link that works without JavaScript)
     player_url: str = ""
-
-
-def site_host() -> str:
-    return urlparse(str(settings.SITE_URL)).netloc.lower()
-
-
-def is_external(url: str) -> bool:
-    """Return True for an absolute http(s) URL on another host than the platform."""
-    parsed = urlparse(url)
-    if parsed.scheme not in {"http", "https"} and not url.startswith("//"):
-        return False
-    return bool(parsed.netloc) and parsed.netloc.lower() != site_host()
 
 
 def host_of(url: str) -> str:

@@ -1,11 +1,12 @@
 """Lesson Markdown to safe HTML (LM-2, PV-11, TM-12).
 
-python-markdown with fenced code highlighted by Pygments (CSS classes, no inline style:
-the CSP forbids them), then nh3. Raw HTML in the source is shown as text, never passed
-through. Links to other sites are marked as external; content from other sites (videos,
-images, articles) becomes a placeholder that names the site and loads nothing until the
-reader clicks. The HTML of a published revision never changes, so it is cached by
-revision and language (the placeholders' words are in the reader's language).
+Core's renderer (`core.markdown`) with the lessons' options: fenced code highlighted by
+Pygments (CSS classes, no inline style: the CSP forbids them), then nh3. Raw HTML in the
+source is shown as text, never passed through. Links to other sites are marked as
+external. What is the lessons' own lives here: content from other sites (videos, images,
+articles) becomes a placeholder that names the site and loads nothing until the reader
+clicks, and the HTML of a published revision, which never changes, is cached by revision
+and language (the placeholders' words are in the reader's language).
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
 from typing import Any
 
-import markdown as markdown_lib
-import nh3
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils.html import escape
@@ -26,35 +25,18 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from markdown.blockprocessors import BlockProcessor
 from markdown.extensions import Extension
-from markdown.extensions.codehilite import CodeHiliteExtension
 from markdown.treeprocessors import Treeprocessor
 from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]  # no stubs published
 
-from .embeds import Embed, embed_for, is_external, is_player_url, origin_of
+from cloudmentor.core import markdown
+from cloudmentor.core.markdown import is_external, mark_external
+
+from .embeds import Embed, embed_for, is_player_url, origin_of
 
 # Bump when the output of the pipeline changes: every cached rendering is then stale.
 RENDERER_VERSION = 1
 CACHE_SECONDS = 30 * 24 * 3600
 PYGMENTS_STYLE = "github-dark"
-
-ALLOWED_TAGS = {
-    "a", "abbr", "blockquote", "br", "button", "code", "del", "div", "em", "figcaption", "figure",
-    "h2", "h3", "h4", "h5", "hr", "img", "kbd", "li", "ol", "p", "pre", "span", "strong", "sub", "sup",
-    "table", "tbody", "td", "th", "thead", "tr", "ul",
-}  # fmt: skip
-ALLOWED_ATTRIBUTES = {
-    "a": {"href", "title", "class"},
-    "abbr": {"title"},
-    "button": {"type", "class", "hidden", "data-embed-load"},
-    "code": {"class"},
-    "div": {"class", "data-embed-src", "data-embed-kind", "data-embed-title"},
-    "figure": {"class"},
-    "img": {"src", "alt", "title", "loading", "width", "height"},
-    "p": {"class"},
-    "span": {"class"},
-    "td": {"align"},
-    "th": {"align"},
-}
 
 
 def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
@@ -67,15 +49,33 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
+def _external_label() -> str:
+    return _("(site externe)")
+
+
+# What lessons add to the policies' and newsletters' Markdown: code highlighting, images of
+# the platform, placeholders of other sites' content, external-link marks; no raw HTML.
+LESSON_OPTIONS = markdown.BASIC.extended(
+    tags={"button", "del", "figcaption", "figure", "h5", "img", "kbd", "sub", "sup"},
+    attributes={
+        "a": {"class"},
+        "abbr": {"title"},
+        "button": {"type", "class", "hidden", "data-embed-load"},
+        "div": {"data-embed-src", "data-embed-kind", "data-embed-title"},
+        "figure": {"class"},
+        "img": {"src", "alt", "title", "loading", "width", "height"},
+        "p": {"class"},
+    },
+    extensions=["codehilite"],
+    extension_configs={"codehilite": {"css_class": "highlight", "guess_lang": False, "use_pygments": True}},
+    attribute_filter=_attribute_filter,
+    raw_html=False,
+    external_label=_external_label,
+)
+
+
 def sanitize(html: str) -> str:
-    return nh3.clean(
-        html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        attribute_filter=_attribute_filter,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer",
-    )
+    return markdown.sanitize(html, LESSON_OPTIONS)
 
 
 @dataclass
@@ -85,15 +85,6 @@ class Rendered:
     html: str
     frame_origins: list[str] = field(default_factory=list)
     image_origins: list[str] = field(default_factory=list)
-
-
-def _mark_external(link: etree.Element) -> None:
-    classes = (link.get("class") or "").split()
-    if "external" not in classes:
-        link.set("class", " ".join([*classes, "external"]))
-        hidden = etree.SubElement(link, "span")
-        hidden.set("class", "visually-hidden")
-        hidden.text = " " + _("(site externe)")
 
 
 def _placeholder(embed: Embed, title: str) -> etree.Element:
@@ -151,7 +142,7 @@ def _placeholder(embed: Embed, title: str) -> etree.Element:
         if embed.kind == "image"
         else _("Lire l'article sur %(site)s") % {"site": embed.site}
     )
-    _mark_external(link)
+    mark_external(link, _external_label())
     return figure
 
 
@@ -179,8 +170,11 @@ class _EmbedBlock(BlockProcessor):
         parent.append(_placeholder(embed, match["title"].strip()))
 
 
-class _LinksAndImages(Treeprocessor):
-    """Mark links to other sites as external (TM-12); turn other sites' images into placeholders."""
+class _Images(Treeprocessor):
+    """Turn other sites' images into placeholders, or links; lazy-load the platform's.
+
+    Links to other sites, these included, are marked external afterwards (core's option, TM-12).
+    """
 
     def __init__(self, md: Any, found: list[Embed]) -> None:
         super().__init__(md)
@@ -209,9 +203,6 @@ class _LinksAndImages(Treeprocessor):
                 parent.insert(index, link)
             else:
                 image.set("loading", "lazy")
-        for link in root.iter("a"):
-            if is_external(link.get("href") or ""):
-                _mark_external(link)
 
 
 class _LessonExtension(Extension):
@@ -220,27 +211,14 @@ class _LessonExtension(Extension):
         self.found = found
 
     def extendMarkdown(self, md: Any) -> None:
-        # Raw HTML is text: authors write Markdown, and code samples keep their tags.
-        md.preprocessors.deregister("html_block")
-        md.inlinePatterns.deregister("html")
         md.parser.blockprocessors.register(_EmbedBlock(md.parser, self.found), "cm_embed", 95)
-        md.treeprocessors.register(_LinksAndImages(md, self.found), "cm_links", 5)
+        md.treeprocessors.register(_Images(md, self.found), "cm_links", 5)
 
 
 def render(text: str) -> Rendered:
     """Render lesson Markdown to sanitized HTML in the active language."""
     found: list[Embed] = []
-    converter = markdown_lib.Markdown(
-        extensions=[
-            "tables",
-            "fenced_code",
-            "sane_lists",
-            CodeHiliteExtension(css_class="highlight", guess_lang=False, use_pygments=True),
-            _LessonExtension(found),
-        ],
-        output_format="html",
-    )
-    html = sanitize(converter.convert(text))
+    html = markdown.render_markdown(text, LESSON_OPTIONS, extensions=[_LessonExtension(found)])
     frames = sorted({origin_of(e.player_url) for e in found if e.kind == "video" and e.player_url})
     images = sorted({origin_of(e.player_url) for e in found if e.kind == "image" and e.player_url})
     return Rendered(html=html, frame_origins=frames, image_origins=images)
