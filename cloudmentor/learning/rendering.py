@@ -212,7 +212,7 @@ class _LessonExtension(Extension):
 
     def extendMarkdown(self, md: Any) -> None:
         md.parser.blockprocessors.register(_EmbedBlock(md.parser, self.found), "cm_embed", 95)
-        md.treeprocessors.register(_Images(md, self.found), "cm_links", 5)
+        md.treeprocessors.register(_Images(md, self.found), "cm_images", 5)
 
 
 def render(text: str) -> Rendered:

@@ -47,7 +47,7 @@ def test_the_apps_register_their_parts_in_the_order_pages_show_them() -> None:
     assert [item.name for item in pageparts.parts()] == ["maintenance", "terms_notice"]
 
 
-def test_a_registered_part_shows_under_the_header_after_the_apps_parts(
+def test_a_registered_part_shows_between_the_header_and_the_content(
     client: Client, part: Callable[[Callable[[HttpRequest], str]], None]
 ) -> None:
     part(_user_part)
