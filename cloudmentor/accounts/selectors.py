@@ -36,6 +36,11 @@ def session_list(*, user: User) -> QuerySet[AccountSession]:
     return AccountSession.objects.filter(user=user, expire_date__gt=timezone.now()).order_by("-last_seen_at", "-pk")
 
 
+def session_device_id(*, session_key: str | None) -> str:
+    """Return the public id of the device a session key is open on ("" when it is none of them)."""
+    return str(AccountSession.objects.filter(session_key=session_key).values_list("device_id", flat=True).first() or "")
+
+
 def event_list(*, user: User, limit: int = 20, kinds: Collection[str] | None = None) -> QuerySet[AccountEvent]:
     """Return the latest events of the account (only `kinds` if given), with their authors."""
     rows = AccountEvent.objects.filter(user=user)

@@ -1,0 +1,101 @@
+"""Login, logout and the member's devices (CK-3, CK-7, TM-9)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from cloudmentor.core.http import client_ip, user_agent_of
+from cloudmentor.core.throttle import throttle_hit, throttle_retry_after, throttled
+
+from .. import services
+from ..exceptions import AccountDisabled, InvalidCredentials
+from ..forms import LoginForm
+from ..limits import login_limits
+from ..models import User
+from ..selectors import session_device_id, session_list
+from .base import VisitorFormView, _safe_next
+
+
+class LoginView(VisitorFormView):
+    form_class = LoginForm
+    form_cookie = "login"
+    template_name = "accounts/login.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["next"] = _safe_next(self.request, "")
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Checked before any password hashing: a flood costs no Argon2 time.
+        self.limits = login_limits(ip=client_ip(request), identifier=request.POST.get("identifier", ""))
+        retry_after = throttle_retry_after(*self.limits)
+        if retry_after is not None:
+            return throttled(request, retry_after)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: LoginForm) -> HttpResponse:
+        try:
+            user = services.credentials_check(
+                identifier=form.cleaned_data["identifier"],
+                password=form.cleaned_data["password"],
+                ip=client_ip(self.request),
+                user_agent=user_agent_of(self.request),
+            )
+        except InvalidCredentials:
+            throttle_hit(*self.limits)
+            form.add_error(None, _("Nom d'utilisateur, adresse e-mail ou mot de passe incorrect."))
+            return self.form_invalid(form)
+        except AccountDisabled:
+            return render(self.request, "accounts/disabled.html", status=403)
+        services.session_start(request=self.request, user=user)
+        return redirect(_safe_next(self.request, reverse("accounts:profile")))
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    """End this device's session (CK-7); other devices stay logged in."""
+    services.session_end(request=request)
+    return redirect("core:home")
+
+
+@login_required
+@never_cache
+def sessions_view(request: HttpRequest) -> HttpResponse:
+    """The member's devices, each with "log out this device", and "log out everywhere"."""
+    user: User = request.user  # type: ignore[assignment]  # login_required: an authenticated User
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "revoke_all":
+            services.sessions_revoke_all(user=user, actor=user, reason="log out everywhere")
+            services.session_end(request=request)
+            return redirect("accounts:login")
+        if action == "revoke":
+            device_id = request.POST.get("device", "")
+            current = session_device_id(session_key=request.session.session_key)
+            services.session_revoke(user=user, device_id=device_id)
+            if device_id == current:
+                services.session_end(request=request)
+                return redirect("core:home")
+            messages.success(request, _("L'appareil a été déconnecté."))
+        return redirect("accounts:sessions")
+    sessions = list(session_list(user=user))
+    return render(
+        request,
+        "accounts/sessions.html",
+        {
+            "sessions": sessions,
+            "current_key": request.session.session_key,
+            "max_sessions": settings.ACCOUNTS_MAX_SESSIONS,
+        },
+    )
