@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import Model
 from django.utils.functional import cached_property
 
 from cloudmentor.core.admin import ReadOnlyAdminMixin
 
 from .models import FillState, RequestRecord, SpoolFile
 
+_ModelT = TypeVar("_ModelT", bound=Model)
 
-class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[_ModelT]):
     pass
 
 
-class EstimatedCountPaginator(Paginator):  # type: ignore[type-arg]
+class EstimatedCountPaginator(Paginator[RequestRecord]):
     """Count an unfiltered request log from PostgreSQL's statistics: COUNT(*) of millions is slow."""
 
     @cached_property
@@ -34,7 +39,7 @@ class EstimatedCountPaginator(Paginator):  # type: ignore[type-arg]
 
 
 @admin.register(RequestRecord)
-class RequestRecordAdmin(ReadOnlyAdmin):
+class RequestRecordAdmin(ReadOnlyAdmin[RequestRecord]):
     list_display = ["requested_at", "method", "path", "status", "user", "ip_address", "browser", "operating_system"]
     list_filter = ["device", "method"]
     list_select_related = ["user"]
@@ -46,12 +51,12 @@ class RequestRecordAdmin(ReadOnlyAdmin):
 
 
 @admin.register(FillState)
-class FillStateAdmin(ReadOnlyAdmin):
+class FillStateAdmin(ReadOnlyAdmin[FillState]):
     list_display = ["metric", "frequency", "filled_until", "updated_at"]
     ordering = ["metric", "frequency"]
 
 
 @admin.register(SpoolFile)
-class SpoolFileAdmin(ReadOnlyAdmin):
+class SpoolFileAdmin(ReadOnlyAdmin[SpoolFile]):
     list_display = ["name", "records", "skipped", "offset", "ingested_at", "finished_at"]
     ordering = ["-created_at"]

@@ -91,13 +91,13 @@ def _user_id(request: HttpRequest) -> int | None:
     user: Any = request.__dict__.get("user")
     if user is None:
         return None
-    if isinstance(user, SimpleLazyObject) and user._wrapped is empty:  # type: ignore[attr-defined]
+    if isinstance(user, SimpleLazyObject) and user._wrapped is empty:  # type: ignore[attr-defined]  # LazyObject's internals are not in the stubs
         # The view never looked at the user. Only a request carrying the account cookie
         # can belong to a member: open its session now (the response is already built).
         if spool.cached_setting("SESSION_COOKIE_NAME") not in request.COOKIES:
             return None
         try:
-            user._setup()  # type: ignore[attr-defined]
+            user._setup()  # type: ignore[attr-defined]  # LazyObject's internals are not in the stubs
         except Exception:  # noqa: BLE001 - a broken session is an anonymous request
             return None
     if not getattr(user, "is_authenticated", False):

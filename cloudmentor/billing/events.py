@@ -17,7 +17,7 @@ def _record(
     actor: User | None = None,
     detail: str = "",
 ) -> BillingEvent:
-    customer_id = invoice.customer_id if invoice is not None else subscription.customer_id  # type: ignore[union-attr]
+    customer_id = invoice.customer_id if invoice is not None else subscription.customer_id  # type: ignore[union-attr]  # each writer passes one of the two
     return BillingEvent.objects.create(
         customer_id=customer_id,
         kind=kind,

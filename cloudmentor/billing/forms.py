@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import password_validation
@@ -20,10 +20,15 @@ from .models import AccessLevel, Plan, Subscription
 from .selectors import plan_list_for_members
 
 
-class PlanChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
-    def label_from_instance(self, obj: Any) -> str:
-        plan: Plan = obj
-        return f"{plan.display_name} — {number_format(plan.price, decimal_pos=2, use_l10n=True)} {plan.currency}"
+class PlanChoiceField(forms.ModelChoiceField[Plan]):
+    def label_from_instance(self, obj: Plan) -> str:
+        return f"{obj.display_name} — {number_format(obj.price, decimal_pos=2, use_l10n=True)} {obj.currency}"
+
+
+def _plan_field(form: forms.Form) -> forms.ModelChoiceField[Plan]:
+    """Return the form's own copy of its ``plan`` field, whose plans are chosen per instance."""
+    # `form.fields` is typed as plain Fields; every form here declares `plan` as a ModelChoiceField of plans.
+    return cast("forms.ModelChoiceField[Plan]", form.fields["plan"])
 
 
 class SubscribeForm(forms.Form):
@@ -62,7 +67,7 @@ class SubscribeForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["plan"].queryset = plan_list_for_members()  # type: ignore[attr-defined]
+        _plan_field(self).queryset = plan_list_for_members()
         self.extension_of: User | None = None
 
     def clean_email(self) -> str:
@@ -97,7 +102,7 @@ class ExtendForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["plan"].queryset = plan_list_for_members()  # type: ignore[attr-defined]
+        _plan_field(self).queryset = plan_list_for_members()
 
 
 class BillingDetailsForm(forms.Form):
@@ -159,7 +164,7 @@ class ChangeDurationForm(forms.Form):
         longer = Plan.objects.none()
         if plan is not None:
             longer = Plan.objects.filter(kind=plan.kind, duration_months__gt=plan.duration_months)
-        self.fields["plan"].queryset = longer  # type: ignore[attr-defined]
+        _plan_field(self).queryset = longer
 
 
 class RecordPaymentForm(forms.Form):

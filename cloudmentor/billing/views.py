@@ -50,7 +50,7 @@ def plans(request: HttpRequest) -> HttpResponse:
     on_sale = list(selectors.plan_list_purchasable())
     material = selectors.plan_material_by_level()
     for plan in on_sale:
-        plan.material = material.get(plan.access_level)  # type: ignore[attr-defined]
+        plan.material = material.get(plan.access_level)  # type: ignore[attr-defined]  # for the template, not a field
     return render(
         request,
         "billing/plans.html",
@@ -72,7 +72,7 @@ def _plan_or_404(slug: str) -> Plan:
     return plan
 
 
-class SubscribeView(FormCookieMixin, FormView):  # type: ignore[type-arg]
+class SubscribeView(FormCookieMixin, FormView[SubscribeForm]):
     """Registration with a plan (TM-6), which extends the account when the email is one's (TM-8).
 
     It is the registration form with a plan: it uses the registration form cookie (CK-5).
@@ -86,7 +86,7 @@ class SubscribeView(FormCookieMixin, FormView):  # type: ignore[type-arg]
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         plan = _plan_or_404(kwargs["slug"])
         if request.user.is_authenticated:
-            user: User = request.user  # type: ignore[assignment]
+            user: User = request.user
             return render(
                 request,
                 "billing/extend.html",
@@ -320,7 +320,7 @@ def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
     if stripe_enabled and invoice.is_payable:
         # The "pay by card" form is answered with a redirect to Stripe's page: the page's
         # form-action must allow it (django-csp merges this into the policy).
-        response._csp_update = {"form-action": [_origin(settings.BILLING_STRIPE_CHECKOUT_ORIGIN)]}  # type: ignore[attr-defined]
+        response._csp_update = {"form-action": [_origin(settings.BILLING_STRIPE_CHECKOUT_ORIGIN)]}  # type: ignore[attr-defined]  # django-csp reads this attribute off the response
     return response
 
 

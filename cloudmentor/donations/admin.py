@@ -18,7 +18,7 @@ from .models import Donation, DonationPayment
 from .selectors import donation_monthly_totals
 
 
-class DonationPaymentInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
+class DonationPaymentInline(ReadOnlyAdminMixin, admin.TabularInline[DonationPayment, Donation]):
     model = DonationPayment
     extra = 0
     fields = ("session_id", "amount", "currency", "status", "received_at", "detail")
@@ -26,7 +26,7 @@ class DonationPaymentInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: i
 
 
 @admin.register(Donation)
-class DonationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class DonationAdmin(admin.ModelAdmin[Donation]):
     list_display = ("__str__", "status", "amount", "currency", "created_at", "paid_at", "user", "email")
     list_filter = ("status", "currency", "year")
     search_fields = ("reference", "email", "name", "user__username", "checkout_session_id")

@@ -56,7 +56,7 @@ def _return_url(request: HttpRequest, name: str) -> str:
     return url.replace(str(_PLACEHOLDER), "{public_id}")
 
 
-class _DonateBase(FormView):  # type: ignore[type-arg]
+class _DonateBase(FormView[DonationForm]):
     form_class = DonationForm
     template_name = "donations/donate.html"
     request: HttpRequest
@@ -71,7 +71,7 @@ class _DonateBase(FormView):  # type: ignore[type-arg]
         response: HttpResponse = super().render_to_response(context, **kwargs)
         if stripe_checkout_is_enabled():
             # The form is answered with a redirect to Stripe's page: form-action must allow it.
-            response._csp_update = {"form-action": [_origin(settings.BILLING_STRIPE_CHECKOUT_ORIGIN)]}  # type: ignore[attr-defined]
+            response._csp_update = {"form-action": [_origin(settings.BILLING_STRIPE_CHECKOUT_ORIGIN)]}  # type: ignore[attr-defined]  # django-csp reads this attribute off the response
         return response
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -86,7 +86,7 @@ class _DonateBase(FormView):  # type: ignore[type-arg]
             form.add_error(None, _("Les dons en ligne sont momentanément indisponibles."))
             return self.form_invalid(form)
         data = form.cleaned_data
-        user: User | None = self.request.user if self.request.user.is_authenticated else None  # type: ignore[assignment]
+        user: User | None = self.request.user if self.request.user.is_authenticated else None
         language = get_language() or settings.LANGUAGE_CODE
         thanks, cancelled = (
             _return_url(self.request, "donations:thanks"),

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import stripe
 from django.conf import settings
 
 from ..exceptions import PaymentProviderError, WebhookRejected
+
+if TYPE_CHECKING:
+    from stripe.params.checkout import SessionCreateParams
 
 # ISO 4217 currencies without minor unit that Stripe accepts; every other one has cents.
 ZERO_DECIMAL_CURRENCIES = frozenset(
@@ -114,7 +117,7 @@ def payment_session_create(
 
     Only an invoice's `client_reference_id` is a bare number: the webhook reads it as one.
     """
-    params: dict[str, Any] = {
+    params: SessionCreateParams = {
         "mode": "payment",
         "client_reference_id": client_reference_id,
         "metadata": metadata,
@@ -134,7 +137,7 @@ def payment_session_create(
     if customer_email:
         params["customer_email"] = customer_email
     try:
-        raw = _client().v1.checkout.sessions.create(params=params, options={"idempotency_key": idempotency_key})  # type: ignore[arg-type]
+        raw = _client().v1.checkout.sessions.create(params=params, options={"idempotency_key": idempotency_key})
     except stripe.StripeError as error:
         raise PaymentProviderError(str(error)) from error
     return _session(raw)
