@@ -61,11 +61,8 @@ def terms_version_current() -> int | None:
     return int(version) if version is not None else None
 
 
-# Groups (PV-1) ----------------------------------------------------------------------------
-
-
 def group_membership_of(*, user: User) -> GroupMembership | None:
-    """Return the person's membership (with its group and owner), or None."""
+    """Return the person's group membership (PV-1), with its group and owner, or None."""
     return GroupMembership.objects.filter(user=user).select_related("group__owner").first()
 
 
