@@ -1,0 +1,78 @@
+"""Every non-trivial read of the learning app; a page costs a fixed number of queries
+whatever the size of the catalog.
+
+One module per flow; every name callers use is exported here (``selectors.catalog_list``;
+`BILLING_PLAN_MATERIAL_LOOKUP` names ``cloudmentor.learning.selectors.material_summary``).
+"""
+
+from __future__ import annotations
+
+from .catalog import (
+    CATALOG_PAGE_SIZE,
+    catalog_list,
+    course_list_featured,
+    courses_published,
+    lessons_published,
+    topic_list_with_counts,
+)
+from .certificates import certificate_get_by_code, certificate_get_for_download
+from .courses import (
+    SyllabusModule,
+    course_get_for_page,
+    course_syllabus,
+    lesson_get_for_page,
+    lesson_is_open,
+    resource_get,
+    resource_list,
+)
+from .export import learning_export_for_user
+from .groups import GroupProgress, MemberCourse, MemberProgress, access_group_progress, group_progress
+from .plans import PlanMaterial, material_summary
+from .progress import (
+    PROGRESS_CACHE_SECONDS,
+    CourseProgress,
+    Dashboard,
+    DashboardCourse,
+    course_progress,
+    dashboard_get,
+    progress_stamp,
+)
+from .quizzes import attempt_get_for_review, attempt_list, quiz_get
+from .reports import error_report_list
+
+__all__ = [
+    "CATALOG_PAGE_SIZE",
+    "PROGRESS_CACHE_SECONDS",
+    "CourseProgress",
+    "Dashboard",
+    "DashboardCourse",
+    "GroupProgress",
+    "MemberCourse",
+    "MemberProgress",
+    "PlanMaterial",
+    "SyllabusModule",
+    "access_group_progress",
+    "attempt_get_for_review",
+    "attempt_list",
+    "catalog_list",
+    "certificate_get_by_code",
+    "certificate_get_for_download",
+    "course_get_for_page",
+    "course_list_featured",
+    "course_progress",
+    "course_syllabus",
+    "courses_published",
+    "dashboard_get",
+    "error_report_list",
+    "group_progress",
+    "learning_export_for_user",
+    "lesson_get_for_page",
+    "lesson_is_open",
+    "lessons_published",
+    "material_summary",
+    "progress_stamp",
+    "quiz_get",
+    "resource_get",
+    "resource_list",
+    "topic_list_with_counts",
+]
