@@ -1,0 +1,37 @@
+"""Every write of the learning app: publishing material, progress, quizzes, certificates,
+error reports (LM-2..6, TM-11).
+
+One module per flow; every name callers use is exported here (``services.lesson_publish``).
+"""
+
+from __future__ import annotations
+
+from .certificates import certificate_issue
+from .creators import CREATOR_GROUP, CREATOR_PERMISSIONS, creator_group_ensure, user_is_creator
+from .erasure import learning_erase_for_user
+from .material import course_publish, course_search_document_update, course_withdraw, lesson_publish, lesson_withdraw
+from .progress import VISIT_TOUCH, course_completion_check, lesson_complete, lesson_uncomplete, lesson_visit
+from .quizzes import quiz_attempt_submit
+from .reports import error_report_create, error_report_settle
+
+__all__ = [
+    "CREATOR_GROUP",
+    "CREATOR_PERMISSIONS",
+    "VISIT_TOUCH",
+    "certificate_issue",
+    "course_completion_check",
+    "course_publish",
+    "course_search_document_update",
+    "course_withdraw",
+    "creator_group_ensure",
+    "error_report_create",
+    "error_report_settle",
+    "learning_erase_for_user",
+    "lesson_complete",
+    "lesson_publish",
+    "lesson_uncomplete",
+    "lesson_visit",
+    "lesson_withdraw",
+    "quiz_attempt_submit",
+    "user_is_creator",
+]

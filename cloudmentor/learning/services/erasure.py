@@ -1,0 +1,30 @@
+"""Erasing a member's learning data (PV-10)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from cloudmentor.accounts.models import User
+from cloudmentor.core.pagecache import pages_invalidate
+
+from ..models import Certificate, Enrollment, ErrorReport, LessonCompletion, QuizAttempt
+from .common import _progress_changed
+
+
+@transaction.atomic
+def learning_erase_for_user(*, user: User) -> dict[str, int]:
+    """Erase the member's progress, attempts and certificates; keep error reports, anonymised; return counts.
+
+    A report is about the material (staff correct it, TM-11): it stays, tied to the
+    anonymised account only, and no outcome email goes out for it any more.
+    """
+    counts = {
+        "enrollments": Enrollment.objects.filter(user=user).delete()[0],
+        "completions": LessonCompletion.objects.filter(user=user).delete()[0],
+        "quiz_attempts": QuizAttempt.objects.filter(user=user).delete()[0],
+        "certificates": Certificate.objects.filter(user=user).delete()[0],
+        "error_reports_kept": ErrorReport.objects.filter(reporter=user).count(),
+    }
+    _progress_changed(user)
+    transaction.on_commit(pages_invalidate)  # certificate verification pages
+    return counts
