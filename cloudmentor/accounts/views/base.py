@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
+from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import FormView
 
 from cloudmentor.core.formcookies import FormCookieMixin
+
+_FormT = TypeVar("_FormT", bound=BaseForm)
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -21,7 +24,7 @@ def _safe_next(request: HttpRequest, default: str) -> str:
     return default
 
 
-class VisitorFormView(FormCookieMixin, FormView):  # type: ignore[type-arg]  # FormView is generic in the stubs only
+class VisitorFormView(FormCookieMixin, FormView[_FormT]):
     """A form for visitors: a member who is already logged in goes to their account."""
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -179,7 +179,7 @@ def group_join(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "accounts/group_join.html", {"invitation": invitation, "next": request.path})
     if request.method == "POST":
         try:
-            group = services.group_join(user=request.user, token=token)  # type: ignore[arg-type]  # is_authenticated checked above: a User
+            group = services.group_join(user=request.user, token=token)
         except GroupError as error:
             return _group_refused(request, error, status=409)
         messages.success(request, _("Bienvenue dans le groupe %(group)s !") % {"group": group.name})

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -26,9 +27,11 @@ from ..limits import data_export_limits, password_confirm_limits
 from ..models import User
 from ..selectors import event_list, session_list
 
+_FormT = TypeVar("_FormT", bound=BaseForm)
+
 
 @method_decorator([login_required, never_cache], name="dispatch")
-class ProfileView(FormView):  # type: ignore[type-arg]  # FormView is generic in the stubs only
+class ProfileView(FormView[ProfileForm]):
     """Everything stored about the member (PV-7); username and email editable."""
 
     form_class = ProfileForm
@@ -71,7 +74,7 @@ class ProfileView(FormView):  # type: ignore[type-arg]  # FormView is generic in
 
 
 @method_decorator([login_required, never_cache], name="dispatch")
-class PasswordChangeView(FormView):  # type: ignore[type-arg]  # FormView is generic in the stubs only
+class PasswordChangeView(FormView[PasswordChangeForm]):
     form_class = PasswordChangeForm
     template_name = "accounts/password_change.html"
 
@@ -107,7 +110,7 @@ def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "accounts/email_confirm.html", {"new_email": new_email})
 
 
-class _PasswordConfirmedView(FormView):  # type: ignore[type-arg]  # FormView is generic in the stubs only
+class _PasswordConfirmedView(FormView[_FormT]):
     """A member's page whose form asks for the password again; wrong passwords are throttled."""
 
     def get_form_kwargs(self) -> dict[str, Any]:
@@ -130,7 +133,7 @@ class _PasswordConfirmedView(FormView):  # type: ignore[type-arg]  # FormView is
 
 
 @method_decorator([login_required, never_cache], name="dispatch")
-class DataExportView(_PasswordConfirmedView):
+class DataExportView(_PasswordConfirmedView[PasswordConfirmForm]):
     """PV-9: what is held, per app, and the whole of it as one JSON file, self-service."""
 
     form_class = PasswordConfirmForm
@@ -161,7 +164,7 @@ class DataExportView(_PasswordConfirmedView):
 
 
 @method_decorator([login_required, never_cache], name="dispatch")
-class AccountEraseView(_PasswordConfirmedView):
+class AccountEraseView(_PasswordConfirmedView[AccountEraseForm]):
     """PV-10: what erasure deletes and keeps (and why), then the password and the word."""
 
     form_class = AccountEraseForm

@@ -28,7 +28,7 @@ from ..tokens import password_reset_user
 from .base import VisitorFormView
 
 
-class PasswordForgotView(VisitorFormView):
+class PasswordForgotView(VisitorFormView[PasswordForgotForm]):
     form_class = PasswordForgotForm
     form_cookie = "recover"
     template_name = "accounts/password_forgot.html"
@@ -58,7 +58,7 @@ def password_forgot_sent(request: HttpRequest) -> HttpResponse:
     )
 
 
-class PasswordResetView(FormCookieMixin, FormView):  # type: ignore[type-arg]  # FormView is generic in the stubs only
+class PasswordResetView(FormCookieMixin, FormView[NewPasswordForm]):
     form_class = NewPasswordForm
     form_cookie = "reset"
     template_name = "accounts/password_reset.html"

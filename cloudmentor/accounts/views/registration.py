@@ -18,7 +18,7 @@ from ..selectors import user_by_email
 from .base import VisitorFormView, _safe_next
 
 
-class RegisterView(VisitorFormView):
+class RegisterView(VisitorFormView[RegistrationForm]):
     form_class = RegistrationForm
     form_cookie = "register"
     template_name = "accounts/register.html"
@@ -42,7 +42,7 @@ class RegisterView(VisitorFormView):
         # A group invitation link sends visitors here with ?next=<the link> (PV-1).
         return redirect(_safe_next(self.request, reverse("accounts:profile")))
 
-    def form_invalid(self, form: RegistrationForm) -> HttpResponse:  # type: ignore[override]  # narrows the form to this view's own
+    def form_invalid(self, form: RegistrationForm) -> HttpResponse:
         email = form.data.get("email", "")
         exists = bool(email) and "email" not in form.errors and user_by_email(email) is not None
         return self.render_to_response(self.get_context_data(form=form, email_exists=exists))

@@ -26,7 +26,7 @@ from ..selectors import session_device_id, session_list
 from .base import VisitorFormView, _safe_next
 
 
-class LoginView(VisitorFormView):
+class LoginView(VisitorFormView[LoginForm]):
     form_class = LoginForm
     form_cookie = "login"
     template_name = "accounts/login.html"
