@@ -1,11 +1,9 @@
-"""Every write of donations (TM-10): start a checkout, record its payment once, abandon, erase."""
+"""Record what a Checkout Session paid, once per session: number the receipt, thank the donor, alert staff."""
 
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,19 +12,13 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from cloudmentor.accounts.models import User
-from cloudmentor.billing.exceptions import PaymentProviderError
-from cloudmentor.billing.services import CheckoutSession, stripe_checkout_session_get, stripe_payment_session_create
+from cloudmentor.billing.services import CheckoutSession, stripe_checkout_session_get
 from cloudmentor.mailing.services import email_queue
 
-from .exceptions import DonationNotAbandonable, DonationNotPayable
-from .models import Donation, DonationPayment, DonationSequence
+from ..models import Donation, DonationPayment, DonationSequence
+from ._common import _now
 
 logger = logging.getLogger(__name__)
-
-
-def _now() -> datetime:
-    return timezone.now()
 
 
 def _absolute(name: str, language: str, **kwargs: Any) -> str:
@@ -41,90 +33,6 @@ def _seller() -> dict[str, str]:
         "siret": settings.BILLING_SELLER_SIRET,
         "email": settings.BILLING_SELLER_EMAIL,
     }
-
-
-def donation_currency() -> str:
-    return str(settings.DONATIONS_CURRENCY).upper()
-
-
-# Start --------------------------------------------------------------------------------------
-
-
-def donation_create(
-    *, amount: Decimal, name: str, email: str, user: User | None, language: str, currency: str | None = None
-) -> Donation:
-    """Record a pending donation: what the donor chose, before they pay on Stripe's page."""
-    return Donation.objects.create(
-        amount=amount,
-        currency=(currency or donation_currency()).upper(),
-        name=name.strip(),
-        email=email.strip(),
-        user=user,
-        language=language,
-    )
-
-
-def donation_checkout_start(*, donation: Donation, success_url: str, cancel_url: str, description: str) -> str:
-    """Open a Stripe Checkout Session (mode payment) for a pending donation; return Stripe's page.
-
-    Raises DonationNotPayable when the donation no longer waits for a payment, and
-    billing's PaymentProviderError when Stripe does not answer (the donation stays pending
-    and is abandoned a day later).
-    """
-    if not donation.is_pending:
-        raise DonationNotPayable
-    session = stripe_payment_session_create(
-        metadata={"donation_id": str(donation.pk)},
-        client_reference_id=f"donation-{donation.pk}",
-        description=description,
-        amount=donation.amount,
-        currency=donation.currency,
-        customer_email=donation.email,
-        success_url=success_url,
-        cancel_url=cancel_url,
-        idempotency_key=f"donation-{donation.pk}-{uuid.uuid4().hex}",
-    )
-    Donation.objects.filter(pk=donation.pk).update(checkout_session_id=session.id)
-    donation.checkout_session_id = session.id
-    return session.url
-
-
-def donation_start(
-    *,
-    amount: Decimal,
-    name: str,
-    email: str,
-    user: User | None,
-    language: str,
-    success_url: str,
-    cancel_url: str,
-    description: str,
-) -> tuple[Donation, str]:
-    """Record a pending donation and open its Checkout Session; return it and Stripe's page.
-
-    `success_url` and `cancel_url` may carry ``{public_id}``, replaced by the donation's.
-    When Stripe does not answer, the donation is marked abandoned at once and billing's
-    PaymentProviderError propagates: nothing waits for a payment that cannot come.
-    """
-    with transaction.atomic():
-        donation = donation_create(amount=amount, name=name, email=email, user=user, language=language)
-    public_id = str(donation.public_id)
-    try:
-        url = donation_checkout_start(
-            donation=donation,
-            success_url=success_url.replace("{public_id}", public_id),
-            cancel_url=cancel_url.replace("{public_id}", public_id),
-            description=description,
-        )
-    except PaymentProviderError:
-        Donation.objects.filter(pk=donation.pk, status=Donation.Status.PENDING).update(
-            status=Donation.Status.ABANDONED, abandoned_at=_now()
-        )
-        raise
-    return donation, url
-
-
-# Payment ------------------------------------------------------------------------------------
 
 
 def _receipt_number(year: int) -> int:
@@ -262,59 +170,3 @@ def donation_checkout_return(*, donation: Donation, session_id: str) -> Donation
     if session.metadata.get("donation_id") != str(donation.pk):
         return None
     return donation_checkout_completed(session=session)
-
-
-# Abandoned checkouts ------------------------------------------------------------------------
-
-
-def donations_abandon_stale(*, now: datetime | None = None) -> int:
-    """Mark abandoned the donations still pending `DONATIONS_ABANDON_AFTER_HOURS` after creation.
-
-    Idempotent (only pending rows change) and safe to run twice at once (one UPDATE).
-    """
-    now = now or _now()
-    cutoff = now - timedelta(hours=int(settings.DONATIONS_ABANDON_AFTER_HOURS))
-    return Donation.objects.filter(status=Donation.Status.PENDING, created_at__lte=cutoff).update(
-        status=Donation.Status.ABANDONED, abandoned_at=now
-    )
-
-
-@transaction.atomic
-def donation_mark_abandoned(*, donation: Donation) -> Donation:
-    """Staff give up on a pending donation (the donor left Stripe's page); a paid one never changes."""
-    locked = Donation.objects.select_for_update().get(pk=donation.pk)
-    if locked.status != Donation.Status.PENDING:
-        raise DonationNotAbandonable
-    locked.status = Donation.Status.ABANDONED
-    locked.abandoned_at = _now()
-    locked.save(update_fields=["status", "abandoned_at"])
-    return locked
-
-
-# Personal data (PV-10) ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DonationsErasure:
-    unpaid_deleted: int
-    paid_kept: int
-    details_cleared: int
-
-
-@transaction.atomic
-def donations_erase_for_user(*, user: User) -> DonationsErasure:
-    """Delete the member's unpaid donations; keep the paid ones' accounting record, without name or email.
-
-    Amount, currency, date and reference of a paid donation stay ten years (accounting
-    records, like invoices); the name to thank and the receipt address are cleared and the
-    row is detached from the account.
-    """
-    unpaid = Donation.objects.filter(user=user).exclude(status=Donation.Status.PAID)
-    unpaid_ids = list(unpaid.values_list("pk", flat=True))
-    # Their payment rows (refused sessions) go with them.
-    DonationPayment.objects.filter(donation_id__in=unpaid_ids).delete()
-    unpaid_deleted = Donation.objects.filter(pk__in=unpaid_ids).delete()[0]
-    paid = Donation.objects.filter(user=user, status=Donation.Status.PAID)
-    details_cleared = paid.exclude(name="", email="").count()
-    paid_kept = paid.update(name="", email="", user=None, personal_data_erased_at=_now())
-    return DonationsErasure(unpaid_deleted=unpaid_deleted, paid_kept=paid_kept, details_cleared=details_cleared)
