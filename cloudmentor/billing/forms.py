@@ -120,9 +120,6 @@ class BillingDetailsForm(forms.Form):
     )
 
 
-# Staff ---------------------------------------------------------------------------------------
-
-
 class GrantForm(forms.Form):
     """TM-4: free access at any level, for a period, to one member."""
 

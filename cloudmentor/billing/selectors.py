@@ -233,15 +233,12 @@ def plan_material_by_level() -> dict[int, Any]:
     return {int(entry.level): entry for entry in import_string(lookup)()}
 
 
-# Personal data (PV-9) ---------------------------------------------------------------------
-
-
 def _money(amount: Any) -> str | None:
     return None if amount is None else str(amount)
 
 
 def billing_export_for_user(*, user: User) -> dict[str, Any]:
-    """Return the member's billing data: details, periods, invoices, payments, history. Five queries."""
+    """Return the member's billing data (PV-9): details, periods, invoices, payments, history. Five queries."""
     customer = Customer.objects.filter(user=user).first()
     if customer is None:
         return {"customer": None, "subscriptions": [], "invoices": [], "payments": [], "history": []}

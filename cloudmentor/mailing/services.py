@@ -168,11 +168,8 @@ def email_requeue(*, email_id: int) -> None:
     transaction.on_commit(partial(_enqueue_send, email_id))
 
 
-# Personal data (PV-9, PV-10): emails are found by the address they were sent to ----------
-
-
 def mailing_export_for_address(*, email: str) -> list[dict[str, Any]]:
-    """Return every email kept for `email` (sent, waiting or given up), oldest first. One query."""
+    """Return every email kept for `email` (sent, waiting or given up), oldest first (PV-9). One query."""
     return [
         {
             "to": row.to,
@@ -189,7 +186,7 @@ def mailing_export_for_address(*, email: str) -> list[dict[str, Any]]:
 
 
 def mailing_erase_for_address(*, email: str) -> int:
-    """Delete the copies of emails about `email`; return how many.
+    """Delete the copies of emails about `email` (PV-10); return how many.
 
     Every email sent to it, sent or not (those not sent yet never will be), and the sent
     copies of staff alerts that quote it (a contact message, a report of unauthorized use).
