@@ -179,9 +179,9 @@ def log_in_client(client: Client, user: Any, *, remote_addr: str = "127.0.0.1") 
     from django.conf import settings
     from django.test import RequestFactory
 
-    from cloudmentor.accounts.middleware import envelope_pack
     from cloudmentor.accounts.services import session_start
     from cloudmentor.accounts.sessions import SessionStore
+    from cloudmentor.core.account_cookie import envelope_pack
 
     request = RequestFactory().get("/", REMOTE_ADDR=remote_addr)
     session = SessionStore()

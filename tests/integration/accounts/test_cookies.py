@@ -13,12 +13,12 @@ import time_machine
 from django.core import mail
 from django.test import Client
 
-from cloudmentor.accounts.middleware import envelope_pack
 from cloudmentor.accounts.models import AccountSession, User
 from cloudmentor.accounts.sessions import SessionStore
 from cloudmentor.accounts.tests.conftest import LOGIN_URL, cookie_value, envelope, form_token, log_in, submit
 from cloudmentor.accounts.tests.factories import PASSWORD, UserFactory
 from cloudmentor.core import crypto
+from cloudmentor.core.account_cookie import envelope_pack
 
 pytestmark = pytest.mark.django_db
 
