@@ -84,11 +84,7 @@ def group_create_action(request: HttpRequest, user: User, membership: GroupMembe
 def group_invite_action(request: HttpRequest, user: User, membership: GroupMembership | None) -> HttpResponse:
     """Invite an address (owner); a refusal is shown on the invitation form."""
     if membership is None:
-        # As before the views were split (a known bug, left for its own change): add_error()
-        # on a form that is not bound raises AttributeError, so this answers 500, not a refusal.
-        form = GroupInviteForm()
-        form.add_error(None, GroupError().message)
-        return _group_page(request, user, membership, invite_form=form)
+        return _action_refused(request, GroupError())
     form = GroupInviteForm(request.POST)
     if form.is_valid():
         email = form.cleaned_data["email"]
