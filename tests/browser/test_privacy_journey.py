@@ -13,10 +13,10 @@ from playwright.sync_api import Page, expect
 
 from cloudmentor.accounts.models import User
 from cloudmentor.accounts.tests.factories import PASSWORD
-from cloudmentor.accounts.tests.test_privacy import fully_used
 from cloudmentor.billing.models import Invoice
 from conftest import body_text
 from tests.browser.conftest import shot
+from tests.integration.accounts.test_privacy import fully_used
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
