@@ -15,10 +15,12 @@ A member's page is then the whole template, layout included, rendered once per l
 language in each process with a marker in place of each of the reader's parts (`Shell`):
 a request fills the markers with its reader's parts (`reader_parts`), their account menu,
 a CSRF token and the page parts of the moment (`core.pageparts`: the maintenance banner,
-the notice of new terms). The page a request gets is the
-same as the template rendered for it (tests compare them); a request the shell does not
-fit (a visitor, a locked lesson, a preview, a query string, a message to show) gets the
-template rendered as usual.
+the notice of new terms). The page a request gets is the same as the template rendered
+for it (tests compare them); a request the shell does not fit (a visitor, a locked
+lesson, a preview, a query string, a message to show) gets the template rendered as usual.
+
+`lesson_page_respond` does all this for one request and returns the page ready to send,
+with the member's visit to mark: it writes nothing itself (the view marks the visit).
 """
 
 from __future__ import annotations
@@ -28,18 +30,21 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
+from cloudmentor.accounts.models import User
+from cloudmentor.billing import selectors as billing
 from cloudmentor.core import pageparts, stamps
 from cloudmentor.core.pagecache import PAGES_STAMP
 
-from . import rendering, selectors
+from . import offers, rendering, selectors
 from .forms import ErrorReportForm, QuizForm
-from .models import Lesson, LessonKind
+from .models import Enrollment, Lesson, LessonKind
 
 CSRF_MARK = "⁅csrf⁆"
 CACHE_SECONDS = 3600
@@ -304,3 +309,104 @@ def lesson_page_get(*, course_slug: str, lesson_slug: str) -> LessonPage:
         del _local[next(iter(_local))]  # the oldest
     _local[key] = (found.stamps, page, None, time.monotonic() + CACHE_SECONDS)
     return page
+
+
+@dataclass(frozen=True)
+class LessonVisit:
+    """The member's visit to mark (`services.lesson_visit`): an open, published lesson."""
+
+    user: User
+    lesson: Lesson
+    enrollment: Enrollment | None
+
+
+@dataclass
+class LessonResponse:
+    """A lesson page for one request, ready to send, and the visit its reader made (if any)."""
+
+    html: str
+    status: int
+    reader: dict[str, SafeString]
+    frame_origins: list[str] = field(default_factory=list)  # frames the page may load after a click
+    image_origins: list[str] = field(default_factory=list)  # images likewise
+    visit: LessonVisit | None = None
+
+    def response(self) -> HttpResponse:
+        response = HttpResponse(self.html, status=self.status)
+        # Per-response changes of the policy, which django-csp reads where its csp_replace and
+        # csp_update decorators put them (here they depend on the lesson). Frames stay forbidden
+        # on every other page; this one may load its videos' players (after the click, PV-11).
+        if self.frame_origins:
+            response._csp_replace = {"frame-src": self.frame_origins}  # type: ignore[attr-defined]  # django-csp's per-response attribute
+        if self.image_origins:
+            response._csp_update = {"img-src": self.image_origins}  # type: ignore[attr-defined]  # django-csp's per-response attribute
+        return response
+
+
+def lesson_page_respond(
+    request: HttpRequest, *, course_slug: str, lesson_slug: str, preview: bool, has_messages: bool
+) -> LessonResponse:
+    """Return the lesson's page for this request, the lesson checked against the reader's plan (LM-2, LM-3, LM-4).
+
+    Raise Lesson.DoesNotExist. `preview` (creators, staff) builds the parts fresh, drafts
+    included (``?draft`` shows the lesson's draft). A member reading an open lesson gets
+    the page's shell filled with their parts, unless the page must show what the shell
+    cannot: a preview, a query string, a message (`has_messages`). Marks nothing: the
+    visit to mark is returned (`LessonResponse.visit`).
+    """
+    if preview:
+        page = lesson_page_build(
+            course_slug=course_slug, lesson_slug=lesson_slug, include_drafts=True, draft="draft" in request.GET
+        )
+    else:
+        page = lesson_page_get(course_slug=course_slug, lesson_slug=lesson_slug)
+    lesson, course = page.lesson, page.lesson.course
+    user: Any = request.user
+    member: User | None = user if user.is_authenticated else None
+    is_open = selectors.lesson_is_open(lesson=lesson, access_level=billing.user_access_level(user=member))
+    progress = selectors.course_progress(
+        user=user, course=course, lesson_ids=page.lesson_ids, with_certificate=False, with_last_lesson=False
+    )
+    is_completed = lesson.pk in progress.completed_ids
+    reader = reader_parts(
+        page,
+        completed=progress.completed_ids,
+        total=progress.total,
+        is_member=member is not None,
+        is_completed=is_completed,
+    )
+    context: dict[str, Any] = {"page": page, "lesson": lesson, "course": course, "is_open": is_open}
+    token = ""
+    if not is_open:
+        context.update(offers.locked_context(course))
+    elif member is None:
+        reader.update(
+            actions=mark_safe(page.actions["visitor"]),  # noqa: S308 - rendered by templates
+            report=mark_safe(page.report["visitor"]),  # noqa: S308
+            quiz=mark_safe(page.quiz.get("visitor", "")),  # noqa: S308
+        )
+    else:
+        token = get_token(request)
+        reader["actions"] = with_token(page.actions["done" if is_completed else "todo"], token)
+        reader["report"] = with_token(page.report["member"], token)
+        if page.quiz_id is not None:
+            reader["quiz"] = with_token(page.quiz["member"], token)
+            attempts = list(selectors.attempt_list(user=member, quiz=page.quiz_id))
+            reader["attempts"] = mark_safe(  # noqa: S308 - rendered by a template
+                render_to_string("learning/includes/attempts.html", {"attempts": attempts})
+            )
+    if token and not preview and not request.GET and not has_messages:
+        html = shell_fill(request, page, context, reader, token)
+    else:
+        html = render_to_string("learning/lesson.html", {**context, "reader": reader}, request=request)
+    visit = None
+    if member is not None and is_open and lesson.is_published and course.is_published:
+        visit = LessonVisit(user=member, lesson=lesson, enrollment=progress.enrollment)
+    return LessonResponse(
+        html=html,
+        status=200 if is_open else 403,
+        reader=reader,
+        frame_origins=page.frame_origins if is_open else [],
+        image_origins=page.image_origins if is_open else [],
+        visit=visit,
+    )

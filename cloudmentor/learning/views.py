@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -10,10 +9,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -21,13 +18,12 @@ from django.views.decorators.http import require_POST
 
 from cloudmentor.accounts.models import User
 from cloudmentor.billing import selectors as billing
-from cloudmentor.billing.models import AccessLevel, Plan
 from cloudmentor.core.pagecache import anonymous_page_cache
 
-from . import lessonpage, rendering, selectors, services
+from . import lessonpage, offers, rendering, selectors, services
 from .exceptions import LearningError, LessonLocked, NotPublished
 from .forms import CatalogFilterForm, ErrorReportForm, QuizForm
-from .models import Certificate, Course, Lesson, LessonKind, QuizAttempt, Resource
+from .models import Certificate, Course, Lesson, QuizAttempt, Resource
 
 CATALOG_QUERY = frozenset({"q", "topic", "level", "plan", "page"})
 
@@ -43,74 +39,13 @@ def _can_preview(request: HttpRequest) -> bool:
     return bool(user.is_authenticated and user.is_staff and user.has_perm("learning.view_lesson"))
 
 
-def plans_url() -> str | None:
-    """Return the page listing the plans, once billing serves one."""
-    try:
-        return reverse("billing:plans")
-    except NoReverseMatch:
-        return None
-
-
-def _subscribe_url(plan: Plan) -> str | None:
-    try:
-        return reverse("billing:subscribe", kwargs={"slug": plan.slug})
-    except NoReverseMatch:
-        return None
-
-
-@dataclass
-class PlanColumn:
-    """One plan of the "what each plan opens" table (TM-3)."""
-
-    name: str
-    url: str | None
-    material: selectors.PlanMaterial
-
-
-def _plan_context() -> dict[str, Any]:
-    """What each plan on sale opens, as table columns and rows (TM-3).
-
-    Without plans on sale (a fresh installation), the columns are the access levels.
-    """
-    summary = {entry.level: entry for entry in selectors.material_summary()}
-    on_sale = list(billing.plan_list_for_members())
-    if on_sale:
-        columns = [PlanColumn(plan.display_name, _subscribe_url(plan), summary[plan.access_level]) for plan in on_sale]
-    else:
-        columns = [PlanColumn(entry.label, None, entry) for entry in summary.values()]
-    material = [column.material for column in columns]
-    rows = [
-        (_("Cours complets, avec certificat"), [entry.courses for entry in material]),
-        (_("Leçons"), [entry.lessons for entry in material]),
-        *(
-            (label, [entry.by_kind.get(kind, 0) for entry in material])
-            for kind, label in ((LessonKind.ARTICLE, _("… dont articles")), (LessonKind.VIDEO, _("… dont vidéos")),
-                                (LessonKind.LAB, _("… dont travaux pratiques")), (LessonKind.QUIZ, _("… dont quiz et examens blancs")))
-        ),
-        (_("Heures de contenu"), [entry.hours for entry in material]),
-        (_("Fichiers téléchargeables"), [entry.resources for entry in material]),
-        (_("Leçons en aperçu gratuit des autres cours"), [entry.free_previews for entry in material]),
-    ]  # fmt: skip
-    return {"plan_columns": columns, "plan_rows": rows, "plans_url": plans_url()}
-
-
-def _locked_context(course: Course) -> dict[str, Any]:
-    """Say which plan opens a locked lesson: its level, and the plans on sale that open it (LM-3)."""
-    opening = [plan for plan in billing.plan_list_for_members() if plan.access_level >= course.access_level]
-    return {
-        "required_level": AccessLevel(course.access_level).label,
-        "opening_plans": [(plan.display_name, _subscribe_url(plan)) for plan in opening],
-        "plans_url": plans_url(),
-    }
-
-
 @anonymous_page_cache()
 def home(request: HttpRequest) -> HttpResponse:
     """The home page of core, with the featured courses and what each plan opens (TM-3)."""
     context = {
         "featured_courses": list(selectors.course_list_featured()),
         "topics": list(selectors.topic_list_with_counts()),
-        **_plan_context(),
+        **offers.plan_context(),
     }
     return render(request, "learning/home.html", context)
 
@@ -131,7 +66,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
         "is_filtered": any(value not in ("", None) for value in filters.values()),
         "page": page,
         "query_string": query.urlencode(),
-        **_plan_context(),
+        **offers.plan_context(),
     }
     return render(request, "learning/catalog.html", context)
 
@@ -166,7 +101,7 @@ def course_detail(request: HttpRequest, course_slug: str) -> HttpResponse:
         "free_previews": [lesson for lesson in lessons if lesson.is_free_preview],
         "first_lesson": lessons[0] if lessons else None,
         "description": mark_safe(rendering.render_text(course.description).html),  # noqa: S308 - nh3
-        "plans_url": plans_url(),
+        "plans_url": offers.plans_url(),
         "is_preview": preview and not course.is_published,
     }
     return render(request, "learning/course.html", context)
@@ -183,73 +118,22 @@ def _lesson_or_404(request: HttpRequest, course_slug: str, lesson_slug: str, *, 
 def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
     """A lesson, checked against the reader's plan on every visit (LM-2, LM-3, LM-4).
 
-    Built from the cached reader-independent parts (`lessonpage`); creators and staff
-    get them fresh, drafts included. A member reading an open lesson gets the page's
-    shell filled with their parts, without rendering the template.
+    The page comes from `lessonpage` (creators and staff get it fresh, drafts included);
+    reading an open, published lesson then marks the member's place in the course.
     """
-    preview = _can_preview(request)
     try:
-        if preview:
-            page = lessonpage.lesson_page_build(
-                course_slug=course_slug, lesson_slug=lesson_slug, include_drafts=True, draft="draft" in request.GET
-            )
-        else:
-            page = lessonpage.lesson_page_get(course_slug=course_slug, lesson_slug=lesson_slug)
+        page = lessonpage.lesson_page_respond(
+            request,
+            course_slug=course_slug,
+            lesson_slug=lesson_slug,
+            preview=_can_preview(request),
+            has_messages=_has_messages(request),
+        )
     except Lesson.DoesNotExist:
         raise Http404 from None
-    lesson, course = page.lesson, page.lesson.course
-    member = _member(request)
-    is_open = selectors.lesson_is_open(lesson=lesson, access_level=billing.user_access_level(user=member))
-    progress = selectors.course_progress(
-        user=request.user,  # type: ignore[arg-type]
-        course=course,
-        lesson_ids=page.lesson_ids,
-        with_certificate=False,
-        with_last_lesson=False,
-    )
-    is_completed = lesson.pk in progress.completed_ids
-    reader = lessonpage.reader_parts(
-        page,
-        completed=progress.completed_ids,
-        total=progress.total,
-        is_member=member is not None,
-        is_completed=is_completed,
-    )
-    context: dict[str, Any] = {"page": page, "lesson": lesson, "course": course, "is_open": is_open}
-    token = ""
-    if not is_open:
-        context.update(_locked_context(course))
-    elif member is None:
-        reader.update(
-            actions=mark_safe(page.actions["visitor"]),  # noqa: S308 - rendered by templates
-            report=mark_safe(page.report["visitor"]),  # noqa: S308
-            quiz=mark_safe(page.quiz.get("visitor", "")),  # noqa: S308
-        )
-    else:
-        token = get_token(request)
-        reader["actions"] = lessonpage.with_token(page.actions["done" if is_completed else "todo"], token)
-        reader["report"] = lessonpage.with_token(page.report["member"], token)
-        if page.quiz_id is not None:
-            reader["quiz"] = lessonpage.with_token(page.quiz["member"], token)
-            attempts = list(selectors.attempt_list(user=member, quiz=page.quiz_id))
-            reader["attempts"] = mark_safe(  # noqa: S308 - rendered by a template
-                render_to_string("learning/includes/attempts.html", {"attempts": attempts})
-            )
-        if lesson.is_published and course.is_published:
-            services.lesson_visit(user=member, lesson=lesson, enrollment=progress.enrollment)
-    if token and not preview and not request.GET and not _has_messages(request):
-        response = HttpResponse(lessonpage.shell_fill(request, page, context, reader, token))
-    else:
-        response = render(
-            request, "learning/lesson.html", {**context, "reader": reader}, status=200 if is_open else 403
-        )
-    if is_open and page.frame_origins:
-        # Frames stay forbidden on every other page; this one may load its videos' players
-        # (after the reader's click, PV-11).
-        response._csp_replace = {"frame-src": page.frame_origins}  # type: ignore[attr-defined]
-    if is_open and page.image_origins:
-        response._csp_update = {"img-src": page.image_origins}  # type: ignore[attr-defined]
-    return response
+    if page.visit is not None:
+        services.lesson_visit(user=page.visit.user, lesson=page.visit.lesson, enrollment=page.visit.enrollment)
+    return page.response()
 
 
 def _has_messages(request: HttpRequest) -> bool:
@@ -344,7 +228,7 @@ def resource_download(request: HttpRequest, course_slug: str, lesson_slug: str, 
     """Send a lesson's file to a reader whose plan opens the lesson; never a public URL (LM-3)."""
     lesson = _lesson_or_404(request, course_slug, lesson_slug, preview=_can_preview(request))
     if not selectors.lesson_is_open(lesson=lesson, access_level=billing.user_access_level(user=_member(request))):
-        context = {"course": lesson.course, "lesson": lesson, **_locked_context(lesson.course)}
+        context = {"course": lesson.course, "lesson": lesson, **offers.locked_context(lesson.course)}
         return render(request, "learning/locked.html", context, status=403)
     try:
         resource = selectors.resource_get(lesson=lesson, resource_id=resource_id)

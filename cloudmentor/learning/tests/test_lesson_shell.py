@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
-from django.test import Client
+from django.test import Client, RequestFactory
 
 from cloudmentor.accounts.models import User
 from cloudmentor.billing.models import AccessLevel
 from cloudmentor.learning import lessonpage, views
-from cloudmentor.learning.models import Lesson, LessonCompletion, Resource
+from cloudmentor.learning.models import Enrollment, Lesson, LessonCompletion, Resource
 from conftest import log_in_client
 
 from .factories import CourseFactory, LessonFactory, ModuleFactory, QuizFactory, UserFactory, question_with_choices
@@ -129,3 +129,31 @@ def test_pv11_the_shell_keeps_the_page_s_own_frame_policy(
 
     assert "https://www.youtube-nocookie.com" in response["Content-Security-Policy"]
     assert "<script>" not in response.content.decode()
+
+
+def test_lm4_the_lesson_page_returns_the_visit_to_mark_and_marks_nothing_itself(
+    member: User, access: Callable[..., None], lessons: list[Lesson], rf: RequestFactory
+) -> None:
+    """Building the page writes nothing: the view marks the visit the page returns (a named step)."""
+    access(member, AccessLevel.PRO)
+    request = rf.get("/courses/k8s/pods/")
+    request.user = member
+
+    page = lessonpage.lesson_page_respond(
+        request, course_slug="k8s", lesson_slug="pods", preview=False, has_messages=False
+    )
+
+    assert page.status == 200 and "Les pods" in page.html and "⁅" not in page.html
+    assert page.visit is not None and page.visit.user == member and page.visit.lesson == lessons[0]
+    assert not Enrollment.objects.filter(user=member).exists()
+
+
+def test_lm3_a_locked_lesson_returns_no_visit(member: User, lessons: list[Lesson], rf: RequestFactory) -> None:
+    request = rf.get("/courses/k8s/pods/")
+    request.user = member
+
+    page = lessonpage.lesson_page_respond(
+        request, course_slug="k8s", lesson_slug="pods", preview=False, has_messages=False
+    )
+
+    assert page.status == 403 and page.visit is None and page.frame_origins == []
