@@ -11,7 +11,7 @@ from cloudmentor.accounts.models import User
 
 from ..certificates import certificate_pdf
 from ..models import Certificate, Course
-from .common import _absolute, _now
+from ._common import _absolute, _now
 
 
 def certificate_issue(*, user: User, course: Course) -> Certificate:

@@ -8,7 +8,7 @@ from cloudmentor.accounts.models import User
 from cloudmentor.core.pagecache import pages_invalidate
 
 from ..models import Certificate, Enrollment, ErrorReport, LessonCompletion, QuizAttempt
-from .common import _progress_changed
+from ._common import _progress_changed
 
 
 @transaction.atomic

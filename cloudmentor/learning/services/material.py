@@ -14,7 +14,7 @@ from .. import rendering
 from ..exceptions import EmptyLesson
 from ..models import Course, Lesson, LessonKind, LessonRevision, Status
 from ..selectors import lessons_published
-from .common import _now
+from ._common import _now
 
 
 def course_search_document_update(*, course: Course) -> None:

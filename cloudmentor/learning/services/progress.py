@@ -11,8 +11,8 @@ from cloudmentor.accounts.models import User
 from ..exceptions import LessonLocked
 from ..models import Certificate, Course, Enrollment, Lesson, LessonCompletion, LessonKind
 from ..selectors import lessons_published
+from ._common import _now, _progress_changed, _require_open
 from .certificates import certificate_issue
-from .common import _now, _progress_changed, _require_open
 
 # A member's "last visited" mark is rewritten at most this often for the same lesson.
 VISIT_TOUCH = timedelta(minutes=5)

@@ -9,7 +9,7 @@ from django.db import transaction
 from cloudmentor.accounts.models import User
 
 from ..models import Enrollment, Quiz, QuizAttempt
-from .common import _now, _require_open
+from ._common import _now, _require_open
 from .progress import _complete, lesson_visit
 
 

@@ -12,7 +12,7 @@ from cloudmentor.mailing.services import email_queue
 
 from ..exceptions import ReportAlreadySettled
 from ..models import ErrorReport, Lesson, ReportStatus, Status
-from .common import _absolute, _now, _require_open
+from ._common import _absolute, _now, _require_open
 from .material import lesson_withdraw
 
 
