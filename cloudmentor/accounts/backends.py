@@ -35,7 +35,7 @@ class UsernameOrEmailBackend(ModelBackend):
             return user
         return None
 
-    def get_user(self, user_id: Any) -> User | None:  # type: ignore[override]
+    def get_user(self, user_id: Any) -> User | None:
         key = f"accounts:user-row:{user_id}"
         found = stamps.lookup(key, user_stamp(user_id))
         if found.value is not None:
@@ -44,4 +44,4 @@ class UsernameOrEmailBackend(ModelBackend):
         loaded = super().get_user(user_id)
         if loaded is not None:
             stamps.store(key, loaded, found, USER_CACHE_SECONDS)
-        return loaded  # type: ignore[return-value]
+        return loaded

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from cloudmentor.core.account_cookie import envelope_pack, envelope_unpack
 from cloudmentor.core.http import client_ip, user_agent_of
+from cloudmentor.core.requests import annotated
 
 from .models import AccountSession
 from .services import EXPIRY_BASIS_KEY, expiry_basis, session_expiry_apply
@@ -27,7 +28,7 @@ from .services import EXPIRY_BASIS_KEY, expiry_basis, session_expiry_apply
 class AccountSessionMiddleware(SessionMiddleware):
     def process_request(self, request: HttpRequest) -> None:
         envelope = envelope_unpack(request.COOKIES.get(settings.SESSION_COOKIE_NAME))
-        request.account_envelope = envelope  # type: ignore[attr-defined]
+        annotated(request).account_envelope = envelope
         session: Any = self.SessionStore(envelope.get("k"))
         session.client_ip = client_ip(request)
         session.client_user_agent = user_agent_of(request)
@@ -53,7 +54,7 @@ def _loaded_user(request: HttpRequest) -> Any:
     """Return the request's user if the request looked at it, without loading it otherwise."""
     if hasattr(request, "_cached_user"):
         return request._cached_user
-    if hasattr(request, "user") and request.session.session_key:  # type: ignore[attr-defined]
+    if hasattr(request, "user") and request.session.session_key:
         return request.user
     return None
 

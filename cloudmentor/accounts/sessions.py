@@ -38,7 +38,7 @@ class SessionStore(DatabaseSessionStore):
     def get_model_class(cls) -> type[AccountSession]:
         return AccountSession
 
-    def create_model_instance(self, data: dict[str, Any]) -> AccountSession:  # type: ignore[override]
+    def create_model_instance(self, data: dict[str, Any]) -> AccountSession:
         summary = parse_user_agent(self.client_user_agent)
         return AccountSession(
             session_key=self._get_or_create_session_key(),  # type: ignore[attr-defined]  # private, untyped in stubs

@@ -14,7 +14,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -23,8 +23,10 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import FormView
 
 from .cookies import form_cookie_name
+from .requests import annotated
 
 FIELD_NAME = "form_token"
 
@@ -69,7 +71,7 @@ def form_cookie_check(request: HttpRequest, form_id: str) -> FormCookieProblem |
     fresh = 0 <= _now() - issued_at <= lifetime(form_id)
     if bound_form != form_id or not fresh or not secrets.compare_digest(str(token), submitted):
         return FormCookieProblem(message=EXPIRED, cookies_disabled=False)
-    request.form_cookie_token = str(token)  # type: ignore[attr-defined]
+    annotated(request).form_cookie_token = str(token)
     return None
 
 
@@ -78,8 +80,8 @@ def form_cookie_token(request: HttpRequest) -> str:
     token = getattr(request, "form_cookie_token", None)
     if token is None:
         token = secrets.token_urlsafe(18)
-        request.form_cookie_token = token  # type: ignore[attr-defined]
-        request.form_cookie_is_new = True  # type: ignore[attr-defined]
+        annotated(request).form_cookie_token = token
+        annotated(request).form_cookie_is_new = True
     return str(token)
 
 
@@ -87,7 +89,7 @@ def form_cookie_issue(request: HttpRequest, response: HttpResponseBase, form_id:
     """Set the form cookie for the id the rendered page carries (a new id only)."""
     if not getattr(request, "form_cookie_is_new", False):
         return
-    payload = {"id": request.form_cookie_token, "form": form_id, "iat": int(_now())}  # type: ignore[attr-defined]
+    payload = {"id": annotated(request).form_cookie_token, "form": form_id, "iat": int(_now())}
     response.set_cookie(form_cookie_name(form_id), json.dumps(payload), max_age=lifetime(form_id))
 
 
@@ -95,7 +97,14 @@ def form_cookie_clear(response: HttpResponseBase, form_id: str) -> None:
     response.delete_cookie(form_cookie_name(form_id))
 
 
-class FormCookieMixin:
+if TYPE_CHECKING:
+    # What the mixin extends: a FormView, which every class using it also inherits from.
+    _FormViewBase = FormView[Any]
+else:
+    _FormViewBase = object
+
+
+class FormCookieMixin(_FormViewBase):
     """Protect a FormView with a form cookie.
 
     Success must answer with a redirect (the usual POST/redirect/GET); the cookie is then
@@ -107,19 +116,18 @@ class FormCookieMixin:
     request: HttpRequest
 
     @method_decorator([csrf_exempt, never_cache])
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response: HttpResponse = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
-        return response
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        return super().dispatch(request, *args, **kwargs)
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response: HttpResponse = super().get(request, *args, **kwargs)  # type: ignore[misc]
+        response: HttpResponse = super().get(request, *args, **kwargs)
         return self._with_cookie(response)
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         problem = form_cookie_check(request, self.form_cookie)
         if problem is not None:
             return self._with_cookie(self.form_cookie_refused(problem))
-        response: HttpResponse = super().post(request, *args, **kwargs)  # type: ignore[misc]
+        response: HttpResponse = super().post(request, *args, **kwargs)
         return self._with_cookie(response)
 
     def form_cookie_refused(self, problem: FormCookieProblem) -> HttpResponse:
@@ -129,9 +137,9 @@ class FormCookieMixin:
             for key, value in self.request.POST.items()
             if "password" not in key and key not in {FIELD_NAME, "csrfmiddlewaretoken"}
         }
-        form = self.get_form_class()(initial=initial, **self.form_cookie_form_kwargs())  # type: ignore[attr-defined]
-        context = self.get_context_data(form=form, form_cookie_problem=problem)  # type: ignore[attr-defined]
-        response: HttpResponse = self.render_to_response(context, status=400)  # type: ignore[attr-defined]
+        form = self.get_form_class()(initial=initial, **self.form_cookie_form_kwargs())
+        context = self.get_context_data(form=form, form_cookie_problem=problem)
+        response: HttpResponse = self.render_to_response(context, status=400)
         return response
 
     def form_cookie_form_kwargs(self) -> dict[str, Any]:

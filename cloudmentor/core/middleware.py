@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
+from http.cookies import Morsel
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -13,6 +14,7 @@ from django.http import HttpRequest, HttpResponseBase
 
 from . import crypto
 from .cookies import REGISTRY
+from .requests import annotated
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +34,7 @@ class CookieEncryptionMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         # Whether the browser sent any cookie at all: forms use it to tell a user whose
         # browser refuses cookies why the form cannot work (CK-8).
-        request.browser_sent_cookies = bool(request.META.get("HTTP_COOKIE"))  # type: ignore[attr-defined]
+        annotated(request).browser_sent_cookies = bool(request.META.get("HTTP_COOKIE"))
         request.COOKIES = self._open(request.COOKIES)
         response = self.get_response(request)
         self._seal(response)
@@ -72,17 +74,17 @@ class CookieEncryptionMiddleware:
             morsel.set(name, sealed, sealed)
 
 
-def _is_deletion(morsel: object) -> bool:
-    max_age = morsel["max-age"]  # type: ignore[index]
-    return str(max_age) == "0" or str(morsel["expires"]).startswith("Thu, 01 Jan 1970")  # type: ignore[index]
+def _is_deletion(morsel: Morsel[str]) -> bool:
+    max_age = morsel["max-age"]
+    return str(max_age) == "0" or str(morsel["expires"]).startswith("Thu, 01 Jan 1970")
 
 
-def _expiry(morsel: object) -> float | None:
+def _expiry(morsel: Morsel[str]) -> float | None:
     """Return when the cookie expires (epoch seconds), or None for a browser-session cookie."""
-    max_age = morsel["max-age"]  # type: ignore[index]
+    max_age = morsel["max-age"]
     if max_age not in ("", None):
         return time.time() + int(max_age)
-    expires = morsel["expires"]  # type: ignore[index]
+    expires = morsel["expires"]
     if expires:
         return parsedate_to_datetime(str(expires)).timestamp()
     return None

@@ -39,7 +39,7 @@ class SubscribeView(FormCookieMixin, FormView):  # type: ignore[type-arg]
     template_name = "newsletter/subscribe.html"
 
     @method_decorator([csrf_exempt, never_cache])
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.user.is_authenticated:
             return redirect("newsletter:account")  # members subscribe from their account
         return super().dispatch(request, *args, **kwargs)

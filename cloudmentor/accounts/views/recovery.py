@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
 from django.utils.translation import get_language
@@ -66,7 +66,7 @@ class PasswordResetView(FormCookieMixin, FormView[NewPasswordForm]):
     # The form cookie (SameSite=Strict, matched by the page) is this visitor form's CSRF
     # protection, as for every FormCookieMixin view: the override must keep the exemption.
     @method_decorator(csrf_exempt)
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.reset_user = password_reset_user(kwargs["token"])
         if self.reset_user is None:
             response: HttpResponse = never_cache(_invalid_link)(request)
