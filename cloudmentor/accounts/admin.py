@@ -21,6 +21,7 @@ from cloudmentor.core.admin import ReadOnlyAdminMixin
 from . import events, services
 from .exceptions import AlreadyErased, GroupHasMembers, StaffAccountErasure
 from .forms import StaffEraseForm, StaffReasonForm
+from .http import AuthenticatedHttpRequest
 from .models import AccountEvent, AccountSession, Group, GroupInvitation, GroupMembership, User
 from .selectors import session_list
 
@@ -40,7 +41,7 @@ class SharingFilter(admin.SimpleListFilter):
         return queryset
 
 
-class AccountEventInline(admin.TabularInline):  # type: ignore[type-arg]
+class AccountEventInline(admin.TabularInline[AccountEvent, User]):
     model = AccountEvent
     fk_name = "user"
     extra = 0
@@ -55,7 +56,7 @@ class AccountEventInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(User)
-class MemberAdmin(UserAdmin):  # type: ignore[type-arg]
+class MemberAdmin(UserAdmin[User]):
     list_display = ("username", "email", "is_active", "is_staff", "access_ends_at", "sharing_flagged_at", "date_joined")
     list_filter = ("is_active", "is_staff", SharingFilter, "date_joined")
     search_fields = ("username", "email")
@@ -145,16 +146,16 @@ class MemberAdmin(UserAdmin):  # type: ignore[type-arg]
         ]
         return extra + super().get_urls()
 
-    def disable_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
+    def disable_view(self, request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse:
         return self._reason_view(request, user_id, action="disable")
 
-    def enable_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
+    def enable_view(self, request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse:
         return self._reason_view(request, user_id, action="enable")
 
-    def end_sessions_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
+    def end_sessions_view(self, request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse:
         return self._reason_view(request, user_id, action="end_sessions")
 
-    def erase_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
+    def erase_view(self, request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse:
         """PV-10 at staff's hands: for a member who cannot log in (disabled, TM-6) or asks by email."""
         if not self.has_change_permission(request):
             return HttpResponseRedirect(reverse("admin:index"))
@@ -162,9 +163,8 @@ class MemberAdmin(UserAdmin):  # type: ignore[type-arg]
         form = StaffEraseForm(request.POST or None)
         outcomes = None
         if request.method == "POST" and form.is_valid():
-            actor: Any = request.user
             try:
-                outcomes = services.account_erase(user=member, actor=actor, reason=form.cleaned_data["reason"])
+                outcomes = services.account_erase(user=member, actor=request.user, reason=form.cleaned_data["reason"])
             except StaffAccountErasure:
                 form.add_error(None, _("Retirez d'abord les droits d'équipe de ce compte (case « statut équipe »)."))
             except GroupHasMembers:
@@ -187,13 +187,13 @@ class MemberAdmin(UserAdmin):  # type: ignore[type-arg]
         }
         return render(request, "admin/accounts/user/erase_form.html", context)
 
-    def _reason_view(self, request: HttpRequest, user_id: int, *, action: str) -> HttpResponse:
+    def _reason_view(self, request: AuthenticatedHttpRequest, user_id: int, *, action: str) -> HttpResponse:
         if not self.has_change_permission(request):
             return HttpResponseRedirect(reverse("admin:index"))
         member = get_object_or_404(User, pk=user_id)
         form = StaffReasonForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            actor: Any = request.user
+            actor = request.user
             reason = form.cleaned_data["reason"]
             if action == "disable":
                 services.user_disable(user=member, actor=actor, reason=reason)
@@ -222,7 +222,7 @@ class MemberAdmin(UserAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(AccountSession)
-class AccountSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class AccountSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[AccountSession]):
     """Every open session, read-only. No links, no actions: their primary key is the session
     key, which must never appear in a page or a URL (the request log records URLs)."""
 
@@ -235,7 +235,7 @@ class AccountSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore
 
 
 @admin.register(AccountEvent)
-class AccountEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class AccountEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[AccountEvent]):
     list_display = ("created_at", "user", "kind", "actor", "ip")
     list_filter = ("kind",)
     search_fields = ("user__username", "user__email", "ip", "reason")
@@ -243,7 +243,7 @@ class AccountEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[t
     date_hierarchy = "created_at"
 
 
-class GroupMembershipInline(admin.TabularInline):  # type: ignore[type-arg]
+class GroupMembershipInline(admin.TabularInline[GroupMembership, Group]):
     model = GroupMembership
     extra = 0
     can_delete = False
@@ -255,7 +255,7 @@ class GroupMembershipInline(admin.TabularInline):  # type: ignore[type-arg]
         return False
 
 
-class GroupInvitationInline(admin.TabularInline):  # type: ignore[type-arg]
+class GroupInvitationInline(admin.TabularInline[GroupInvitation, Group]):
     model = GroupInvitation
     extra = 0
     can_delete = False
@@ -268,7 +268,7 @@ class GroupInvitationInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Group)
-class GroupAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class GroupAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Group]):
     """Groups (PV-1): searchable by name, owner or member; members, invitations and subscription shown."""
 
     list_display = ("name", "owner", "seats", "member_count", "created_at")

@@ -1,8 +1,8 @@
-"""What the accounts pages share: the safe `next` address, the visitors' form view."""
+"""What the accounts pages share: the safe `next` address, the visitors' and the members' form views."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
@@ -11,6 +11,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import FormView
 
 from cloudmentor.core.formcookies import FormCookieMixin
+
+from ..models import User
 
 _FormT = TypeVar("_FormT", bound=BaseForm)
 
@@ -31,3 +33,12 @@ class VisitorFormView(FormCookieMixin, FormView[_FormT]):
         if request.user.is_authenticated:
             return redirect("accounts:profile")
         return super().get(request, *args, **kwargs)
+
+
+class MemberFormView(FormView[_FormT]):
+    """A form for members: the view is behind `login_required`, so `member` is the logged-in User."""
+
+    @property
+    def member(self) -> User:
+        # login_required (on dispatch) lets no visitor in: request.user is a User, never anonymous.
+        return cast(User, self.request.user)

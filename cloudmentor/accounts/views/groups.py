@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from .. import services
 from ..exceptions import GroupError, InvitationInvalid, NotGroupOwner
 from ..forms import GroupCreateForm, GroupInviteForm
+from ..http import AuthenticatedHttpRequest
 from ..models import GroupMembership, User
 from ..selectors import group_invitation_by_token, group_invitation_pending_list, group_member_list, group_membership_of
 
@@ -155,9 +156,9 @@ GROUP_ACTIONS: dict[str, GroupAction] = {
 
 @login_required
 @never_cache
-def group_view(request: HttpRequest) -> HttpResponse:
+def group_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The person's group: the owner manages members and invitations; a member sees it and can leave."""
-    user: User = request.user  # type: ignore[assignment]  # login_required: an authenticated User
+    user = request.user
     membership = group_membership_of(user=user)
     if request.method == "POST":
         action = GROUP_ACTIONS.get(request.POST.get("action", ""), group_unknown_action)

@@ -14,7 +14,6 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.generic import FormView
 
 from cloudmentor.core import personal_data
 from cloudmentor.core.http import client_ip, user_agent_of
@@ -23,15 +22,16 @@ from cloudmentor.core.throttle import Limit, throttle_hit, throttle_retry_after,
 from .. import services
 from ..exceptions import AlreadyErased, EmailTaken, GroupHasMembers, InvalidToken, StaffAccountErasure, UsernameTaken
 from ..forms import AccountEraseForm, PasswordChangeForm, PasswordConfirmForm, ProfileForm
+from ..http import AuthenticatedHttpRequest
 from ..limits import data_export_limits, password_confirm_limits
-from ..models import User
 from ..selectors import event_list, session_list
+from .base import MemberFormView
 
 _FormT = TypeVar("_FormT", bound=BaseForm)
 
 
 @method_decorator([login_required, never_cache], name="dispatch")
-class ProfileView(FormView[ProfileForm]):
+class ProfileView(MemberFormView[ProfileForm]):
     """Everything stored about the member (PV-7); username and email editable."""
 
     form_class = ProfileForm
@@ -42,14 +42,14 @@ class ProfileView(FormView[ProfileForm]):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        user: User = self.request.user  # type: ignore[assignment]  # login_required: an authenticated User
+        user = self.member
         context["member"] = user
         context["events"] = event_list(user=user)
         context["sessions"] = list(session_list(user=user))
         return context
 
     def form_valid(self, form: ProfileForm) -> HttpResponse:
-        user: User = self.request.user  # type: ignore[assignment]  # login_required: an authenticated User
+        user = self.member
         try:
             if form.cleaned_data["username"] != user.username:
                 services.username_change(user=user, username=form.cleaned_data["username"], actor=user)
@@ -74,7 +74,7 @@ class ProfileView(FormView[ProfileForm]):
 
 
 @method_decorator([login_required, never_cache], name="dispatch")
-class PasswordChangeView(FormView[PasswordChangeForm]):
+class PasswordChangeView(MemberFormView[PasswordChangeForm]):
     form_class = PasswordChangeForm
     template_name = "accounts/password_change.html"
 
@@ -84,7 +84,7 @@ class PasswordChangeView(FormView[PasswordChangeForm]):
     def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         services.password_change(
             request=self.request,
-            user=self.request.user,  # type: ignore[arg-type]  # login_required: an authenticated User
+            user=self.member,
             password=form.cleaned_data["password"],
         )
         messages.success(self.request, _("Votre mot de passe est modifié. Vos autres appareils ont été déconnectés."))
@@ -93,9 +93,9 @@ class PasswordChangeView(FormView[PasswordChangeForm]):
 
 @login_required
 @never_cache
-def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
+def email_confirm(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
     """Show the new address and apply it on POST (a mail scanner's GET changes nothing)."""
-    user: User = request.user  # type: ignore[assignment]  # login_required: an authenticated User
+    user = request.user
     try:
         new_email = services.email_change_target(user=user, token=token)
     except InvalidToken:
@@ -110,7 +110,7 @@ def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "accounts/email_confirm.html", {"new_email": new_email})
 
 
-class _PasswordConfirmedView(FormView[_FormT]):
+class _PasswordConfirmedView(MemberFormView[_FormT]):
     """A member's page whose form asks for the password again; wrong passwords are throttled."""
 
     def get_form_kwargs(self) -> dict[str, Any]:
@@ -152,7 +152,7 @@ class DataExportView(_PasswordConfirmedView[PasswordConfirmForm]):
     def form_valid(self, form: PasswordConfirmForm) -> HttpResponseBase:  # type: ignore[override]  # streamed file
         throttle_hit(*data_export_limits(user_id=self.request.user.pk))
         pieces = services.account_data_export(
-            user=self.request.user,  # type: ignore[arg-type]  # login_required: an authenticated User
+            user=self.member,
             ip=client_ip(self.request),
             user_agent=user_agent_of(self.request),
         )
@@ -172,14 +172,14 @@ class AccountEraseView(_PasswordConfirmedView[AccountEraseForm]):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        user: User = self.request.user  # type: ignore[assignment]  # login_required: an authenticated User
+        user = self.member
         context["sections"] = personal_data.sections()
         context["notices"] = personal_data.notices_for(user)
         context["is_staff"] = user.is_staff or user.is_superuser
         return context
 
     def form_valid(self, form: AccountEraseForm) -> HttpResponse:
-        user: User = self.request.user  # type: ignore[assignment]  # login_required: an authenticated User
+        user = self.member
         try:
             outcomes = services.account_erase(user=user, actor=user)
         except StaffAccountErasure:

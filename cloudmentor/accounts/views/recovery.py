@@ -22,6 +22,7 @@ from cloudmentor.core.throttle import throttle_hit, throttle_request, throttle_r
 
 from .. import services
 from ..forms import NewPasswordForm, PasswordForgotForm
+from ..http import AuthenticatedHttpRequest
 from ..limits import recovery_account_limits, recovery_ip_limits
 from ..selectors import user_by_email
 from ..tokens import password_reset_user
@@ -103,10 +104,10 @@ def _invalid_link(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @never_cache
-def report_unauthorized_use(request: HttpRequest) -> HttpResponse:
+def report_unauthorized_use(request: AuthenticatedHttpRequest) -> HttpResponse:
     """PV-14: one button ends every session, requires a new password and alerts staff."""
     if request.method == "POST":
-        services.unauthorized_use_report(user=request.user, ip=client_ip(request))  # type: ignore[arg-type]  # login_required: an authenticated User
+        services.unauthorized_use_report(user=request.user, ip=client_ip(request))
         services.session_end(request=request)
         return redirect("accounts:unauthorized_use_reported")
     return render(request, "accounts/report_unauthorized_use.html")

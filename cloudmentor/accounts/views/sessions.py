@@ -20,8 +20,8 @@ from cloudmentor.core.throttle import throttle_hit, throttle_retry_after, thrott
 from .. import services
 from ..exceptions import AccountDisabled, InvalidCredentials
 from ..forms import LoginForm
+from ..http import AuthenticatedHttpRequest
 from ..limits import login_limits
-from ..models import User
 from ..selectors import session_device_id, session_list
 from .base import VisitorFormView, _safe_next
 
@@ -71,9 +71,9 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @never_cache
-def sessions_view(request: HttpRequest) -> HttpResponse:
+def sessions_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The member's devices, each with "log out this device", and "log out everywhere"."""
-    user: User = request.user  # type: ignore[assignment]  # login_required: an authenticated User
+    user = request.user
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "revoke_all":
