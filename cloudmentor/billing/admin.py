@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from cloudmentor.accounts.http import AuthenticatedHttpRequest
 from cloudmentor.core.admin import ReadOnlyAdminMixin
 
 from . import services
@@ -198,7 +199,7 @@ class SubscriptionAdmin(admin.ModelAdmin[Subscription]):
         ]
         return extra + super().get_urls()
 
-    def grant_view(self, request: HttpRequest) -> HttpResponse:
+    def grant_view(self, request: AuthenticatedHttpRequest) -> HttpResponse:
         """TM-4: free access at any level for a period; no invoice; recorded."""
         if not self.has_view_permission(request):
             return HttpResponseRedirect(reverse("admin:index"))
@@ -210,14 +211,14 @@ class SubscriptionAdmin(admin.ModelAdmin[Subscription]):
                 access_level=data["access_level"],
                 starts_at=data["starts_at"],
                 ends_at=data["ends_at"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 reason=data["reason"],
             )
             messages.success(request, _("Accès offert : %(subscription)s.") % {"subscription": subscription})
             return HttpResponseRedirect(reverse("admin:billing_subscription_change", args=[subscription.pk]))
         return _action_page(self, request, title=_("Offrir un accès gratuit"), form=form)
 
-    def change_duration_view(self, request: HttpRequest, subscription_id: int) -> HttpResponse:
+    def change_duration_view(self, request: AuthenticatedHttpRequest, subscription_id: int) -> HttpResponse:
         """TM-8: on the member's request, move a running subscription to a longer plan."""
         subscription = get_object_or_404(
             Subscription.objects.select_related("plan", "customer__user"), pk=subscription_id
@@ -228,7 +229,7 @@ class SubscriptionAdmin(admin.ModelAdmin[Subscription]):
                 added = services.subscription_change_duration(
                     subscription=subscription,
                     plan=form.cleaned_data["plan"],
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=request.user,
                     reason=form.cleaned_data["reason"],
                     invoice_difference=form.cleaned_data["invoice_difference"],
                 )
@@ -339,7 +340,7 @@ class InvoiceAdmin(admin.ModelAdmin[Invoice]):
         ]
         return extra + super().get_urls()
 
-    def record_payment_view(self, request: HttpRequest, invoice_id: int) -> HttpResponse:
+    def record_payment_view(self, request: AuthenticatedHttpRequest, invoice_id: int) -> HttpResponse:
         """A bank transfer received, or a late payment: the invoice is paid; the account may be re-enabled."""
         invoice = get_object_or_404(Invoice.objects.select_related("customer__user"), pk=invoice_id)
         form = RecordPaymentForm(
@@ -353,7 +354,7 @@ class InvoiceAdmin(admin.ModelAdmin[Invoice]):
                 amount=data["amount"],
                 currency=data["currency"],
                 reference=data["reference"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 reenable=data["reenable"],
                 reason=data["reason"],
             )
@@ -366,12 +367,12 @@ class InvoiceAdmin(admin.ModelAdmin[Invoice]):
             return HttpResponseRedirect(reverse("admin:billing_invoice_change", args=[invoice.pk]))
         return _action_page(self, request, title=_("Enregistrer un paiement"), form=form, subject=invoice)
 
-    def void_view(self, request: HttpRequest, invoice_id: int) -> HttpResponse:
+    def void_view(self, request: AuthenticatedHttpRequest, invoice_id: int) -> HttpResponse:
         invoice = get_object_or_404(Invoice, pk=invoice_id)
         form = VoidForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                services.invoice_void(invoice=invoice, actor=request.user, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
+                services.invoice_void(invoice=invoice, actor=request.user, reason=form.cleaned_data["reason"])
             except InvoiceNotPayable:
                 form.add_error(None, _("Une facture payée ne peut pas être annulée (pas de remboursement)."))
             else:

@@ -23,6 +23,7 @@ from django.views.generic import FormView
 from cloudmentor.accounts import services as accounts_services
 from cloudmentor.accounts.exceptions import AccountDisabled as AccountDisabledLogin
 from cloudmentor.accounts.exceptions import EmailTaken, InvalidCredentials, UsernameTaken
+from cloudmentor.accounts.http import AuthenticatedHttpRequest
 from cloudmentor.accounts.models import User
 from cloudmentor.accounts.registration import login_limits, registration_arguments, registration_throttled
 from cloudmentor.accounts.selectors import group_membership_of
@@ -174,12 +175,12 @@ class SubscribeView(FormCookieMixin, FormView[SubscribeForm]):
 
 @login_required
 @never_cache
-def group_subscribe(request: HttpRequest, slug: str) -> HttpResponse:
+def group_subscribe(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """The owner buys (or extends) a group plan for their group, created if needed (PV-1, TM-2, TM-8)."""
     plan = selectors.plan_list_purchasable().filter(slug=slug, kind=Plan.Kind.GROUP).first()
     if plan is None:
         raise Http404
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     membership = group_membership_of(user=user)
     if membership is not None and membership.group.owner_id != user.pk:
         return _group_refused(request, NotTheGroupOwner())
@@ -236,7 +237,7 @@ def _extended_message(subscription: Subscription) -> str:
 
 @login_required
 @require_POST
-def extend(request: HttpRequest) -> HttpResponse:
+def extend(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A logged-in member adds a period to their own account (TM-8)."""
     form = ExtendForm(request.POST)
     if not form.is_valid():
@@ -244,9 +245,9 @@ def extend(request: HttpRequest) -> HttpResponse:
         return redirect("billing:plans")
     try:
         subscription = services.subscription_extend(
-            holder=request.user,  # type: ignore[arg-type]
+            holder=request.user,
             plan=form.cleaned_data["plan"],
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
         )
     except AccountDisabled:
         return _disabled(request)
@@ -259,9 +260,9 @@ def extend(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @never_cache
-def account(request: HttpRequest) -> HttpResponse:
+def account(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The member's billing page: validity, periods, invoices to pay or download, buyer details."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     customer = selectors.customer_of_user(user=user)
     if request.method == "POST":
         form = BillingDetailsForm(request.POST)
@@ -293,16 +294,16 @@ def account(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _invoice_for(request: HttpRequest, invoice_id: int) -> Invoice:
+def _invoice_for(request: AuthenticatedHttpRequest, invoice_id: int) -> Invoice:
     try:
-        return selectors.access_invoice(viewer=request.user, invoice_id=invoice_id)  # type: ignore[arg-type]
+        return selectors.access_invoice(viewer=request.user, invoice_id=invoice_id)
     except Invoice.DoesNotExist as error:
         raise Http404 from error
 
 
 @login_required
 @never_cache
-def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
+def invoice_detail(request: AuthenticatedHttpRequest, invoice_id: int) -> HttpResponse:
     """One invoice, and the ways to pay it from inside the account area (TM-6)."""
     invoice = _invoice_for(request, invoice_id)
     stripe_enabled = stripe_checkout.is_enabled()
@@ -331,7 +332,7 @@ def _origin(url: str) -> str:
 
 @login_required
 @never_cache
-def invoice_pdf(request: HttpRequest, invoice_id: int) -> HttpResponse:
+def invoice_pdf(request: AuthenticatedHttpRequest, invoice_id: int) -> HttpResponse:
     """The invoice's PDF, as rendered once when it was issued."""
     invoice = _invoice_for(request, invoice_id)
     document = services.invoice_pdf_render(invoice_id=invoice.pk)
@@ -345,7 +346,7 @@ def invoice_pdf(request: HttpRequest, invoice_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def invoice_checkout(request: HttpRequest, invoice_id: int) -> HttpResponse:
+def invoice_checkout(request: AuthenticatedHttpRequest, invoice_id: int) -> HttpResponse:
     """Send the member to Stripe Checkout for this invoice (card details never reach us)."""
     invoice = _invoice_for(request, invoice_id)
     if not invoice.customer.is_held_by(request.user) or not stripe_checkout.is_enabled():
@@ -371,7 +372,7 @@ def invoice_checkout(request: HttpRequest, invoice_id: int) -> HttpResponse:
 
 @login_required
 @never_cache
-def checkout_return(request: HttpRequest, invoice_id: int) -> HttpResponse:
+def checkout_return(request: AuthenticatedHttpRequest, invoice_id: int) -> HttpResponse:
     """Where Stripe sends the member back: confirm the payment now if the webhook has not yet."""
     invoice = _invoice_for(request, invoice_id)
     session_id = request.GET.get("session_id", "")
@@ -395,9 +396,9 @@ def checkout_return(request: HttpRequest, invoice_id: int) -> HttpResponse:
 
 @login_required
 @never_cache
-def history(request: HttpRequest) -> HttpResponse:
+def history(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The registration history of the account (PV-3)."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     return render(request, "billing/history.html", {"rows": selectors.history_for_user(user=user), "member": user})
 
 
