@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.generic import FormView
 
+from cloudmentor.accounts.http import AuthenticatedHttpRequest
 from cloudmentor.accounts.models import User
 from cloudmentor.billing.exceptions import PaymentProviderError
 from cloudmentor.billing.services import stripe_checkout_is_enabled
@@ -122,7 +123,7 @@ class MemberDonateView(_DonateBase):
     """A member gives: session CSRF, name and receipt address prefilled from the account."""
 
     def get_initial(self) -> dict[str, Any]:
-        user: User = self.request.user  # type: ignore[assignment]
+        user = cast(User, self.request.user)  # only `donate` sends here, and only members
         return {"name": user.get_full_name() or user.username, "email": user.email}
 
 
@@ -172,9 +173,9 @@ def cancelled(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @login_required
 @never_cache
-def account(request: HttpRequest) -> HttpResponse:
+def account(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The member's donations: reference, date, amount, state (PV-7)."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     return render(
         request,
         "donations/account.html",
