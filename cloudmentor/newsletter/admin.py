@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from cloudmentor.accounts.http import AuthenticatedHttpRequest
+from cloudmentor.accounts.models import User
 from cloudmentor.core.admin import ReadOnlyAdminMixin
 from cloudmentor.core.markdown import render_markdown
 
@@ -22,7 +24,7 @@ from .exceptions import IssueIncomplete, IssueNotDraft
 from .models import ConsentEvent, Issue, Source, Subscriber
 
 
-class ConsentEventInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
+class ConsentEventInline(ReadOnlyAdminMixin, admin.TabularInline[ConsentEvent, Subscriber]):
     model = ConsentEvent
     extra = 0
     fields = ("created_at", "action", "source")
@@ -71,7 +73,7 @@ class IssueAdmin(admin.ModelAdmin[Issue]):
 
     def save_model(self, request: HttpRequest, obj: Issue, form: Any, change: bool) -> None:
         if not change:
-            obj.created_by = request.user  # type: ignore[assignment]
+            obj.created_by = cast(User, request.user)  # the staff site lets only staff members in
         super().save_model(request, obj, form, change)
 
     def render_change_form(self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
@@ -106,9 +108,9 @@ class IssueAdmin(admin.ModelAdmin[Issue]):
         ]
         return self._page(request, "admin/newsletter/issue/preview.html", issue, title=_("Aperçu"), versions=versions)
 
-    def send_test_view(self, request: HttpRequest, issue_id: int) -> HttpResponse:
+    def send_test_view(self, request: AuthenticatedHttpRequest, issue_id: int) -> HttpResponse:
         issue = get_object_or_404(Issue, pk=issue_id)
-        address = request.user.email  # type: ignore[union-attr]
+        address = request.user.email
         if not address:
             messages.error(request, _("Votre compte n'a pas d'adresse e-mail : le test ne peut pas partir."))
             return HttpResponseRedirect(reverse("admin:newsletter_issue_change", args=[issue.pk]))

@@ -35,7 +35,8 @@ def member_status(*, user: User) -> MemberStatus:
     key = f"newsletter:status:{user.pk}"
     found = stamps.lookup(key, member_stamp(user.pk))
     if found.value is not None:
-        return found.value  # type: ignore[no-any-return]
+        cached: MemberStatus = found.value
+        return cached
     subscriber = Subscriber.objects.filter(user=user).first()
     if subscriber is None:
         status = MemberStatus(is_subscribed=False, is_known=False, since=None)

@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from django.views.generic import FormView
 
-from cloudmentor.accounts.models import User
+from cloudmentor.accounts.http import AuthenticatedHttpRequest
 from cloudmentor.core.formcookies import FormCookieMixin
 from cloudmentor.core.http import client_ip
 from cloudmentor.core.throttle import Limit, throttle_hit, throttle_retry_after
@@ -31,7 +31,7 @@ def _language() -> str:
     return get_language() or settings.LANGUAGE_CODE
 
 
-class SubscribeView(FormCookieMixin, FormView):  # type: ignore[type-arg]
+class SubscribeView(FormCookieMixin, FormView[SubscribeForm]):
     """The public form: a visitor asks, the address is subscribed once its owner confirms."""
 
     form_class = SubscribeForm
@@ -107,9 +107,9 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponseBase:
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
-def account_newsletter(request: HttpRequest) -> HttpResponse:
+def account_newsletter(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The member's subscription: status, consent record, one button to change it."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "subscribe":
