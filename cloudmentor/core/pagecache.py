@@ -22,6 +22,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from cloudmentor.core import stamps
+from cloudmentor.core.requests import annotated
 
 # The change stamp of everything rendered from the material, and its bump, live in
 # core/stamps.py with the other stamps; exported here with the cache they make stale.
@@ -50,7 +51,7 @@ def anonymous_page_cache(*, query: frozenset[str] = frozenset()) -> Callable[[Vi
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if set(request.GET) <= query:
-                request.anonymous_page_cacheable = True  # type: ignore[attr-defined]
+                annotated(request).anonymous_page_cacheable = True
             return view(request, *args, **kwargs)
 
         return wrapper
