@@ -42,7 +42,7 @@ def _staff(request: HttpRequest) -> User:
     return cast(User, request.user)
 
 
-class PolicyDocumentForm(forms.ModelForm):  # type: ignore[type-arg]
+class PolicyDocumentForm(forms.ModelForm[PolicyDocument]):
     class Meta:
         model = PolicyDocument
         fields = ("kind", "summary_fr", "summary_en", "body_fr", "body_en")
@@ -59,7 +59,7 @@ class PolicyDocumentForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(PolicyDocument)
-class PolicyDocumentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class PolicyDocumentAdmin(admin.ModelAdmin[PolicyDocument]):
     form = PolicyDocumentForm
     list_display = ("__str__", "kind", "version", "status", "created_by", "published_at", "published_by")
     list_filter = ("kind", ("published_at", admin.EmptyFieldListFilter))
@@ -205,7 +205,7 @@ def _preview(request: HttpRequest) -> HttpResponse:
 
 
 @admin.register(PolicyAcceptance)
-class PolicyAcceptanceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class PolicyAcceptanceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[PolicyAcceptance]):
     list_display = ("user", "kind", "version", "accepted_at", "source")
     list_filter = ("kind", "version", "source")
     list_select_related = ("user",)
@@ -213,7 +213,7 @@ class PolicyAcceptanceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: igno
 
 
 @admin.register(PolicyNotice)
-class PolicyNoticeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class PolicyNoticeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[PolicyNotice]):
     list_display = ("document", "user", "created_at", "email")
     list_filter = ("document",)
     list_select_related = ("document", "user", "email")

@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 
+from cloudmentor.core.requests import annotated
+
 from . import selectors
 from .models import PolicyKind
 
@@ -38,7 +40,7 @@ class PolicyBanners:
             # A visitor's page kept by the anonymous page cache must not outlive the banner.
             ends = min(item.banner_ends_at(days) for item in items)
             seconds = max(1, math.ceil((ends - now).total_seconds()))
-            self.request.anonymous_page_cache_seconds = seconds  # type: ignore[attr-defined]
+            annotated(self.request).anonymous_page_cache_seconds = seconds
         return [
             {
                 "kind": item.kind,

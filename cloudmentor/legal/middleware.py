@@ -7,6 +7,8 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import SimpleLazyObject
 
+from cloudmentor.core.requests import annotated
+
 from .selectors import terms_notice_due
 
 
@@ -21,5 +23,5 @@ class PolicyNoticeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        request.page_notice_due = SimpleLazyObject(lambda: terms_notice_due(request.user))  # type: ignore[attr-defined]
+        annotated(request).page_notice_due = SimpleLazyObject(lambda: terms_notice_due(request.user))
         return self.get_response(request)

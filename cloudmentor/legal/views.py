@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from cloudmentor.accounts.http import AuthenticatedHttpRequest
 from cloudmentor.core.cookies import cookie_list
 from cloudmentor.core.markdown import render_markdown_cached
 from cloudmentor.core.pagecache import anonymous_page_cache
@@ -84,7 +85,7 @@ def _next(request: HttpRequest, default: str) -> str:
 
 @login_required
 @require_POST
-def terms_acknowledge(request: HttpRequest) -> HttpResponse:
+def terms_acknowledge(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Record that the member read the terms in force ("I have read the new terms")."""
     terms_url = reverse("legal:policy", kwargs={"kind": PolicyKind.TERMS})
     try:
@@ -93,7 +94,7 @@ def terms_acknowledge(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Cette demande est incomplète : rouvrez les conditions d'utilisation."))
         return redirect(terms_url)
     try:
-        services.terms_acknowledge(user=request.user, version=version)  # type: ignore[arg-type]
+        services.terms_acknowledge(user=request.user, version=version)
     except TermsVersionOutdated:
         messages.error(
             request, _("Une version plus récente des conditions d'utilisation a été publiée : lisez-la d'abord.")
@@ -109,7 +110,7 @@ def terms_acknowledge(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @never_cache
-def acceptance_list(request: HttpRequest) -> HttpResponse:
+def acceptance_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The versions of the policies the member accepted, with links to their texts (PV-7)."""
     acceptances = list(selectors.acceptance_list(user=request.user))
     return render(request, "legal/acceptances.html", {"acceptances": acceptances})
