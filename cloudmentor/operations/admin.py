@@ -12,6 +12,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cloudmentor.accounts.http import AuthenticatedHttpRequest
+
 from . import services
 from .banner import time_text
 from .exceptions import MaintenanceWindowRefused
@@ -91,7 +93,7 @@ class MaintenanceWindowAdmin(admin.ModelAdmin[MaintenanceWindow]):
         if change:
             services.maintenance_window_change(window=obj)
             return
-        services.maintenance_window_schedule(window=obj, created_by=request.user)  # type: ignore[arg-type]
+        services.maintenance_window_schedule(window=obj, created_by=request.user)  # type: ignore[arg-type]  # a staff member; the override keeps ModelAdmin's HttpRequest
         lead = obj.starts_at - timezone.now()
         if lead < notice_period():
             messages.warning(
@@ -106,14 +108,16 @@ class MaintenanceWindowAdmin(admin.ModelAdmin[MaintenanceWindow]):
     # Actions on the list --------------------------------------------------------------
 
     @admin.action(description=_("Annuler les fenêtres sélectionnées (à venir)"))
-    def cancel_selected(self, request: HttpRequest, queryset: QuerySet[MaintenanceWindow]) -> None:
+    def cancel_selected(self, request: AuthenticatedHttpRequest, queryset: QuerySet[MaintenanceWindow]) -> None:
         self._apply(request, queryset, self._cancel, _("%(count)s fenêtre(s) annulée(s)."))
 
     @admin.action(description=_("Terminer maintenant les maintenances sélectionnées (en cours)"))
-    def end_selected_now(self, request: HttpRequest, queryset: QuerySet[MaintenanceWindow]) -> None:
+    def end_selected_now(self, request: AuthenticatedHttpRequest, queryset: QuerySet[MaintenanceWindow]) -> None:
         self._apply(request, queryset, self._end_now, _("%(count)s maintenance(s) terminée(s)."))
 
-    def _apply(self, request: HttpRequest, queryset: QuerySet[MaintenanceWindow], act: Any, done: Any) -> None:
+    def _apply(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[MaintenanceWindow], act: Any, done: Any
+    ) -> None:
         count = 0
         for window in queryset:
             try:
@@ -125,11 +129,11 @@ class MaintenanceWindowAdmin(admin.ModelAdmin[MaintenanceWindow]):
         if count:
             messages.success(request, done % {"count": count})
 
-    def _cancel(self, request: HttpRequest, window: MaintenanceWindow) -> None:
-        window = services.maintenance_window_cancel(window=window, cancelled_by=request.user)  # type: ignore[arg-type]
+    def _cancel(self, request: AuthenticatedHttpRequest, window: MaintenanceWindow) -> None:
+        window = services.maintenance_window_cancel(window=window, cancelled_by=request.user)
         self.log_change(request, window, str(_("Annulée.")))
 
-    def _end_now(self, request: HttpRequest, window: MaintenanceWindow) -> None:
+    def _end_now(self, request: AuthenticatedHttpRequest, window: MaintenanceWindow) -> None:
         window = services.maintenance_window_end_now(window=window)
         self.log_change(request, window, str(_("Terminée maintenant.")))
 
@@ -164,7 +168,7 @@ class MaintenanceWindowAdmin(admin.ModelAdmin[MaintenanceWindow]):
         }
         return render(request, "admin/operations/maintenancewindow/action_form.html", context)
 
-    def emergency_view(self, request: HttpRequest) -> HttpResponse:
+    def emergency_view(self, request: AuthenticatedHttpRequest) -> HttpResponse:
         """Start a window now, for a chosen duration: visitors get the maintenance page at once."""
         if not self.has_add_permission(request):
             raise PermissionDenied
@@ -173,7 +177,7 @@ class MaintenanceWindowAdmin(admin.ModelAdmin[MaintenanceWindow]):
             data = form.cleaned_data
             window = services.maintenance_window_start_emergency(
                 duration=timedelta(minutes=data["duration_minutes"]),
-                created_by=request.user,  # type: ignore[arg-type]
+                created_by=request.user,
                 message_fr=data["message_fr"],
                 message_en=data["message_en"],
             )
@@ -192,7 +196,7 @@ class MaintenanceWindowAdmin(admin.ModelAdmin[MaintenanceWindow]):
         )
         return self._page(request, title=_("Démarrer une maintenance d'urgence"), form=form, intro=intro)
 
-    def end_now_view(self, request: HttpRequest, window_id: int) -> HttpResponse:
+    def end_now_view(self, request: AuthenticatedHttpRequest, window_id: int) -> HttpResponse:
         return self._confirm(
             request,
             window_id,
@@ -202,7 +206,7 @@ class MaintenanceWindowAdmin(admin.ModelAdmin[MaintenanceWindow]):
             done=_("La maintenance est terminée : le site est de nouveau accessible."),
         )
 
-    def cancel_view(self, request: HttpRequest, window_id: int) -> HttpResponse:
+    def cancel_view(self, request: AuthenticatedHttpRequest, window_id: int) -> HttpResponse:
         return self._confirm(
             request,
             window_id,
@@ -213,7 +217,7 @@ class MaintenanceWindowAdmin(admin.ModelAdmin[MaintenanceWindow]):
         )
 
     def _confirm(
-        self, request: HttpRequest, window_id: int, *, act: Any, title: Any, intro: Any, done: Any
+        self, request: AuthenticatedHttpRequest, window_id: int, *, act: Any, title: Any, intro: Any, done: Any
     ) -> HttpResponse:
         window = get_object_or_404(MaintenanceWindow, pk=window_id)
         if not self.has_change_permission(request, window):

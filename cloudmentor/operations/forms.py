@@ -18,7 +18,7 @@ class ContactForm(forms.Form):
     message = forms.CharField(label=_("Message"), max_length=5000, widget=forms.Textarea)
 
 
-class MaintenanceWindowForm(forms.ModelForm):  # type: ignore[type-arg]
+class MaintenanceWindowForm(forms.ModelForm[MaintenanceWindow]):
     """A window staff schedule or change in the staff site (TM-5); times in Paris time."""
 
     class Meta:

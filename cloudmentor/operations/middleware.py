@@ -24,6 +24,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
 from cloudmentor.core.account_cookie import account_cookie_present
+from cloudmentor.core.requests import annotated
 
 from .selectors import MaintenanceState, maintenance_state
 from .views import maintenance_page
@@ -73,12 +74,12 @@ class MaintenanceMiddleware:
         if request.path_info.startswith(self._open_paths()[0][0]):
             return self.get_response(request)  # static files: not even a cache read
         state = maintenance_state()
-        request.maintenance = state  # type: ignore[attr-defined]
+        annotated(request).maintenance = state
         if not state.is_active or self._is_open(request):
             return self.get_response(request)
         if account_cookie_present(request):
             # A logged-in request: staff get in, which only the staff gate can tell.
-            request.maintenance_gate = True  # type: ignore[attr-defined]
+            annotated(request).maintenance_gate = True
             return self.get_response(request)
         return maintenance_page(request, state)
 
@@ -91,7 +92,7 @@ class MaintenanceStaffGateMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if getattr(request, "maintenance_gate", False):
-            user = request.user  # type: ignore[attr-defined]
+            user = request.user
             if not (user.is_active and user.is_staff):
                 state = getattr(request, "maintenance", None)
                 if not isinstance(state, MaintenanceState):

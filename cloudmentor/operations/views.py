@@ -56,7 +56,7 @@ def maintenance_page(request: HttpRequest, state: MaintenanceState) -> HttpRespo
     for name, value in MAINTENANCE_HEADERS.items():
         response[name] = value
     # Expected answers, not server errors: Django's request logger would report each one.
-    response._has_been_logged = True  # type: ignore[attr-defined]
+    response._has_been_logged = True  # type: ignore[attr-defined]  # Django's log_response reads this private flag
     return response
 
 
@@ -68,7 +68,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok" if healthy else "error", **status}, status=200 if healthy else 503)
 
 
-class ContactView(FormCookieMixin, FormView):  # type: ignore[type-arg]
+class ContactView(FormCookieMixin, FormView[ContactForm]):
     form_class = ContactForm
     form_cookie = "contact"
     template_name = "operations/contact.html"
