@@ -7,13 +7,13 @@ services, so the page cache and the search index follow.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -51,23 +51,26 @@ MARKDOWN_HELP = _(
 )
 
 
+_M = TypeVar("_M", bound=Model)
+
+
 def _staff(request: HttpRequest) -> User:
     """Return the staff member of a staff-site request (the site lets only them in)."""
     return cast(User, request.user)
 
 
-class MaterialAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class MaterialAdmin(admin.ModelAdmin[_M]):
     """Every change made here makes the cached pages stale (catalog, course and lesson pages)."""
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         transaction.on_commit(pages_invalidate)
 
-    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+    def delete_model(self, request: HttpRequest, obj: _M) -> None:
         super().delete_model(request, obj)
         transaction.on_commit(pages_invalidate)
 
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[_M]) -> None:
         super().delete_queryset(request, queryset)
         transaction.on_commit(pages_invalidate)
 
@@ -78,7 +81,7 @@ class PreviewMedia:
 
 
 @admin.register(Topic)
-class TopicAdmin(MaterialAdmin):
+class TopicAdmin(MaterialAdmin[Topic]):
     list_display = ("name", "name_en", "slug", "position")
     list_editable = ("position",)
     prepopulated_fields = {"slug": ("name",)}
@@ -86,13 +89,13 @@ class TopicAdmin(MaterialAdmin):
 
 
 @admin.register(Author)
-class AuthorAdmin(MaterialAdmin):
+class AuthorAdmin(MaterialAdmin[Author]):
     list_display = ("name", "headline", "user")
     search_fields = ("name",)
     raw_id_fields = ("user",)
 
 
-class ModuleInline(admin.TabularInline):  # type: ignore[type-arg]
+class ModuleInline(admin.TabularInline[Module, Course]):
     model = Module
     extra = 0
     fields = ("position", "title")
@@ -100,7 +103,7 @@ class ModuleInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Course)
-class CourseAdmin(MaterialAdmin):
+class CourseAdmin(MaterialAdmin[Course]):
     list_display = ("title", "status", "level", "access_level", "lesson_count", "is_featured", "published_at")
     list_filter = ("status", "level", "access_level", "topics", "language")
     search_fields = ("title", "title_en", "slug")
@@ -139,12 +142,12 @@ class CourseAdmin(MaterialAdmin):
         messages.success(request, gettext("%(count)d cours retiré(s).") % {"count": len(queryset)})
 
 
-class ModuleChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+class ModuleChoiceField(forms.ModelChoiceField[Module]):
     def label_from_instance(self, obj: Module) -> str:
         return f"{obj.course.title} — {obj.position}. {obj.title}"
 
 
-class LessonForm(forms.ModelForm):  # type: ignore[type-arg]
+class LessonForm(forms.ModelForm[Lesson]):
     publish = forms.BooleanField(
         label=_("Publier cette version"),
         required=False,
@@ -167,13 +170,13 @@ class LessonForm(forms.ModelForm):  # type: ignore[type-arg]
         self.fields["body"].required = False
 
 
-class ResourceInline(admin.TabularInline):  # type: ignore[type-arg]
+class ResourceInline(admin.TabularInline[Resource, Lesson]):
     model = Resource
     extra = 0
     fields = ("position", "title", "file")
 
 
-class RevisionInline(admin.TabularInline):  # type: ignore[type-arg]
+class RevisionInline(admin.TabularInline[LessonRevision, Lesson]):
     model = LessonRevision
     extra = 0
     can_delete = False
@@ -190,7 +193,7 @@ class RevisionInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Lesson)
-class LessonAdmin(MaterialAdmin):
+class LessonAdmin(MaterialAdmin[Lesson]):
     form = LessonForm
     list_display = ("title", "course", "kind", "status", "is_free_preview", "published_revision", "updated_at")
     list_filter = ("status", "kind", "is_free_preview", "course")
@@ -289,14 +292,14 @@ def _preview(request: HttpRequest) -> HttpResponse:
 
 
 @admin.register(LessonRevision)
-class LessonRevisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class LessonRevisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[LessonRevision]):
     list_display = ("lesson", "number", "note", "created_by", "created_at")
     list_select_related = ("lesson", "created_by")
     search_fields = ("lesson__title",)
     readonly_fields = ("lesson", "number", "title", "body", "note", "created_by", "created_at")
 
 
-class QuestionInline(admin.StackedInline):  # type: ignore[type-arg]
+class QuestionInline(admin.StackedInline[Question, Quiz]):
     model = Question
     extra = 0
     fields = ("position", "text", "explanation")
@@ -304,28 +307,28 @@ class QuestionInline(admin.StackedInline):  # type: ignore[type-arg]
 
 
 @admin.register(Quiz)
-class QuizAdmin(MaterialAdmin):
+class QuizAdmin(MaterialAdmin[Quiz]):
     list_display = ("lesson", "pass_mark_percent")
     list_select_related = ("lesson",)
     raw_id_fields = ("lesson",)
     inlines = (QuestionInline,)
 
 
-class ChoiceInline(admin.TabularInline):  # type: ignore[type-arg]
+class ChoiceInline(admin.TabularInline[Choice, Question]):
     model = Choice
     extra = 2
     fields = ("position", "text", "is_correct")
 
 
 @admin.register(Question)
-class QuestionAdmin(MaterialAdmin):
+class QuestionAdmin(MaterialAdmin[Question]):
     list_display = ("__str__", "quiz", "position")
     list_select_related = ("quiz__lesson",)
     raw_id_fields = ("quiz",)
     inlines = (ChoiceInline,)
 
 
-class ErrorReportForm(forms.ModelForm):  # type: ignore[type-arg]
+class ErrorReportForm(forms.ModelForm[ErrorReport]):
     outcome = forms.ChoiceField(
         label=_("issue"),
         choices=[
@@ -349,7 +352,7 @@ class ErrorReportForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(ErrorReport)
-class ErrorReportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ErrorReportAdmin(admin.ModelAdmin[ErrorReport]):
     """Staff triage of error reports: correct, withdraw or reject with a reply (TM-11)."""
 
     form = ErrorReportForm
@@ -422,7 +425,7 @@ class ErrorReportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Certificate)
-class CertificateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CertificateAdmin(admin.ModelAdmin[Certificate]):
     list_display = ("code", "holder_name", "course_title", "issued_at")
     search_fields = ("code", "holder_name", "user__username", "user__email")
     readonly_fields = ("code", "user", "course", "holder_name", "course_title", "issued_at", "links")

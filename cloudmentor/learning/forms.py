@@ -72,7 +72,7 @@ class QuizForm(forms.Form):
                 )
             else:
                 field = forms.ChoiceField(label=label, choices=choices, required=False, widget=forms.RadioSelect)
-            field.question = question  # type: ignore[attr-defined]
+            field.question = question  # type: ignore[attr-defined]  # our own attribute: lessonpage reads it
             self.fields[f"q{question.pk}"] = field
 
     def answers(self) -> dict[int, list[int]]:

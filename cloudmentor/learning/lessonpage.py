@@ -208,7 +208,7 @@ def done_mark() -> str:
 def link(course_url: str, lessons: list[Lesson]) -> None:
     """Give each lesson its URL (cheaper than a `{% url %}` per lesson in long syllabi)."""
     for lesson in lessons:
-        lesson.href = f"{course_url}{lesson.slug}/"  # type: ignore[attr-defined]
+        lesson.href = f"{course_url}{lesson.slug}/"  # type: ignore[attr-defined]  # not a field: the templates' link
 
 
 def lesson_page_build(
@@ -273,7 +273,7 @@ def lesson_page_build(
             texts = {q.pk: mark_safe(rendering.render_text(q.text).html) for q in quiz.questions.all()}  # noqa: S308
             form = QuizForm(quiz=quiz)
             for quiz_field in form.fields.values():
-                quiz_field.question_html = texts[quiz_field.question.pk]  # type: ignore[attr-defined]
+                quiz_field.question_html = texts[quiz_field.question.pk]  # type: ignore[attr-defined]  # QuizForm's `question`; quiz.html reads `question_html`
             context = {**common, "quiz": quiz, "questions": [(q, texts[q.pk]) for q in quiz.questions.all()]}
             page.quiz = {
                 "visitor": render_to_string("learning/fragments/quiz.html", context),

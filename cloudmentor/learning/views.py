@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from cloudmentor.accounts.http import AuthenticatedHttpRequest
 from cloudmentor.accounts.models import User
 from cloudmentor.billing import selectors as billing
 from cloudmentor.core.pagecache import anonymous_page_cache
@@ -84,7 +85,7 @@ def course_detail(request: HttpRequest, course_slug: str) -> HttpResponse:
     lessonpage.link(reverse("learning:course", kwargs={"course_slug": course.slug}), lessons)
     member = _member(request)
     progress = selectors.course_progress(
-        user=request.user,  # type: ignore[arg-type]
+        user=request.user,
         course=course,
         lesson_ids={lesson.pk for lesson in lessons},
     )
@@ -143,10 +144,10 @@ def _has_messages(request: HttpRequest) -> bool:
 
 @login_required
 @require_POST
-def lesson_complete(request: HttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
+def lesson_complete(request: AuthenticatedHttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
     """Mark a lesson done (or not done again), then go on to the next one (LM-4)."""
     lesson = _lesson_or_404(request, course_slug, lesson_slug)
-    member: User = request.user  # type: ignore[assignment]
+    member = request.user
     if request.POST.get("undo"):
         services.lesson_uncomplete(user=member, lesson=lesson)
         return redirect("learning:lesson", course_slug=course_slug, lesson_slug=lesson_slug)
@@ -169,7 +170,7 @@ def lesson_complete(request: HttpRequest, course_slug: str, lesson_slug: str) ->
 
 @login_required
 @require_POST
-def quiz_submit(request: HttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
+def quiz_submit(request: AuthenticatedHttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
     """Score an attempt and show its review (LM-5)."""
     lesson = _lesson_or_404(request, course_slug, lesson_slug)
     quiz = selectors.quiz_get(lesson=lesson)
@@ -178,7 +179,7 @@ def quiz_submit(request: HttpRequest, course_slug: str, lesson_slug: str) -> Htt
     form = QuizForm(request.POST, quiz=quiz)
     form.is_valid()  # an invalid pick is dropped and counts as wrong
     try:
-        attempt = services.quiz_attempt_submit(user=request.user, quiz=quiz, answers=form.answers())  # type: ignore[arg-type]
+        attempt = services.quiz_attempt_submit(user=request.user, quiz=quiz, answers=form.answers())
     except LessonLocked:
         messages.error(request, _("Votre offre n'ouvre pas ce quiz."))
         return redirect("learning:lesson", course_slug=course_slug, lesson_slug=lesson_slug)
@@ -189,10 +190,10 @@ def quiz_submit(request: HttpRequest, course_slug: str, lesson_slug: str) -> Htt
 
 @login_required
 @never_cache
-def attempt_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
+def attempt_detail(request: AuthenticatedHttpRequest, attempt_id: int) -> HttpResponse:
     """Review an attempt: each answer given, the right ones, and why (LM-5)."""
     try:
-        attempt = selectors.attempt_get_for_review(user=request.user, attempt_id=attempt_id)  # type: ignore[arg-type]
+        attempt = selectors.attempt_get_for_review(user=request.user, attempt_id=attempt_id)
     except QuizAttempt.DoesNotExist:
         raise Http404 from None
     quiz = selectors.quiz_get(lesson=attempt.quiz.lesson)
@@ -218,7 +219,7 @@ def attempt_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
         "lesson": lesson,
         "course": lesson.course,
         "review": review,
-        "attempts": list(selectors.attempt_list(user=request.user, quiz=quiz)),  # type: ignore[arg-type]
+        "attempts": list(selectors.attempt_list(user=request.user, quiz=quiz)),
         "certificate": Certificate.objects.filter(user=attempt.user_id, course=lesson.course).defer("pdf").first(),
     }
     return render(request, "learning/attempt.html", context)
@@ -245,18 +246,18 @@ def resource_download(request: HttpRequest, course_slug: str, lesson_slug: str, 
 
 @login_required
 @never_cache
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The member's learning: courses in progress, where to resume, certificates (LM-4, LM-5)."""
-    data = selectors.dashboard_get(user=request.user)  # type: ignore[arg-type]
+    data = selectors.dashboard_get(user=request.user)
     return render(request, "learning/dashboard.html", {"dashboard": data})
 
 
 @login_required
 @never_cache
-def group_progress(request: HttpRequest) -> HttpResponse:
+def group_progress(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The group owner's view of each member's progress (LM-7); nobody else's."""
     try:
-        group = selectors.access_group_progress(viewer=request.user)  # type: ignore[arg-type]
+        group = selectors.access_group_progress(viewer=request.user)
     except PermissionDenied:
         return render(request, "learning/group_progress_refused.html", status=403)
     return render(request, "learning/group_progress.html", {"progress": selectors.group_progress(group=group)})
@@ -273,10 +274,10 @@ def certificate_verify(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def certificate_download(request: HttpRequest, code: str) -> HttpResponse:
+def certificate_download(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """The certificate's PDF, for its holder (and staff)."""
     try:
-        certificate = selectors.certificate_get_for_download(user=request.user, code=code)  # type: ignore[arg-type]
+        certificate = selectors.certificate_get_for_download(user=request.user, code=code)
     except Certificate.DoesNotExist:
         raise Http404 from None
     response = HttpResponse(bytes(certificate.pdf), content_type="application/pdf")
@@ -286,13 +287,13 @@ def certificate_download(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def report_error(request: HttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
+def report_error(request: AuthenticatedHttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
     """Report an error in a lesson (TM-11)."""
     lesson = _lesson_or_404(request, course_slug, lesson_slug)
     form = ErrorReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.error_report_create(user=request.user, lesson=lesson, message=form.cleaned_data["message"])  # type: ignore[arg-type]
+            services.error_report_create(user=request.user, lesson=lesson, message=form.cleaned_data["message"])
         except LearningError:
             messages.error(
                 request, _("Vous ne pouvez pas signaler d'erreur dans une leçon que votre offre n'ouvre pas.")
@@ -310,7 +311,7 @@ def report_error(request: HttpRequest, course_slug: str, lesson_slug: str) -> Ht
 
 @login_required
 @never_cache
-def report_list(request: HttpRequest) -> HttpResponse:
+def report_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The member's error reports and what staff did with them (TM-11)."""
-    reports = selectors.error_report_list(user=request.user)  # type: ignore[arg-type]
+    reports = selectors.error_report_list(user=request.user)
     return render(request, "learning/reports.html", {"reports": reports})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count
 
 from cloudmentor.accounts.models import User
@@ -40,9 +41,14 @@ def progress_stamp(user_id: object) -> str:
 
 
 def course_progress(
-    *, user: User, course: Course, lesson_ids: set[int], with_certificate: bool = True, with_last_lesson: bool = True
+    *,
+    user: User | AnonymousUser,
+    course: Course,
+    lesson_ids: set[int],
+    with_certificate: bool = True,
+    with_last_lesson: bool = True,
 ) -> CourseProgress:
-    """Return what the member did in the course, counting only the given (visible) lessons.
+    """Return what the member did in the course (nothing for a visitor), counting only the given (visible) lessons.
 
     Two queries (three with the certificate), on the unique (user, lesson) and (user,
     course) indexes. The lesson page asks this on every visit, without the certificate
