@@ -105,8 +105,6 @@ class MaintenanceWindowAdmin(admin.ModelAdmin[MaintenanceWindow]):
                 % {"hours": max(0, int(lead.total_seconds() // 3600)), "notice": _hours(notice_period())},
             )
 
-    # Actions on the list --------------------------------------------------------------
-
     @admin.action(description=_("Annuler les fenêtres sélectionnées (à venir)"))
     def cancel_selected(self, request: AuthenticatedHttpRequest, queryset: QuerySet[MaintenanceWindow]) -> None:
         self._apply(request, queryset, self._cancel, _("%(count)s fenêtre(s) annulée(s)."))
@@ -137,8 +135,7 @@ class MaintenanceWindowAdmin(admin.ModelAdmin[MaintenanceWindow]):
         window = services.maintenance_window_end_now(window=window)
         self.log_change(request, window, str(_("Terminée maintenant.")))
 
-    # Pages of their own: emergency window, end now, cancel ----------------------------
-
+    # The emergency window, ending now and cancelling are pages of their own (a reason to type).
     def get_urls(self) -> list[Any]:
         extra = [
             path(

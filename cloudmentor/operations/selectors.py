@@ -51,8 +51,7 @@ def maintenance_health() -> dict[str, Any]:
     return report
 
 
-# Maintenance windows (TM-5) ------------------------------------------------------------
-# Every request reads the coming windows, so they come from the cache, checked against a
+# Every request reads the coming maintenance windows (TM-5), so they come from the cache, checked against a
 # change stamp that every save of a window bumps (apps.py). A window starting, ending or
 # becoming announced is a matter of the clock: it is computed from the cached list, never
 # queried. The list holds the windows not ended when it was read; ended ones are skipped.

@@ -11,6 +11,7 @@ from django.core import mail
 from cloudmentor.accounts.tests.factories import UserFactory
 from cloudmentor.legal import services
 from cloudmentor.legal.models import PolicyDocument, PolicyNotice
+from cloudmentor.legal.services.notices import _notify_batch
 from cloudmentor.mailing.models import OutboxEmail
 from conftest import body_text
 
@@ -58,7 +59,7 @@ def test_tm1_a_run_that_stopped_halfway_resumes_without_duplicate_or_gap(
         services.policy_publish(document=draft, by=None)
 
     with django_capture_on_commit_callbacks(execute=True):
-        queued, finished = services._notify_batch(document_id=draft.pk, batch_size=3)  # then the process dies
+        queued, finished = _notify_batch(document_id=draft.pk, batch_size=3)  # then the process dies
     assert (queued, finished) == (3, False)
     PolicyDocument.objects.filter(pk=draft.pk).update(notify_cursor=0)  # even the cursor is lost
 
