@@ -120,8 +120,8 @@ def _wrk_rounds(env: dict[str, str]) -> tuple[dict[bool, list[float]], dict[bool
                     [wrk, "-t2", "-c16", f"-d{WRK_SECONDS}s", url], capture_output=True, text=True, check=True
                 ).stdout
                 used = _cpu_seconds(pids) - before
-            requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
-            rates[enabled].append(float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)))  # type: ignore[union-attr]
+            requests = int(re.search(r"(\d+) requests in", output).group(1))
+            rates[enabled].append(float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)))
             cpu[enabled].append(used / requests * 1e6)
     return cpu, rates
 
@@ -172,7 +172,7 @@ def in_process(*, on_first: bool) -> None:
         statuses = []
         body = handler(_environ(), lambda status, headers, *args: statuses.append(status))
         b"".join(body)
-        body.close()  # type: ignore[attr-defined]
+        body.close()
         assert statuses[0].startswith("200"), statuses
 
     for handler in handlers.values():  # warm-up: templates compiled, connections open

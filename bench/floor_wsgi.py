@@ -36,7 +36,7 @@ class FloorHandler(WSGIHandler):
         self._view_middleware = []
         self._template_response_middleware = []
         self._exception_middleware = []
-        self._middleware_chain = floor_view  # type: ignore[assignment]
+        self._middleware_chain = floor_view
 
 
 floor = FloorHandler()
@@ -105,7 +105,7 @@ class ReferenceHandler(WSGIHandler):
             super().__init__()
 
     def get_response(self, request: HttpRequest) -> Any:
-        request.urlconf = __name__  # type: ignore[attr-defined]
+        request.urlconf = __name__
         return super().get_response(request)
 
 

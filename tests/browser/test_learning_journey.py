@@ -38,7 +38,7 @@ NEW_PASSWORD = "a learning and long passphrase"
 
 
 @pytest.fixture
-def catalog(settings, live_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def catalog(settings, live_server, tmp_path: Path) -> None:
     settings.SITE_URL = live_server.url
     settings.MEDIA_ROOT = tmp_path / "media"
     policy_seed()
@@ -178,7 +178,7 @@ def test_lm1_lm3_lm4_lm5_pv11_visitor_previews_subscribes_completes_a_course_and
     shot(page, "learning-10-dashboard")
 
 
-def _log_in(page: Page, live_server, username: str) -> None:  # type: ignore[no-untyped-def]
+def _log_in(page: Page, live_server, username: str) -> None:
     page.goto(live_server.url + "/accounts/login/")
     page.get_by_label("Nom d'utilisateur ou adresse e-mail").fill(username)
     page.get_by_label("Mot de passe").fill(PASSWORD)

@@ -13,7 +13,7 @@ from tests.browser.conftest import shot, staff_log_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_lm6_the_lesson_editor_previews_the_markdown_while_typing(page: Page, live_server) -> None:  # type: ignore[no-untyped-def]
+def test_lm6_the_lesson_editor_previews_the_markdown_while_typing(page: Page, live_server) -> None:
     ModuleFactory()
     staff = StaffFactory(username="root", email="root@cloudmentor.example")
     device = staff_totp_device_create(user=staff)

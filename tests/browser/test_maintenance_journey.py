@@ -29,7 +29,7 @@ PARIS = ZoneInfo("Europe/Paris")
 
 def test_tm5_staff_schedule_a_window_visitors_see_the_banner_then_the_maintenance_page_staff_still_get_in(
     page: Page, browser: Browser, live_server
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     staff = StaffFactory(username="root", email="root@cloudmentor.example")
     device = staff_totp_device_create(user=staff)
     tomorrow = timezone.localdate() + timedelta(days=1)

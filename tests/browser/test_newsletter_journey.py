@@ -35,7 +35,7 @@ def _subject(message: Message) -> str:
 
 def test_pv4_subscribe_from_the_account_staff_send_unsubscribe_from_the_email(
     page: Page, browser: Browser, live_server, smtp_server, settings
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     settings.SITE_URL = live_server.url
     member = UserFactory(username="ada", email="ada@example.org")
     SubscriberFactory(email="reader@example.org", language="en")
@@ -127,7 +127,7 @@ def test_pv4_subscribe_from_the_account_staff_send_unsubscribe_from_the_email(
 
 def test_pv4_a_visitor_subscribes_from_the_public_form_and_confirms_from_the_email(
     page: Page, live_server, smtp_server, settings
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """Double opt-in: nothing is stored until the owner of the address clicks the emailed link."""
     settings.SITE_URL = live_server.url
     page.goto(live_server.url + "/")

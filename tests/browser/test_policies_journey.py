@@ -25,7 +25,7 @@ SUMMARY_EN = "Refunds: the clause is clarified, nothing changes for current subs
 
 def test_tm1_staff_publish_new_terms_the_home_page_announces_them_and_a_member_acknowledges(
     page: Page, browser: Browser, live_server, smtp_server, settings
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     settings.SITE_URL = live_server.url
     staff = StaffFactory(username="root", email="root@cloudmentor.example")
     device = staff_totp_device_create(user=staff)

@@ -36,7 +36,7 @@ PAGES = ["/", "/en/", "/catalog/", "/contact/", "/legal/privacy/"]
 
 
 @pytest.fixture
-def traffic(settings, tmp_path: Path) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def traffic(settings, tmp_path: Path) -> dict[str, object]:
     """Thirty days of requests, more on weekdays, a member among the visitors."""
     settings.ANALYTICS_SPOOL_DIR = tmp_path / "spool"
     member = UserFactory(username="ada", email="ada@example.org")
@@ -68,7 +68,7 @@ def _refresh_statistics() -> None:
 
 def test_pv5_pv6_staff_read_the_statistics_change_the_range_export_csv_and_open_a_members_requests(
     page: Page, live_server, traffic: dict[str, object]
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     staff = StaffFactory(username="root", email="root@cloudmentor.example")
     device = staff_totp_device_create(user=staff)
     requested: list[str] = []
@@ -126,7 +126,7 @@ def test_pv5_pv6_staff_read_the_statistics_change_the_range_export_csv_and_open_
 
 def test_pv7_a_member_reads_what_was_recorded_about_their_requests(
     page: Page, live_server, traffic: dict[str, object]
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     page.goto(live_server.url + "/accounts/login/")
     page.get_by_label("Nom d'utilisateur ou adresse e-mail").fill("ada")
     page.get_by_label("Mot de passe").fill(PASSWORD)

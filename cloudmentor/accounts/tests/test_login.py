@@ -79,7 +79,7 @@ def test_tm6_disabled_account_with_the_right_password_is_told_to_contact_support
     client: Client, member: User, settings: object
 ) -> None:
     """The right password on a disabled account: a page naming SUPPORT_EMAIL, and no session."""
-    settings.SUPPORT_EMAIL = "help@cloudmentor.example"  # type: ignore[attr-defined]
+    settings.SUPPORT_EMAIL = "help@cloudmentor.example"
     services.user_disable(user=member, actor=None, reason="invoice unpaid")
 
     response = log_in(client, "alice")
@@ -132,7 +132,7 @@ def test_tm9_hundred_wrong_logins_from_one_address_are_refused_after_the_limit(
 ) -> None:
     """100 wrong passwords for one account from one address: 5 answered, 95 refused (429), no 5xx;
     the owner still logs in from another address."""
-    limit = settings.ACCOUNTS_LOGIN_MAX_PER_ACCOUNT_IP  # type: ignore[attr-defined]
+    limit = settings.ACCOUNTS_LOGIN_MAX_PER_ACCOUNT_IP
     token = form_token(client.get(LOGIN_URL, REMOTE_ADDR="203.0.113.9"))
     statuses = [
         client.post(
@@ -155,7 +155,7 @@ def test_tm9_failures_from_one_address_over_many_accounts_hit_the_address_limit(
     client: Client, member: User, settings: object
 ) -> None:
     """Past ACCOUNTS_LOGIN_MAX_PER_IP failures, the address is refused even with a right password."""
-    limit = settings.ACCOUNTS_LOGIN_MAX_PER_IP  # type: ignore[attr-defined]
+    limit = settings.ACCOUNTS_LOGIN_MAX_PER_IP
     token = form_token(client.get(LOGIN_URL, REMOTE_ADDR="203.0.113.9"))
     statuses = [
         client.post(
@@ -177,20 +177,20 @@ def test_tm9_failures_from_one_address_over_many_accounts_hit_the_address_limit(
 def test_tm9_the_limit_resets_after_its_window(client: Client, member: User, settings: object) -> None:
     with time_machine.travel(T0, tick=False) as clock:
         token = form_token(client.get(LOGIN_URL))
-        for _attempt in range(settings.ACCOUNTS_LOGIN_MAX_PER_ACCOUNT_IP):  # type: ignore[attr-defined]
+        for _attempt in range(settings.ACCOUNTS_LOGIN_MAX_PER_ACCOUNT_IP):
             client.post(LOGIN_URL, {"form_token": token, "identifier": "alice", "password": "bad password!"})
         assert (
             client.post(LOGIN_URL, {"form_token": token, "identifier": "alice", "password": PASSWORD}).status_code
             == 429
         )
-        clock.move_to(T0 + timedelta(seconds=settings.ACCOUNTS_LOGIN_WINDOW_SECONDS))  # type: ignore[attr-defined]
+        clock.move_to(T0 + timedelta(seconds=settings.ACCOUNTS_LOGIN_WINDOW_SECONDS))
         response = client.post(LOGIN_URL, {"form_token": token, "identifier": "alice", "password": PASSWORD})
 
     assert response.status_code == 302
 
 
 def test_tm9_the_429_page_is_in_the_user_language_and_says_when_to_retry(client: Client, settings: object) -> None:
-    settings.ACCOUNTS_LOGIN_MAX_PER_IP = 0  # type: ignore[attr-defined]
+    settings.ACCOUNTS_LOGIN_MAX_PER_IP = 0
 
     french = client.post(LOGIN_URL, {"identifier": "x", "password": "y"})
     english = client.post("/en/accounts/login/", {"identifier": "x", "password": "y"})
@@ -198,12 +198,12 @@ def test_tm9_the_429_page_is_in_the_user_language_and_says_when_to_retry(client:
     assert french.status_code == english.status_code == 429
     assert "Trop de tentatives" in french.content.decode()
     assert "Too many attempts" in english.content.decode()
-    assert 0 < int(french["Retry-After"]) <= settings.ACCOUNTS_LOGIN_WINDOW_SECONDS  # type: ignore[attr-defined]
+    assert 0 < int(french["Retry-After"]) <= settings.ACCOUNTS_LOGIN_WINDOW_SECONDS
     assert not french.cookies
 
 
 def test_tm9_registrations_per_address_are_limited(client: Client, settings: object) -> None:
-    limit = settings.ACCOUNTS_REGISTER_MAX_PER_IP  # type: ignore[attr-defined]
+    limit = settings.ACCOUNTS_REGISTER_MAX_PER_IP
     statuses = [
         submit(
             Client(),
@@ -226,8 +226,8 @@ def test_tm9_recovery_emails_per_address_are_capped_silently(
     client: Client, member: User, settings: object, django_capture_on_commit_callbacks: object
 ) -> None:
     """Past ACCOUNTS_RECOVERY_MAX_PER_ACCOUNT links an hour, the same answer, no more email."""
-    limit = settings.ACCOUNTS_RECOVERY_MAX_PER_ACCOUNT  # type: ignore[attr-defined]
-    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+    limit = settings.ACCOUNTS_RECOVERY_MAX_PER_ACCOUNT
+    with django_capture_on_commit_callbacks(execute=True):
         answers = {
             submit(Client(REMOTE_ADDR=f"198.51.100.{n}"), "/accounts/password/forgot/", {"email": "alice@example.org"})[
                 "Location"
@@ -240,7 +240,7 @@ def test_tm9_recovery_emails_per_address_are_capped_silently(
 
 
 def test_tm9_recovery_requests_per_address_are_limited(client: Client, settings: object) -> None:
-    limit = settings.ACCOUNTS_RECOVERY_MAX_PER_IP  # type: ignore[attr-defined]
+    limit = settings.ACCOUNTS_RECOVERY_MAX_PER_IP
     token = form_token(client.get("/accounts/password/forgot/"))
     statuses = [
         client.post("/accounts/password/forgot/", {"form_token": token, "email": f"n{n}@example.org"}).status_code
@@ -256,20 +256,20 @@ def test_tm9_forwarded_for_is_believed_only_from_a_trusted_proxy(
     client: Client, member: User, settings: object
 ) -> None:
     """A client cannot dodge the limit by sending X-Forwarded-For itself."""
-    settings.ACCOUNTS_LOGIN_MAX_PER_ACCOUNT_IP = 1  # type: ignore[attr-defined]
+    settings.ACCOUNTS_LOGIN_MAX_PER_ACCOUNT_IP = 1
     log_in(client, "alice", "bad password one", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="10.0.0.1")
 
     spoofed = log_in(Client(), "alice", "bad password two", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="10.0.0.2")
 
     assert spoofed.status_code == 429
-    settings.TRUSTED_PROXIES = ["203.0.113.9"]  # type: ignore[attr-defined]
+    settings.TRUSTED_PROXIES = ["203.0.113.9"]
     behind_proxy = log_in(Client(), "alice", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="10.0.0.3")
     assert behind_proxy.status_code == 302
     assert AccountSession.objects.get().ip == "10.0.0.3"
 
 
 def test_tm9_argon2_is_never_run_for_a_throttled_request(client: Client, member: User, settings: object) -> None:
-    settings.ACCOUNTS_LOGIN_MAX_PER_IP = 0  # type: ignore[attr-defined]
+    settings.ACCOUNTS_LOGIN_MAX_PER_IP = 0
 
     with (
         mock.patch("django.contrib.auth.hashers.check_password") as check,

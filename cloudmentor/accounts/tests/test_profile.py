@@ -43,13 +43,13 @@ def test_pv7_the_account_page_shows_everything_stored_about_the_member(client: C
 def test_pv7_the_account_page_costs_a_fixed_number_of_queries(
     member_client: Client, member: User, django_assert_num_queries: object, settings: object
 ) -> None:
-    settings.ACCOUNTS_MAX_SESSIONS = 10  # type: ignore[attr-defined]
+    settings.ACCOUNTS_MAX_SESSIONS = 10
     for _n in range(5):
         log_in(Client(), "alice")  # more sessions and history rows: the count must not grow
     member_client.get("/account/")
 
     # events (with authors), sessions; the session and the user come from the cache.
-    with django_assert_num_queries(2):  # type: ignore[operator]
+    with django_assert_num_queries(2):
         response = member_client.get("/account/")
 
     assert response.status_code == 200
@@ -85,7 +85,7 @@ def test_pv7_a_taken_username_is_refused(member_client: Client, member: User) ->
 def test_pv7_a_new_email_is_confirmed_by_a_link_sent_to_it(
     member_client: Client, member: User, django_capture_on_commit_callbacks: object
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+    with django_capture_on_commit_callbacks(execute=True):
         csrf_post(member_client, "/account/", {"username": "alice", "email": "alice@new.example.org"})
     member.refresh_from_db()
     assert member.email == "alice@example.org"  # not yet
@@ -164,12 +164,12 @@ def test_pv7_password_change_keeps_this_device_and_ends_the_others(member_client
 def test_pv14_one_button_ends_all_sessions_requires_a_reset_and_alerts_staff(
     member: User, settings: object, django_capture_on_commit_callbacks: object
 ) -> None:
-    settings.STAFF_ALERT_EMAILS = ["staff@cloudmentor.example"]  # type: ignore[attr-defined]
+    settings.STAFF_ALERT_EMAILS = ["staff@cloudmentor.example"]
     laptop, phone = Client(), Client()
     log_in(laptop, "alice")
     log_in(phone, "alice")
 
-    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+    with django_capture_on_commit_callbacks(execute=True):
         response = laptop.post("/account/report-unauthorized-use/", REMOTE_ADDR="198.51.100.7")
 
     assert response.status_code == 302
@@ -190,7 +190,7 @@ def test_pv14_one_button_ends_all_sessions_requires_a_reset_and_alerts_staff(
 def test_pv14_the_emailed_link_sets_a_new_password(
     member_client: Client, member: User, django_capture_on_commit_callbacks: object
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+    with django_capture_on_commit_callbacks(execute=True):
         csrf_post(member_client, "/account/report-unauthorized-use/")
     link = next(line for line in mail.outbox[0].body.splitlines() if "/accounts/password/reset/" in line)
 

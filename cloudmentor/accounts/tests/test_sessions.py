@@ -72,7 +72,7 @@ def test_tm9_sessions_page_costs_a_fixed_number_of_queries(member: User, django_
 
     # The session and the user come from the cache (accounts.caching); OTP device lookup
     # skipped (no OTP id); the session list.
-    with django_assert_num_queries(1):  # type: ignore[operator]
+    with django_assert_num_queries(1):
         response = devices[0].get("/account/sessions/")
 
     assert response.status_code == 200
@@ -133,7 +133,7 @@ def test_tm9_past_the_session_cap_the_oldest_session_ends(member: User, settings
             clock.move_to(T0 + timedelta(minutes=minute))
             log_in(device, "alice")
 
-    assert AccountSession.objects.filter(user=member).count() == settings.ACCOUNTS_MAX_SESSIONS  # type: ignore[attr-defined]
+    assert AccountSession.objects.filter(user=member).count() == settings.ACCOUNTS_MAX_SESSIONS
     assert devices[0].get("/account/").status_code == 302
     assert [device.get("/account/").status_code for device in devices[1:]] == [200, 200, 200]
 
@@ -141,9 +141,9 @@ def test_tm9_past_the_session_cap_the_oldest_session_ends(member: User, settings
 def test_tm9_an_account_seen_on_too_many_networks_in_a_day_is_flagged_for_staff(
     member: User, settings: object, django_capture_on_commit_callbacks: object
 ) -> None:
-    settings.STAFF_ALERT_EMAILS = ["staff@cloudmentor.example"]  # type: ignore[attr-defined]
-    limit = settings.ACCOUNTS_SHARING_MAX_NETWORKS_PER_DAY  # type: ignore[attr-defined]
-    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+    settings.STAFF_ALERT_EMAILS = ["staff@cloudmentor.example"]
+    limit = settings.ACCOUNTS_SHARING_MAX_NETWORKS_PER_DAY
+    with django_capture_on_commit_callbacks(execute=True):
         for n in range(limit + 2):
             log_in(Client(), "alice", REMOTE_ADDR=f"198.51.{n}.7")
 
@@ -165,7 +165,7 @@ def test_tm9_a_member_on_few_devices_is_not_flagged(member: User) -> None:
 def test_tm9_the_scheduled_clearsessions_purges_expired_sessions_only(member: User, settings: object) -> None:
     from django.core.management import call_command
 
-    assert settings.SCHEDULER_JOBS["clear_sessions"]["command"] == "clearsessions"  # type: ignore[attr-defined]
+    assert settings.SCHEDULER_JOBS["clear_sessions"]["command"] == "clearsessions"
     with time_machine.travel(T0, tick=False) as clock:
         log_in(Client(), "alice")
         clock.move_to(T0 + timedelta(days=29))

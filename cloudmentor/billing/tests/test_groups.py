@@ -124,11 +124,11 @@ def test_tm6_an_unpaid_group_invoice_disables_the_owner_and_members_lose_the_gro
     assert [message.to for message in mail.outbox] == [["olga@example.org"]]
     assert invoice.buyer["email"] == "olga@example.org"
     assert invoice.buyer["name"] == group.name
-    with time_machine.travel(invoice.due_at - SECOND, tick=False):  # type: ignore[operator]
+    with time_machine.travel(invoice.due_at - SECOND, tick=False):
         assert selectors.user_access_level(user=bob) == AccessLevel.EXPERT
     mail.outbox.clear()
 
-    with time_machine.travel(invoice.due_at + SECOND, tick=False), django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+    with time_machine.travel(invoice.due_at + SECOND, tick=False), django_capture_on_commit_callbacks(execute=True):
         report = services.billing_run()
         bob.refresh_from_db()
         assert selectors.user_access_level(user=bob) == AccessLevel.FREE
@@ -140,7 +140,7 @@ def test_tm6_an_unpaid_group_invoice_disables_the_owner_and_members_lose_the_gro
     assert AccountEvent.objects.filter(user=owner, kind=AccountEvent.Kind.DISABLED).exists()
     assert mail.outbox == []
     # Staff re-enable the owner: the group's level comes back for its members at once.
-    with time_machine.travel(invoice.due_at + 2 * SECOND, tick=False):  # type: ignore[operator]
+    with time_machine.travel(invoice.due_at + 2 * SECOND, tick=False):
         accounts_services.user_enable(user=owner, actor=StaffFactory(), reason="payé")
         assert selectors.user_access_level(user=bob) == AccessLevel.EXPERT
 

@@ -615,7 +615,7 @@ def test_access_level_for_visitors_staff_and_members_without_periods(member: Use
     from django.contrib.auth.models import AnonymousUser
 
     assert selectors.user_access_level(user=None) == AccessLevel.FREE
-    assert selectors.user_access_level(user=AnonymousUser()) == AccessLevel.FREE  # type: ignore[arg-type]
+    assert selectors.user_access_level(user=AnonymousUser()) == AccessLevel.FREE
     assert selectors.user_access_level(user=member) == AccessLevel.FREE
     assert selectors.user_access_level(user=StaffFactory()) == AccessLevel.EXPERT
 

@@ -133,7 +133,7 @@ def test_lm3_downloads_are_checked_like_the_lesson(
     access(member, AccessLevel.PRO)
     allowed = member_client.get(f"/courses/k8s/avance/files/{closed_file.pk}/")
 
-    assert free.status_code == 200 and b"".join(free.streaming_content) == b"apiVersion: v1\n"  # type: ignore[attr-defined]
+    assert free.status_code == 200 and b"".join(free.streaming_content) == b"apiVersion: v1\n"
     assert refused.status_code == 403
     assert allowed.status_code == 200 and allowed["Content-Disposition"].startswith("attachment")
     assert allowed["Cache-Control"] == "private, no-store"

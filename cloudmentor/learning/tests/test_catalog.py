@@ -17,11 +17,11 @@ from .factories import CourseFactory, LessonFactory, ModuleFactory, TopicFactory
 pytestmark = pytest.mark.django_db
 
 
-def _titles(response) -> list[str]:  # type: ignore[no-untyped-def]
+def _titles(response) -> list[str]:
     return re.findall(r'class="course-card__title"><a href="[^"]+">([^<]+)</a>', response.content.decode())
 
 
-def _course(title: str, **fields) -> Course:  # type: ignore[no-untyped-def]
+def _course(title: str, **fields) -> Course:
     topics = fields.pop("topics", [])
     lesson_title = fields.pop("lesson_title", "Introduction")
     course = CourseFactory(title=title, **fields)
@@ -157,7 +157,7 @@ def test_tm3_each_plan_on_sale_shows_the_material_it_opens(client: Client) -> No
     assert re.search(r"Leçons</th><td>1</td><td>2</td></tr>", table)
 
 
-def test_tm3_the_summary_follows_publication(django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_tm3_the_summary_follows_publication(django_capture_on_commit_callbacks) -> None:
     course = CourseFactory(access_level=AccessLevel.ESSENTIAL)
     LessonFactory(module=ModuleFactory(course=course))
     assert selectors.material_summary()[1].courses == 1

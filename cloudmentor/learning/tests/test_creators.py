@@ -69,7 +69,7 @@ def test_lm6_a_creator_writes_a_draft_that_members_do_not_see(
 
 def test_lm6_publishing_keeps_each_published_change_as_a_revision(
     creator_client: Client, creator: User, module: Module, client: Client, django_capture_on_commit_callbacks
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     lesson = LessonFactory(module=module, slug="regions", body="Version une.")
     page = creator_client.get(f"/staff/learning/lesson/{lesson.pk}/change/")
     token = csrf_token(page)
@@ -112,7 +112,7 @@ def test_lm6_the_editor_previews_markdown_as_members_will_see_it(creator_client:
 
 def test_lm6_a_creator_withdraws_a_course(
     creator_client: Client, module: Module, client: Client, django_capture_on_commit_callbacks
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     LessonFactory(module=module, slug="regions")
     assert client.get("/courses/aws/").status_code == 200
     page = creator_client.get("/staff/learning/course/")
@@ -199,7 +199,7 @@ def test_lm6_publishing_an_empty_lesson_is_refused(module: Module) -> None:
 
 def test_lm6_edits_in_the_staff_site_reach_cached_pages(
     creator_client: Client, module: Module, client: Client, django_capture_on_commit_callbacks
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """A visitor's cached lesson page shows a title changed in the staff site at once."""
     lesson = LessonFactory(module=module, slug="regions", title="Les régions")
     assert "Les régions" in client.get("/courses/aws/regions/").content.decode()

@@ -85,7 +85,7 @@ def test_unknown_query_parameters_are_not_cached(client: Client, course: None) -
     assert queries > 0
 
 
-def test_publishing_makes_cached_pages_stale(client: Client, course: None, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_publishing_makes_cached_pages_stale(client: Client, course: None, django_capture_on_commit_callbacks) -> None:
     client.get("/courses/")
     with django_capture_on_commit_callbacks(execute=True):
         LessonFactory(module=ModuleFactory(course=CourseFactory(title="Terraform", access_level=AccessLevel.PRO)))
@@ -112,7 +112,7 @@ def test_the_language_is_part_of_the_address(client: Client, course: None) -> No
 
 def test_a_withdrawn_course_leaves_the_cached_catalog(
     client: Client, course: None, django_capture_on_commit_callbacks
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     assert "AWS" in client.get("/courses/").content.decode()
     from cloudmentor.learning.models import Course
 

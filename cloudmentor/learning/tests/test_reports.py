@@ -34,7 +34,7 @@ def _report(member_client: Client, message: str = "La commande create-subnet oub
     return ErrorReport.objects.get()
 
 
-def _settle(staff_client: Client, report: ErrorReport, outcome: str, reply: str, capture) -> object:  # type: ignore[no-untyped-def]
+def _settle(staff_client: Client, report: ErrorReport, outcome: str, reply: str, capture) -> object:
     page = staff_client.get(f"/staff/learning/errorreport/{report.pk}/change/")
     assert page.status_code == 200
     with capture(execute=True):
@@ -70,7 +70,7 @@ def test_tm11_a_member_reports_an_error_and_follows_it(member_client: Client, me
 
 def test_tm11_staff_correct_the_lesson_and_the_reporter_is_told(
     member_client: Client, member: User, lesson: Lesson, staff_client: Client, django_capture_on_commit_callbacks
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     report = _report(member_client)
     lesson.body = "Commande corrigée : `aws ec2 create-subnet --vpc-id ...`"
     lesson.save()
@@ -81,7 +81,7 @@ def test_tm11_staff_correct_the_lesson_and_the_reporter_is_told(
     )
 
     report.refresh_from_db()
-    assert response.status_code == 302  # type: ignore[attr-defined]
+    assert response.status_code == 302
     assert report.status == ReportStatus.CORRECTED and report.settled_at is not None
     assert [m.to for m in mail.outbox] == [[member.email]]
     assert "Votre signalement sur « Votre premier VPC » a été traité" in mail.outbox[0].subject
@@ -99,7 +99,7 @@ def test_tm11_withdrawn_material_disappears_from_the_catalog(
     staff_client: Client,
     client: Client,
     django_capture_on_commit_callbacks,
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     report = _report(member_client)
 
     _settle(staff_client, report, "withdrawn", "Cette leçon était obsolète.", django_capture_on_commit_callbacks)
@@ -114,12 +114,12 @@ def test_tm11_withdrawn_material_disappears_from_the_catalog(
 
 def test_tm11_a_rejection_needs_a_reply(
     member_client: Client, member: User, lesson: Lesson, staff_client: Client, django_capture_on_commit_callbacks
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     report = _report(member_client)
 
     refused = _settle(staff_client, report, "rejected", "", django_capture_on_commit_callbacks)
     report.refresh_from_db()
-    assert refused.status_code == 200 and report.status == ReportStatus.OPEN  # type: ignore[attr-defined]
+    assert refused.status_code == 200 and report.status == ReportStatus.OPEN
 
     _settle(
         staff_client,

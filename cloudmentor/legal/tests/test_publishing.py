@@ -118,7 +118,7 @@ FORM = {
 
 def test_tm1_staff_write_a_draft_preview_it_then_publish_it(
     staff_client: Client, staff: User, django_capture_on_commit_callbacks
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     response = staff_client.post("/staff/legal/policydocument/add/", {**FORM, "_continue": "1"})
     draft = PolicyDocument.objects.get(version=None)
     assert response.status_code == 302 and draft.created_by == staff

@@ -242,7 +242,7 @@ def test_ck5_registration_logs_in_at_once_and_deletes_the_form_cookie(
     client: Client, django_capture_on_commit_callbacks: object
 ) -> None:
     """Success: form cookie deleted, account cookie set (CK-4), welcome email sent."""
-    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+    with django_capture_on_commit_callbacks(execute=True):
         response = submit(client, "/accounts/register/", REGISTRATION)
 
     assert response.status_code == 302
@@ -261,7 +261,7 @@ def _reset_link() -> str:
 
 
 def _request_link(client: Client, email: str, capture: object) -> object:
-    with capture(execute=True):  # type: ignore[operator]
+    with capture(execute=True):
         return submit(client, "/accounts/password/forgot/", {"email": email})
 
 
@@ -300,7 +300,7 @@ def test_ck6_the_email_form_cookie_lives_exactly_one_hour(
     with time_machine.travel(T0, tick=False) as clock:
         token = form_token(client.get("/accounts/password/forgot/"))
         clock.move_to(T0 + timedelta(seconds=offset))
-        with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        with django_capture_on_commit_callbacks(execute=True):
             response = client.post("/accounts/password/forgot/", {"form_token": token, "email": "alice@example.org"})
 
     assert response.status_code == (302 if accepted else 400)
@@ -456,7 +456,7 @@ def test_ck4_the_cookie_policy_states_the_cap_the_code_uses(client: Client, sett
     from cloudmentor.legal.services import policy_seed
 
     policy_seed()
-    settings.ACCOUNTS_SESSION_CAP_DAYS = 7  # type: ignore[attr-defined]
+    settings.ACCOUNTS_SESSION_CAP_DAYS = 7
     UserFactory(username="alice")
 
     page = client.get("/legal/cookies/").content.decode()

@@ -36,7 +36,7 @@ def test_pv2_registration_collects_username_email_password_and_terms_acceptance(
 ) -> None:
     """An individual member is created with the current terms version and time, newsletter off by default."""
     policy_seed()
-    with time_machine.travel(T0, tick=False), django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+    with time_machine.travel(T0, tick=False), django_capture_on_commit_callbacks(execute=True):
         response = submit(client, "/accounts/register/", VALID, REMOTE_ADDR="198.51.100.7")
 
     bob = User.objects.get()
@@ -75,7 +75,7 @@ def test_pv2_terms_must_be_accepted(client: Client) -> None:
 def test_pv2_registration_in_english_remembers_the_language(
     client: Client, django_capture_on_commit_callbacks: object
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+    with django_capture_on_commit_callbacks(execute=True):
         submit(client, "/en/accounts/register/", VALID)
 
     assert User.objects.get().language == "en"
@@ -103,7 +103,7 @@ def test_pv2_password_rules(client: Client, password: str, accepted: bool) -> No
 
 @pytest.mark.django_db
 def test_pv2_passwords_are_stored_with_argon2id(client: Client, settings: object) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]  # type: ignore[attr-defined]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
 
     submit(client, "/accounts/register/", VALID)
 

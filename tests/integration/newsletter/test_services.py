@@ -37,7 +37,7 @@ REGISTRATION = {
 def test_pv4_opt_in_at_registration_subscribes_the_members_email(django_capture_on_commit_callbacks: object) -> None:
     """The ticked box of the registration form subscribes the address, with when and from where."""
     policy_seed()
-    with time_machine.travel(T0, tick=False), django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+    with time_machine.travel(T0, tick=False), django_capture_on_commit_callbacks(execute=True):
         response = submit(Client(), "/en/accounts/register/", {**REGISTRATION, "newsletter_opt_in": "on"})
 
     bob = User.objects.get()
@@ -140,7 +140,7 @@ def test_pv4_the_public_form_stores_nothing_until_the_owner_confirms(
     django_capture_on_commit_callbacks: object,
 ) -> None:
     """Double opt-in: the request only sends a link; the address exists once it is followed."""
-    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+    with django_capture_on_commit_callbacks(execute=True):
         assert services.subscription_request(email="reader@example.org", language="en") is True
 
     assert not Subscriber.objects.exists()
@@ -183,7 +183,7 @@ def test_pv4_a_confirmation_link_expires(settings: object) -> None:
 def test_pv4_a_subscribed_address_is_not_sent_another_link(django_capture_on_commit_callbacks: object) -> None:
     SubscriberFactory(email="reader@example.org")
 
-    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+    with django_capture_on_commit_callbacks(execute=True):
         assert services.subscription_request(email="Reader@example.org", language="fr") is False
 
     assert mail.outbox == []
@@ -192,8 +192,8 @@ def test_pv4_a_subscribed_address_is_not_sent_another_link(django_capture_on_com
 def test_pv4_one_mailbox_gets_at_most_a_few_confirmation_links_an_hour(
     django_capture_on_commit_callbacks: object, settings: object
 ) -> None:
-    settings.NEWSLETTER_CONFIRM_MAX_PER_ADDRESS = 2  # type: ignore[attr-defined]
-    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+    settings.NEWSLETTER_CONFIRM_MAX_PER_ADDRESS = 2
+    with django_capture_on_commit_callbacks(execute=True):
         sent = [services.subscription_request(email="reader@example.org", language="fr") for _n in range(4)]
 
     assert sent == [True, True, False, False]
@@ -204,7 +204,7 @@ def test_pv7_the_member_status_costs_no_query_once_cached(member: User, django_a
     services.subscriber_subscribe_member(user=member)
     member_status(user=member)
 
-    with django_assert_num_queries(0):  # type: ignore[operator]
+    with django_assert_num_queries(0):
         status = member_status(user=member)
     assert status.is_subscribed
 
@@ -232,7 +232,7 @@ def test_pv10_newsletter_erasure_keeps_only_the_flagged_address_and_says_why(mem
 
     subscriber = Subscriber.objects.get()
     assert subscriber.user is None and subscriber.status == "unsubscribed"
-    assert subscriber.consent_events.last().source == "erasure"  # type: ignore[union-attr]
+    assert subscriber.consent_events.last().source == "erasure"
     assert summary["kept"] and summary["erased"]
 
 
@@ -247,7 +247,7 @@ def test_pv9_pv10_the_account_export_and_erasure_include_the_newsletter(
     document = personal_data.export_document(subject=personal_data.Subject.of(member), generated_at=timezone.now())
     assert document["sections"]["newsletter"]["subscriber"]["status"] == "subscribed"
 
-    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+    with django_capture_on_commit_callbacks(execute=True):
         outcomes = accounts_services.account_erase(user=member, actor=None)
 
     newsletter = next(entry.outcome for entry in outcomes if entry.section.key == "newsletter")
