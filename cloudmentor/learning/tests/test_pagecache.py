@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -13,21 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from cloudmentor.accounts.models import User
 from cloudmentor.billing.models import AccessLevel
 from cloudmentor.learning import services
-from cloudmentor.learning.lessonpage import local_pages_forget
 from cloudmentor.learning.tests.factories import CourseFactory, LessonFactory, ModuleFactory, UserFactory
 from conftest import log_in_client
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> Iterator[None]:
-    """Pages live in the cache (and lesson pages in memory): start every test clean."""
-    cache.clear()
-    local_pages_forget()
-    yield
-    cache.clear()
-    local_pages_forget()
 
 
 @pytest.fixture

@@ -5,27 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from django.core.cache import cache
 from django.http import HttpRequest
 from django.test import Client
 from django.utils.html import format_html
 
 from cloudmentor.billing.models import AccessLevel
 from cloudmentor.core import pageparts
-from cloudmentor.learning.lessonpage import _local, local_pages_forget
+from cloudmentor.learning.lessonpage import _local
 from cloudmentor.learning.tests.factories import CourseFactory, LessonFactory, ModuleFactory, UserFactory
 from conftest import log_in_client
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> Iterator[None]:
-    cache.clear()
-    local_pages_forget()
-    yield
-    cache.clear()
-    local_pages_forget()
 
 
 @pytest.fixture
