@@ -63,6 +63,7 @@ def run_phase(label: str) -> None:
 
     from cloudmentor.legal import services
     from cloudmentor.legal.models import PolicyDocument, PolicyNotice
+    from cloudmentor.legal.services.notices import _notify_batch
 
     seed(MEMBERS)
     draft = PolicyDocument.objects.create(
@@ -76,7 +77,7 @@ def run_phase(label: str) -> None:
     started = time.perf_counter()
     while True:
         batch_started = time.perf_counter()
-        count, finished = services._notify_batch(document_id=draft.pk, batch_size=size)
+        count, finished = _notify_batch(document_id=draft.pk, batch_size=size)
         batches.append(time.perf_counter() - batch_started)
         queued += count
         if finished:
