@@ -18,6 +18,7 @@ class AccountsConfig(AppConfig):
 
         post_save.connect(caching.on_user_saved_or_deleted, sender=User, dispatch_uid="accounts_user_saved")
         post_delete.connect(caching.on_user_saved_or_deleted, sender=User, dispatch_uid="accounts_user_deleted")
+        post_save.connect(caching.on_session_saved, sender=AccountSession, dispatch_uid="accounts_session_saved")
         post_delete.connect(caching.on_session_deleted, sender=AccountSession, dispatch_uid="accounts_session_deleted")
 
         # Personal data (PV-9, PV-10): the account's own section, and the outbox's.

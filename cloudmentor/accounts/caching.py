@@ -4,8 +4,11 @@ A member's request reads their session and their account from the cache instead 
 database (docs/decisions/0014-member-pages-without-queries.md). Each cached copy is
 checked against a change stamp (`cloudmentor.core.stamps`) that every write bumps:
 
-- a session's stamp, when its row is deleted (logout, revocation, the session cap,
-  a disabled account, the staff site): the next request of that device is logged out;
+- a session's stamp, when its row is updated (through the session store, or saved through
+  the model) or deleted (logout, revocation, the session cap, a disabled account, the
+  staff site): the next request of that device, on any worker, reads the row again and a
+  deleted session is logged out. Only `last_seen_at` and `ip` are written without a bump
+  (the session middleware): the cached copy holds neither;
 - an account's stamp, when the account is saved or deleted, or changed by the services
   that update it in place (disable, enable, validity end). Other apps that cache what
   depends on the account (billing's access level, learning's progress) check it too.
@@ -34,6 +37,11 @@ def user_changed(user_id: Any) -> None:
     stamps.bump(user_stamp(user_id))
 
 
+def session_changed(session_key: str) -> None:
+    """Make every cached copy of the session stale (its row was updated)."""
+    stamps.bump(session_stamp(session_key))
+
+
 def session_ended(session_key: str) -> None:
     stamps.bump(session_stamp(session_key))
 
@@ -41,6 +49,12 @@ def session_ended(session_key: str) -> None:
 def on_user_saved_or_deleted(sender: type, instance: Any, **kwargs: Any) -> None:
     if instance.pk is not None:
         user_changed(instance.pk)
+
+
+def on_session_saved(sender: type, instance: Any, created: bool = False, **kwargs: Any) -> None:
+    # A new row has no copy anywhere yet; its writer caches it.
+    if not created:
+        session_changed(instance.session_key)
 
 
 def on_session_deleted(sender: type, instance: Any, **kwargs: Any) -> None:

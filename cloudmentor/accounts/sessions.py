@@ -4,10 +4,16 @@
 admin keep working unchanged; each row also knows its user, address and browser so that
 members can see and end their sessions (CK-7) and staff can spot sharing (TM-9).
 
-Like Django's ``cached_db`` engine, a session is read from the cache and written to the
-database then the cache; unlike it, each cached copy carries the session's change stamp
-(`accounts.caching`), bumped whenever the row is deleted, however it is deleted: a
-revoked session is logged out at its very next request, on every worker.
+Like Django's ``cached_db`` engine, a session is read from the cache; unlike it, each
+cached copy carries the session's change stamp (`accounts.caching`), bumped by every write
+of the row: an update (a login step, a flash message, the CSRF token), a save through the
+model (staff site) and a delete, however it is done. Each worker keeps its own cache, so a
+write in one worker is seen by the next request on any other; a revoked session is logged
+out at its very next request (SC-1, CK-7, docs/decisions/0090-one-coherence-rule.md).
+
+An update bumps the stamp and leaves no copy behind: the next read caches the row again,
+with the stamp it read before the database (one more read per session write). Only a new
+row is cached by its writer: no copy of a key that did not exist can be anywhere.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from django.utils import timezone
 from cloudmentor.core import stamps
 from cloudmentor.core.http import parse_user_agent
 
-from .caching import SESSION_CACHE_SECONDS, session_ended, session_stamp
+from .caching import SESSION_CACHE_SECONDS, session_changed, session_ended, session_stamp
 from .models import AccountSession
 
 AUTH_USER_ID_KEY = "_auth_user_id"
@@ -72,14 +78,16 @@ class SessionStore(DatabaseSessionStore):
         """Insert a new row, or update only the data, expiry and user of an existing one.
 
         Django's version rewrites every column on update, which would reset the device
-        and the creation time. The cache gets the new data once the row is written.
+        and the creation time. An update bumps the session's stamp, so that no worker serves
+        its old copy, and caches nothing: a copy recorded now could carry a stamp read after
+        another writer's bump (core/stamps.py), so the next read caches.
         """
         if self.session_key is None:
             return self.create()
         key = self.session_key
-        found = stamps.lookup(CACHE_PREFIX + key, session_stamp(key))  # stamps read before the write
         data = self._get_session(no_load=must_create)  # type: ignore[attr-defined]  # private, untyped in stubs
         if must_create:
+            found = stamps.lookup(CACHE_PREFIX + key, session_stamp(key))  # stamps read before the write
             instance = self.create_model_instance(data)
             using = router.db_for_write(AccountSession, instance=instance)
             try:
@@ -99,7 +107,7 @@ class SessionStore(DatabaseSessionStore):
         )
         if not updated:
             raise UpdateError
-        _cache_store(key, data, expire_date, found)
+        session_changed(key)
         return None
 
     def delete(self, session_key: str | None = None) -> None:

@@ -123,3 +123,73 @@ def test_ck7_the_cached_copy_expires_with_the_session(devices: tuple[Client, Cli
     with time_machine.travel(row.expire_date + timedelta(seconds=1)):
         assert timezone.now() > row.expire_date
         assert phone.get("/account/").status_code == 302
+
+
+def _other_worker_keeps(key: str) -> Any:
+    """Return what another worker's local cache holds for this session (its own copy, in its memory)."""
+    from django.core.cache import cache
+
+    from cloudmentor.accounts.sessions import CACHE_PREFIX
+
+    return cache.get(CACHE_PREFIX + key)
+
+
+def _other_worker_serves(key: str, copy: Any) -> Any:
+    """Load the session as another worker would: from its own copy, kept since before the write."""
+    from django.core.cache import cache
+
+    from cloudmentor.accounts.sessions import CACHE_PREFIX, SessionStore
+
+    cache.set(CACHE_PREFIX + key, copy)  # a worker's cache is its own: the writer never touched this copy
+    return SessionStore(key)
+
+
+def test_sc1_a_session_saved_by_one_worker_is_read_again_by_every_other(devices: tuple[Client, Client]) -> None:
+    """An update of the session row (a TOTP step, a flash message) bumps its stamp: no worker serves its old copy."""
+    from cloudmentor.accounts.sessions import SessionStore
+
+    _laptop, phone = devices
+    key = envelope(phone)["k"]
+    kept_elsewhere = _other_worker_keeps(key)
+    assert kept_elsewhere is not None  # warm: the other worker has its copy
+
+    writer = SessionStore(key)
+    writer["marker"] = "written by the first worker"
+    writer.save()
+
+    assert _other_worker_serves(key, kept_elsewhere).get("marker") == "written by the first worker"
+
+
+def test_sc1_a_session_row_saved_through_the_model_bumps_its_stamp(devices: tuple[Client, Client]) -> None:
+    """A save of the row itself (staff site, a script) makes every cached copy stale too."""
+    from cloudmentor.accounts.sessions import SessionStore
+
+    _laptop, phone = devices
+    key = envelope(phone)["k"]
+    kept_elsewhere = _other_worker_keeps(key)
+    store = SessionStore(key)
+    data = store.load()
+    data["marker"] = "saved through the model"
+    row = AccountSession.objects.get(session_key=key)
+    row.session_data = store.encode(data)
+    row.save()
+
+    assert _other_worker_serves(key, kept_elsewhere).get("marker") == "saved through the model"
+
+
+def test_sc1_the_next_read_after_a_session_write_caches_the_new_copy(devices: tuple[Client, Client]) -> None:
+    """The write leaves no copy behind; the first read after it caches the row, the next reads none."""
+    from cloudmentor.accounts.sessions import SessionStore
+
+    _laptop, phone = devices
+    key = envelope(phone)["k"]
+    writer = SessionStore(key)
+    writer["marker"] = "x"
+    writer.save()
+
+    with CaptureQueriesContext(connection) as first:
+        assert SessionStore(key).get("marker") == "x"
+    with CaptureQueriesContext(connection) as second:
+        assert SessionStore(key).get("marker") == "x"
+
+    assert len(first) == 1 and len(second) == 0
