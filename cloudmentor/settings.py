@@ -316,6 +316,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Staff addresses alerted by the platform (unauthorized use, contact messages, ...).
 STAFF_ALERT_EMAILS = env.list("STAFF_ALERT_EMAILS", default=[SUPPORT_EMAIL])
 MAILING_MAX_ATTEMPTS = env.int("MAILING_MAX_ATTEMPTS", default=8)
+# An email left "sending" by a worker that died mid-send is marked failed after this many
+# minutes, never resent automatically (SC-4, docs/decisions/0092-processes-that-heal.md).
+MAILING_SENDING_TIMEOUT_MINUTES = env.int("MAILING_SENDING_TIMEOUT_MINUTES", default=60)
 # Newsletter (PV-4, docs/newsletter.md): addresses queued per task, days a public-form
 # confirmation link stays valid, confirmation emails per address and requests per IP per hour.
 NEWSLETTER_BATCH_SIZE = env.int("NEWSLETTER_BATCH_SIZE", default=200)

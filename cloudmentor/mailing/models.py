@@ -10,6 +10,9 @@ class OutboxEmail(models.Model):
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("en attente")
+        # Claimed by a worker, which is talking to the SMTP server: never sent again
+        # automatically (SC-4, at most once; docs/decisions/0092-processes-that-heal.md).
+        SENDING = "sending", _("en cours d'envoi")
         SENT = "sent", _("envoyé")
         FAILED = "failed", _("abandonné")
         # Withdrawn before it left (e.g. its recipient unsubscribed from the newsletter).
@@ -28,6 +31,8 @@ class OutboxEmail(models.Model):
     created_at = models.DateTimeField(_("créé le"), default=timezone.now)
     next_attempt_at = models.DateTimeField(_("prochaine tentative"), default=timezone.now)
     sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
+    # When a worker claimed the row for its current attempt (status "sending").
+    claimed_at = models.DateTimeField(_("pris en charge le"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("e-mail")

@@ -84,16 +84,20 @@ def _backoff(attempts: int) -> timedelta:
 
 
 def email_send(*, email_id: int) -> bool:
-    """Send one queued email; return whether it is now sent. Safe to call twice.
+    """Send one queued email at most once; return whether it is now sent. Safe to call twice.
 
-    The row is claimed by moving ``next_attempt_at`` forward in one UPDATE, so two
-    workers never send the same email at once.
+    The row is claimed first (status "sending", ``claimed_at``) in one committed UPDATE, so
+    two workers never send the same email and a worker that dies while talking to the SMTP
+    server leaves a row that is never sent again automatically (SC-4). The one window where
+    the email goes out but its row is not marked sent: between the server's acceptance and
+    the final UPDATE; such a row stays "sending" and is given up on after
+    ``MAILING_SENDING_TIMEOUT_MINUTES`` (docs/decisions/0092-processes-that-heal.md).
     """
     now = timezone.now()
-    lease = now + timedelta(minutes=5)
-    claimed = OutboxEmail.objects.filter(
-        pk=email_id, status=OutboxEmail.Status.QUEUED, next_attempt_at__lte=now
-    ).update(next_attempt_at=lease)
+    with transaction.atomic():  # committed before the SMTP conversation starts
+        claimed = OutboxEmail.objects.filter(
+            pk=email_id, status=OutboxEmail.Status.QUEUED, next_attempt_at__lte=now
+        ).update(status=OutboxEmail.Status.SENDING, claimed_at=now)
     if not claimed:
         return OutboxEmail.objects.filter(pk=email_id, status=OutboxEmail.Status.SENT).exists()
     email = OutboxEmail.objects.get(pk=email_id)
@@ -112,12 +116,12 @@ def email_send(*, email_id: int) -> bool:
         message.send(fail_silently=False)
     except Exception as error:  # noqa: BLE001 - any transport failure means "try later"
         give_up = attempts >= settings.MAILING_MAX_ATTEMPTS
-        # A row cancelled during this attempt stays cancelled.
-        OutboxEmail.objects.filter(pk=email_id).exclude(status=OutboxEmail.Status.CANCELLED).update(
+        OutboxEmail.objects.filter(pk=email_id, status=OutboxEmail.Status.SENDING).update(
             attempts=attempts,
             last_error=f"{type(error).__name__}: {error}"[:2000],
             status=OutboxEmail.Status.FAILED if give_up else OutboxEmail.Status.QUEUED,
             next_attempt_at=timezone.now() + _backoff(attempts),
+            claimed_at=None,
         )
         logger.warning("Email %s not sent (attempt %s): %s", email_id, attempts, error)
         if give_up:
@@ -130,6 +134,31 @@ def email_send(*, email_id: int) -> bool:
     return True
 
 
+INTERRUPTED = "interrupted while sending: it may or may not have been delivered (not resent automatically)"
+
+
+def email_give_up_interrupted() -> int:
+    """Mark failed the emails left "sending" longer than the timeout; return how many.
+
+    Their worker died during the SMTP conversation: the message may have left. They are not
+    resent (at most once); staff can send one again from the admin ("Renvoyer").
+    """
+    cutoff = timezone.now() - timedelta(minutes=settings.MAILING_SENDING_TIMEOUT_MINUTES)
+    stale = list(
+        OutboxEmail.objects.filter(status=OutboxEmail.Status.SENDING, claimed_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
+    )
+    if not stale:
+        return 0
+    count = OutboxEmail.objects.filter(pk__in=stale, status=OutboxEmail.Status.SENDING).update(
+        status=OutboxEmail.Status.FAILED, last_error=INTERRUPTED
+    )
+    for email_id in stale:
+        logger.warning("Email %s: %s", email_id, INTERRUPTED)
+    return count
+
+
 def _scrub_if_asked(email: OutboxEmail) -> None:
     if email.template in SCRUB_AFTER_SEND:
         OutboxEmail.objects.filter(pk=email.pk).update(
@@ -138,7 +167,11 @@ def _scrub_if_asked(email: OutboxEmail) -> None:
 
 
 def email_retry_due(*, limit: int = 500) -> int:
-    """Enqueue a send for every queued email whose next attempt is due; return how many."""
+    """Enqueue a send for every queued email whose next attempt is due; return how many.
+
+    Emails left "sending" by a dead worker are not among them (see `email_give_up_interrupted`).
+    """
+    email_give_up_interrupted()
     due = list(
         OutboxEmail.objects.filter(status=OutboxEmail.Status.QUEUED, next_attempt_at__lte=timezone.now())
         .order_by("next_attempt_at")
@@ -161,10 +194,13 @@ def email_cancel(*, email_ids: list[int]) -> int:
 
 
 def email_requeue(*, email_id: int) -> None:
-    """Give a failed email another round of attempts (staff action)."""
+    """Give a failed email another round of attempts (staff action).
+
+    Also a row left "sending" by a dead worker: staff decide it did not arrive.
+    """
     OutboxEmail.objects.filter(pk=email_id).exclude(
         status__in=[OutboxEmail.Status.SENT, OutboxEmail.Status.CANCELLED]
-    ).update(status=OutboxEmail.Status.QUEUED, attempts=0, next_attempt_at=timezone.now())
+    ).update(status=OutboxEmail.Status.QUEUED, attempts=0, next_attempt_at=timezone.now(), claimed_at=None)
     transaction.on_commit(partial(_enqueue_send, email_id))
 
 
