@@ -178,8 +178,10 @@ TASKS = {
 }
 
 AUTH_USER_MODEL = "accounts.User"
+# Argon2id at OWASP's cost (decision 0093); hashes at Django's default cost still verify and are
+# rewritten at this one on the next login.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "cloudmentor.accounts.hashers.OwaspArgon2idHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
