@@ -7,9 +7,10 @@ cached with the catalog's change stamp (`pages_invalidate` makes it stale). Each
 then only adds what is the reader's own: access, progress marks in the syllabus, the
 completion button, and the CSRF token of the forms.
 
-The syllabus carries markers (``⁅d<id>⁆`` in a lesson's class list, ``⁅m<id>⁆`` after its
-meta line) that `syllabus_with_progress` replaces by the reader's "done" marks; forms carry
-``CSRF_MARK`` where the token goes.
+The syllabus carries markers (``<!--⁅d<id>⁆-->`` in a lesson's class list, ``<!--⁅m<id>⁆-->``
+after its meta line) that `syllabus_with_progress` replaces by the reader's "done" marks; forms
+carry ``CSRF_MARK`` where the token goes. Every marker is an HTML comment, which no text typed
+by an author can become (it reaches the page escaped): a lesson that quotes a marker shows it.
 
 A member's page is then the whole template, layout included, rendered once per lesson and
 language in each process with a marker in place of each of the reader's parts (`Shell`):
@@ -46,15 +47,17 @@ from . import offers, rendering, selectors
 from .forms import ErrorReportForm, QuizForm
 from .models import Enrollment, Lesson, LessonKind
 
-CSRF_MARK = "⁅csrf⁆"
+# The marks where a reader's own values go are HTML comments: text an author types (a
+# title, a lesson, a question) reaches the page escaped, so it can never contain one.
+CSRF_MARK = mark_safe("<!--⁅csrf⁆-->")
 CACHE_SECONDS = 3600
 # Bump when `LessonPage` or its fragments change: entries of the previous release are ignored.
-PAGE_FORMAT = 2
-_MARK = re.compile(r"⁅([dm])(\d+)⁆")
+PAGE_FORMAT = 3
+_MARK = re.compile(r"<!--⁅([dm])(\d+)⁆-->")
 # The reader's parts of lesson.html (`reader.<name>`), plus the account menu and CSRF token of the layout.
 READER_PARTS = ("done", "quiz", "attempts", "actions", "report", "progress", "syllabus")
-_SLOT = re.compile(r"⁅r:(\w+)⁆")
-_PROGRESS_MARKS = {"done": "⁅p:done⁆", "total": "⁅p:total⁆", "percent": "⁅p:percent⁆"}
+_SLOT = re.compile(r"<!--⁅r:(\w+)⁆-->")
+_PROGRESS_MARKS = {name: mark_safe(f"<!--⁅p:{name}⁆-->") for name in ("done", "total", "percent")}  # noqa: S308 - constant marks
 # Lesson pages (and their shells) kept in each process's memory, checked against the stamp.
 LOCAL_PAGES = 200  # about 50 KB each in memory
 _local: dict[str, tuple[tuple[int, ...], LessonPage, Shell | None, float]] = {}
@@ -162,15 +165,15 @@ def _shell_get(request: HttpRequest, page: LessonPage, context: dict[str, Any]) 
     local = _local.get(page.cache_key)
     if local is not None and local[1] is page and local[2] is not None:
         return local[2]
-    marks = {name: mark_safe(f"⁅r:{name}⁆") for name in (*READER_PARTS, "account")}  # noqa: S308
+    marks = {name: mark_safe(f"<!--⁅r:{name}⁆-->") for name in (*READER_PARTS, "account")}  # noqa: S308
     shell_context = {
         **context,
         "reader": marks,
-        "page_parts": {part.name: mark_safe(f"⁅r:part_{part.name}⁆") for part in pageparts.parts()},  # noqa: S308
+        "page_parts": {part.name: mark_safe(f"<!--⁅r:part_{part.name}⁆-->") for part in pageparts.parts()},  # noqa: S308
         "shell": True,
         "user": _NoOne(),
         # Any {% csrf_token %} of the layout gets the reader's token, never the first reader's.
-        "csrf_token": mark_safe("⁅r:csrf⁆"),
+        "csrf_token": mark_safe("<!--⁅r:csrf⁆-->"),
         "messages": (),
         "perms": None,
         "request": None,  # the layout is the same for every reader of the lesson's address

@@ -157,3 +157,25 @@ def test_lm3_a_locked_lesson_returns_no_visit(member: User, lessons: list[Lesson
     )
 
     assert page.status == 403 and page.visit is None and page.frame_origins == []
+
+
+@pytest.mark.parametrize("text", ["⁅r:zzz⁆", "⁅r:csrf⁆", "⁅csrf⁆", "⁅r:account⁆", "⁅p:done⁆", "⁅d1⁆ ⁅m1⁆"])
+def test_tr7_lm2_markers_typed_by_an_author_are_shown_as_typed_never_filled(
+    member_client: Client, member: User, access: Callable[..., None], text: str
+) -> None:
+    """Text that looks like the shell's own slots, in a lesson, a title or a quiz, is only text: no 500, no token."""
+    access(member, AccessLevel.PRO)
+    module = ModuleFactory(course=CourseFactory(slug="odd", title=f"Cours {text}", access_level=AccessLevel.PRO))
+    LessonFactory(module=module, slug="one", title=f"Leçon {text}", body=f"Avant {text} après.", position=1)
+    quiz = QuizFactory(lesson=LessonFactory(module=module, slug="quiz", kind="quiz", body=f"Q {text}", position=2))
+    question_with_choices(quiz, f"Question {text} ?", [("oui", True), ("non", False)])
+
+    pages = [member_client.get(f"/courses/odd/{slug}/") for slug in ("one", "one", "quiz", "quiz")]
+
+    for response in pages:
+        assert response.status_code == 200
+        html = response.content.decode()
+        token = _TOKEN.search(html)
+        assert token is not None
+        assert f"Avant {text} après." in html or f"Question {text} ?" in html
+        assert html.count(token.group(1)) == html.count('name="csrfmiddlewaretoken"')  # only in the forms
