@@ -65,7 +65,16 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Addresses of reverse proxies whose X-Forwarded-For header is believed.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="cloudmentor.scale@gmail.com")
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The address absolute links (emails, PDFs) point to (SC-6). Outside production it defaults
+# to where `make run` serves: the HOST and PORT the Makefile exports (a wildcard HOST is
+# reached at 127.0.0.1). In production it is required, like SECRET_KEY.
+if PRODUCTION:
+    SITE_URL = env.str("SITE_URL").rstrip("/")
+else:
+    _served_host = env.str("HOST", default="127.0.0.1")
+    if _served_host in {"", "0.0.0.0", "::", "[::]"}:
+        _served_host = "127.0.0.1"
+    SITE_URL = env.str("SITE_URL", default=f"http://{_served_host}:{env.int('PORT', default=8000)}").rstrip("/")
 
 INSTALLED_APPS = [
     "cloudmentor.core",
@@ -341,6 +350,8 @@ OPERATIONS_MAINTENANCE_NOTICE_HOURS = env.int("OPERATIONS_MAINTENANCE_NOTICE_HOU
 # Periodic jobs run by `manage.py scheduler`: management command and interval (seconds).
 SCHEDULER_JOBS: dict[str, dict[str, Any]] = {
     "mailing_retry": {"command": "mailing_retry", "every": 60},
+    # Tasks left RUNNING by a worker that died go back to the queue (SC-4); idempotent.
+    "tasks_recover": {"command": "tasks_recover", "every": 30},
     "prune_task_results": {"command": "prune_db_task_results", "every": 24 * 3600, "options": {"min_age_days": 7}},
     "analytics_ingest": {"command": "analytics_ingest", "every": 10},
     "analytics_rollup": {"command": "analytics_rollup", "every": 300},
@@ -356,6 +367,10 @@ SCHEDULER_JOBS: dict[str, dict[str, Any]] = {
     "clear_sessions": {"command": "clearsessions", "every": 24 * 3600},
 }
 SCHEDULER_TICK_SECONDS = env.int("SCHEDULER_TICK_SECONDS", default=5)
+# Task recovery (SC-4, operations/workers.py): a RUNNING task whose worker is on another
+# machine is taken back after this many minutes; after this many dead workers it is failed.
+OPERATIONS_TASK_LEASE_MINUTES = env.int("OPERATIONS_TASK_LEASE_MINUTES", default=60)
+OPERATIONS_TASK_MAX_RUNS = env.int("OPERATIONS_TASK_MAX_RUNS", default=3)
 
 # Security headers.
 CONTENT_SECURITY_POLICY = {

@@ -1,11 +1,14 @@
 """The periodic-job scheduler: one process at a time runs the jobs of ``SCHEDULER_JOBS``.
 
 Several scheduler processes may be started (one per machine); a lease row in the
-database elects one, renewed on every tick and taken over when it lapses.
+database elects one, renewed on every tick and taken over when it lapses, or at once
+when its holder was a process of this machine that is gone (a restarted scheduler acts
+right away, SC-4). Routine output of the jobs goes to the DEBUG log; failures to ERROR.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import socket
@@ -19,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .models import JobRun, SchedulerLease
+from .workers import holder_is_dead_here
 
 logger = logging.getLogger(__name__)
 LEASE_NAME = "scheduler"
@@ -39,6 +43,15 @@ def lease_acquire(*, holder: str, seconds: int) -> bool:
         holder=holder, expires_at=expires_at
     )
     if taken:
+        return True
+    current = SchedulerLease.objects.filter(name=LEASE_NAME).values_list("holder", flat=True).first()
+    # The previous scheduler of this machine was killed: no need to wait for its lease.
+    if (
+        current is not None
+        and holder_is_dead_here(current)
+        and SchedulerLease.objects.filter(name=LEASE_NAME, holder=current).update(holder=holder, expires_at=expires_at)
+    ):
+        logger.info("Scheduler lease taken over from %s (gone)", current)
         return True
     try:
         with transaction.atomic():
@@ -68,11 +81,14 @@ def job_run(*, name: str, job: dict[str, Any]) -> None:
     """Run one job's management command and record when it ran and how it ended."""
     JobRun.objects.update_or_create(name=name, defaults={"last_started_at": timezone.now(), "last_error": ""})
     error = ""
+    output = io.StringIO()
     try:
-        call_command(job["command"], **job.get("options", {}))
+        call_command(job["command"], stdout=output, **job.get("options", {}))
     except Exception:
         error = traceback.format_exc()[-4000:]
         logger.exception("Periodic job %s failed", name)
+    # Routine lines ("0 email(s) enqueued"): not for the console of `make run`.
+    logger.debug("ran %s: %s", name, output.getvalue().strip())
     JobRun.objects.filter(name=name).update(last_finished_at=timezone.now(), last_error=error)
 
 

@@ -26,7 +26,9 @@ class Command(BaseCommand):
         try:
             while not stop.is_set():
                 for name in scheduler.tick(holder=holder):
-                    self.stdout.write(f"ran {name}")
+                    # Every few seconds: on the console only when asked (-v 2, --once).
+                    if options["once"] or options["verbosity"] > 1:
+                        self.stdout.write(f"ran {name}")
                 if options["once"]:
                     break
                 stop.wait(settings.SCHEDULER_TICK_SECONDS)
