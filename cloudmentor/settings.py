@@ -106,6 +106,8 @@ MIDDLEWARE = [
     "cloudmentor.core.middleware.CookieEncryptionMiddleware",
     # Request log (PV-5): sees the final status of every response; sets no cookie.
     "cloudmentor.analytics.middleware.RequestLogMiddleware",
+    # TRACE, PUT and the like: 405 before anything else runs (TR-7); the request log records it.
+    "cloudmentor.core.middleware.MethodAllowedMiddleware",
     # Maintenance windows (TM-5): 503 for all but staff, before any cached page is served;
     # the request log above records it (docs/operations.md).
     "cloudmentor.operations.middleware.MaintenanceMiddleware",
@@ -114,6 +116,8 @@ MIDDLEWARE = [
     "cloudmentor.core.pagecache.AnonymousPageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A member's pages are never kept by a shared cache (TR-7); static files never get here.
+    "cloudmentor.core.middleware.PrivatePagesMiddleware",
     "csp.middleware.CSPMiddleware",
     # Django's SessionMiddleware, with the account cookie as an envelope (CK-4).
     "cloudmentor.accounts.middleware.AccountSessionMiddleware",

@@ -10,9 +10,10 @@ from http.cookies import Morsel
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase, HttpResponseNotAllowed
 
 from . import crypto
+from .account_cookie import account_cookie_present
 from .cookies import REGISTRY
 from .requests import annotated
 
@@ -88,3 +89,37 @@ def _expiry(morsel: Morsel[str]) -> float | None:
     if expires:
         return parsedate_to_datetime(str(expires)).timestamp()
     return None
+
+
+# The methods the site answers; anything else (TRACE, PUT, WebDAV…) never reaches a view.
+ALLOWED_METHODS = ("GET", "HEAD", "POST", "OPTIONS")
+
+
+class MethodAllowedMiddleware:
+    """Refuse the HTTP methods no page uses with 405 and the list of those it does (TR-7)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if request.method not in ALLOWED_METHODS:
+            return HttpResponseNotAllowed(ALLOWED_METHODS)
+        return self.get_response(request)
+
+
+class PrivatePagesMiddleware:
+    """Mark every response to a request that carries the account cookie ``private, no-store`` (TR-7).
+
+    A member's pages show their name, progress and forms: no proxy or browser cache may keep
+    them. Responses that already say how to cache them (``never_cache``, files) are left as
+    they are; visitors, who send no account cookie, keep cacheable pages.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control") and account_cookie_present(request):
+            response["Cache-Control"] = "private, no-store"
+        return response

@@ -1,8 +1,15 @@
 from __future__ import annotations
 
+import logging
+import secrets
+import sys
+
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -41,8 +48,11 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 page, with a reference the member can quote and the log holds with the cause (TR-7)."""
     # Rendered without a request context: the failing request may be what broke.
     from django.template import loader
 
-    body = loader.get_template("500.html").render()
+    reference = secrets.token_hex(6)
+    logger.error("Server error %s on %s %s", reference, request.method, request.path, exc_info=sys.exc_info())
+    body = loader.get_template("500.html").render({"reference": reference, "support_email": settings.SUPPORT_EMAIL})
     return HttpResponse(body, status=500)
