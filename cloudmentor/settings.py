@@ -216,7 +216,8 @@ ACCOUNTS_SESSION_TOUCH_SECONDS = 300
 ACCOUNTS_EMAIL_CHANGE_SECONDS = 24 * 3600
 ACCOUNTS_GROUP_INVITATION_DAYS = env.int("ACCOUNTS_GROUP_INVITATION_DAYS", default=7)
 ACCOUNTS_TERMS_LOOKUP = "cloudmentor.legal.selectors.policy_current"
-# Throttling (TM-9): failures per window, in the cache (Redis when REDIS_URL is set).
+# Throttling (TM-9, SC-2): N attempts at once, then N per window, counted in the database
+# (core.throttle: one shared bucket per subject; decision 0091).
 ACCOUNTS_LOGIN_MAX_PER_IP = env.int("ACCOUNTS_LOGIN_MAX_PER_IP", default=20)
 ACCOUNTS_LOGIN_MAX_PER_ACCOUNT_IP = env.int("ACCOUNTS_LOGIN_MAX_PER_ACCOUNT_IP", default=5)
 ACCOUNTS_LOGIN_WINDOW_SECONDS = env.int("ACCOUNTS_LOGIN_WINDOW_SECONDS", default=900)
@@ -340,6 +341,14 @@ NEWSLETTER_BATCH_SIZE = env.int("NEWSLETTER_BATCH_SIZE", default=200)
 NEWSLETTER_CONFIRM_DAYS = env.int("NEWSLETTER_CONFIRM_DAYS", default=7)
 NEWSLETTER_CONFIRM_MAX_PER_ADDRESS = env.int("NEWSLETTER_CONFIRM_MAX_PER_ADDRESS", default=3)
 NEWSLETTER_REQUEST_MAX_PER_IP = env.int("NEWSLETTER_REQUEST_MAX_PER_IP", default=20)
+# Contact form (PV-15, SC-2): messages per address and window (each one emails staff).
+OPERATIONS_CONTACT_MAX_PER_IP = env.int("OPERATIONS_CONTACT_MAX_PER_IP", default=5)
+OPERATIONS_CONTACT_WINDOW_SECONDS = env.int("OPERATIONS_CONTACT_WINDOW_SECONDS", default=3600)
+# Error reports per member and window (TM-11, SC-2); catalog searches (full text) per address.
+LEARNING_ERROR_REPORT_MAX_PER_MEMBER = env.int("LEARNING_ERROR_REPORT_MAX_PER_MEMBER", default=20)
+LEARNING_ERROR_REPORT_WINDOW_SECONDS = env.int("LEARNING_ERROR_REPORT_WINDOW_SECONDS", default=3600)
+LEARNING_SEARCH_MAX_PER_IP = env.int("LEARNING_SEARCH_MAX_PER_IP", default=60)
+LEARNING_SEARCH_WINDOW_SECONDS = env.int("LEARNING_SEARCH_WINDOW_SECONDS", default=60)
 
 # Request log and statistics (PV-5, docs/analytics.md): one spool file per web process,
 # ingested into the database by `analytics_ingest`; raw records are kept this many days.
@@ -369,6 +378,8 @@ SCHEDULER_JOBS: dict[str, dict[str, Any]] = {
     "newsletter_send": {"command": "newsletter_send", "every": 300},
     # Expired account sessions (AccountSession rows), Django's own command.
     "clear_sessions": {"command": "clearsessions", "every": 24 * 3600},
+    # Throttle buckets empty again and spent form-cookie ids past their expiry (SC-2, SC-3); idempotent.
+    "core_purge": {"command": "core_purge", "every": 3600},
 }
 SCHEDULER_TICK_SECONDS = env.int("SCHEDULER_TICK_SECONDS", default=5)
 # Task recovery (SC-4, operations/workers.py): a RUNNING task whose worker is on another

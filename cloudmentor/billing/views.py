@@ -29,7 +29,7 @@ from cloudmentor.accounts.registration import login_limits, registration_argumen
 from cloudmentor.accounts.selectors import group_membership_of
 from cloudmentor.core.formcookies import FormCookieMixin
 from cloudmentor.core.http import client_ip, user_agent_of
-from cloudmentor.core.throttle import throttle_hit, throttle_retry_after, throttled
+from cloudmentor.core.throttle import throttle_refund, throttle_take, throttled
 
 from . import selectors, services
 from .exceptions import (
@@ -140,9 +140,9 @@ class SubscribeView(FormCookieMixin, FormView[SubscribeForm]):
     def _extend(self, form: SubscribeForm) -> HttpResponse:
         data = form.cleaned_data
         ip = client_ip(self.request)
-        # Checked before any password hashing, as on the login form (TM-9).
+        # Counted before any password hashing, as on the login form (TM-9, SC-2); a right one gives it back.
         limits = login_limits(ip=ip, identifier=data["email"])
-        retry_after = throttle_retry_after(*limits)
+        retry_after = throttle_take(*limits)
         if retry_after is not None:
             return throttled(self.request, retry_after)
         try:
@@ -154,7 +154,6 @@ class SubscribeView(FormCookieMixin, FormView[SubscribeForm]):
                 user_agent=user_agent_of(self.request),
             )
         except InvalidCredentials:
-            throttle_hit(*limits)
             form.add_error(
                 "password",
                 _(
@@ -164,10 +163,13 @@ class SubscribeView(FormCookieMixin, FormView[SubscribeForm]):
             )
             return self.form_invalid(form)
         except (AccountDisabledLogin, AccountDisabled):
+            throttle_refund(*limits)
             return _disabled(self.request)
         except PlanNotAvailable:
+            throttle_refund(*limits)
             form.add_error("plan", _("Cette offre n'est plus en vente."))
             return self.form_invalid(form)
+        throttle_refund(*limits)
         accounts_services.session_start(request=self.request, user=user)
         messages.success(self.request, _extended_message(subscription))
         return redirect("billing:account")

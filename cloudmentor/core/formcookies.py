@@ -1,4 +1,4 @@
-"""Form cookies: a short-lived encrypted random id bound to one form (CK-2, CK-3, CK-5, CK-6, CK-8).
+"""Form cookies: a short-lived encrypted random id bound to one form (CK-2, CK-3, CK-5, CK-6, CK-8, SC-3).
 
 Showing a form sets ``cm_form_<form>`` holding a random id and its issue time (no personal
 data; the encryption middleware seals it). The page carries the same id in a hidden
@@ -6,18 +6,29 @@ field. A POST is accepted only when the cookie is present, belongs to this form,
 its lifetime and matches the hidden field; success deletes the cookie. Because the cookie
 is SameSite=Strict and must match the page, this is also the CSRF protection of the forms
 visitors fill in.
+
+Single use (SC-3, decision 0091): before a submission is processed its id is claimed by
+inserting a `SpentFormCookie` row (a unique digest, so of two simultaneous submissions the
+database lets one through). A success keeps the claim and records where it redirected; any
+other answer (a form with errors) releases it so the corrected form can be sent. The same id
+presented again is never processed twice: it is sent to the first submission's result (a
+double click shows the result once), or shown the form again with the reason when there is
+no result to show. An expired id needs no row: its own sealed issue time refuses it for ever.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.utils.decorators import method_decorator
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +37,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import FormView
 
 from .cookies import form_cookie_name
+from .models import SpentFormCookie
 from .requests import annotated
 
 FIELD_NAME = "form_token"
@@ -45,10 +57,84 @@ class FormCookieProblem:
 
     message: str | Promise
     cookies_disabled: bool
+    # Where the first submission of this same id went: a repeated one is sent there too.
+    result_url: str = ""
+
+
+# How long a repeated submission waits for the first one (still being processed) to finish.
+DUPLICATE_WAIT_SECONDS = 5.0
+_POLL_SECONDS = 0.05
 
 
 def _now() -> float:
     return time.time()
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _claim(token: str, form_id: str, issued_at: float) -> bool:
+    """Insert the spent row for `token`; True if this submission won it (the unique digest decides)."""
+    now = datetime.fromtimestamp(_now(), tz=UTC)
+    try:
+        with transaction.atomic():
+            SpentFormCookie.objects.create(
+                token_digest=_digest(token),
+                form=form_id,
+                claimed_at=now,
+                expires_at=datetime.fromtimestamp(issued_at + lifetime(form_id), tz=UTC),
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def _claim_or_result(token: str, form_id: str, issued_at: float) -> FormCookieProblem | None:
+    """Claim `token`, or say what a repeated submission gets: the first one's result, or the reason.
+
+    While the first submission is still being processed (a double click), wait for it a little:
+    it either redirects (then so does this one) or releases the id (then this one is processed).
+    """
+    while True:
+        if _claim(token, form_id, issued_at):
+            return None
+        spent = SpentFormCookie.objects.filter(token_digest=_digest(token)).values_list("result_url", "claimed_at")
+        row = spent.first()
+        if row is None:
+            continue  # released meanwhile: try again
+        result_url, claimed_at = row
+        if result_url:
+            return FormCookieProblem(message=EXPIRED, cookies_disabled=False, result_url=result_url)
+        waited = datetime.fromtimestamp(_now(), tz=UTC) - claimed_at
+        if waited > timedelta(seconds=DUPLICATE_WAIT_SECONDS):
+            return FormCookieProblem(message=EXPIRED, cookies_disabled=False)
+        _sleep(_POLL_SECONDS)
+
+
+def form_cookie_spent(request: HttpRequest, result_url: str) -> None:
+    """Record where the claimed submission went (it succeeded): the id stays spent."""
+    token = getattr(request, "form_cookie_claimed", None)
+    if token is not None:
+        SpentFormCookie.objects.filter(token_digest=_digest(token)).update(result_url=result_url[:2000])
+
+
+def form_cookie_release(request: HttpRequest) -> None:
+    """Give the claimed id back (the submission was answered with the form again, nothing was done)."""
+    token = getattr(request, "form_cookie_claimed", None)
+    if token is not None:
+        SpentFormCookie.objects.filter(token_digest=_digest(token), result_url="").delete()
+        annotated(request).form_cookie_claimed = None
+
+
+def form_cookie_purge() -> int:
+    """Delete the spent ids whose cookie has expired (its own issue time refuses it from then on)."""
+    deleted, _ = SpentFormCookie.objects.filter(expires_at__lt=datetime.fromtimestamp(_now(), tz=UTC)).delete()
+    return deleted
 
 
 def lifetime(form_id: str) -> int:
@@ -71,7 +157,11 @@ def form_cookie_check(request: HttpRequest, form_id: str) -> FormCookieProblem |
     fresh = 0 <= _now() - issued_at <= lifetime(form_id)
     if bound_form != form_id or not fresh or not secrets.compare_digest(str(token), submitted):
         return FormCookieProblem(message=EXPIRED, cookies_disabled=False)
+    problem = _claim_or_result(str(token), form_id, issued_at)
+    if problem is not None:
+        return problem
     annotated(request).form_cookie_token = str(token)
+    annotated(request).form_cookie_claimed = str(token)
     return None
 
 
@@ -125,9 +215,20 @@ class FormCookieMixin(_FormViewBase):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         problem = form_cookie_check(request, self.form_cookie)
+        if problem is not None and problem.result_url:
+            # The same submission again (a double click): its result, once more, and nothing done.
+            return self._with_cookie(HttpResponseRedirect(problem.result_url, status=303))
         if problem is not None:
             return self._with_cookie(self.form_cookie_refused(problem))
-        response: HttpResponse = super().post(request, *args, **kwargs)
+        try:
+            response: HttpResponse = super().post(request, *args, **kwargs)
+        except BaseException:
+            form_cookie_release(request)
+            raise
+        if 300 <= response.status_code < 400:
+            form_cookie_spent(request, response.get("Location", ""))
+        else:
+            form_cookie_release(request)
         return self._with_cookie(response)
 
     def form_cookie_refused(self, problem: FormCookieProblem) -> HttpResponse:

@@ -25,6 +25,8 @@ class RequestAttributes(Protocol):
     # core.formcookies: the form cookie id the page carries, and whether it is new (CK-3).
     form_cookie_token: str
     form_cookie_is_new: bool
+    # ... and the id this submission claimed (SC-3), until it is spent or released.
+    form_cookie_claimed: str | None
     # operations.middleware: the maintenance window in force or announced (TM-5), and
     # whether the staff gate must still check the user once authentication has run.
     maintenance: object

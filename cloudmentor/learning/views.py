@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -19,7 +20,9 @@ from django.views.decorators.http import require_POST
 from cloudmentor.accounts.http import AuthenticatedHttpRequest
 from cloudmentor.accounts.models import User
 from cloudmentor.billing import selectors as billing
+from cloudmentor.core.http import client_ip
 from cloudmentor.core.pagecache import anonymous_page_cache
+from cloudmentor.core.throttle import Limit, throttle_request
 
 from . import lessonpage, offers, rendering, selectors, services
 from .exceptions import LearningError, LessonLocked, NotPublished
@@ -27,6 +30,30 @@ from .forms import CatalogFilterForm, ErrorReportForm, QuizForm
 from .models import Certificate, Course, Lesson, QuizAttempt, Resource
 
 CATALOG_QUERY = frozenset({"q", "topic", "level", "plan", "page"})
+
+
+def _search_limits(request: HttpRequest) -> tuple[Limit]:
+    """Full-text searches from one address (SC-2): each one is a query the page cache cannot answer."""
+    return (
+        Limit(
+            "search-ip",
+            client_ip(request),
+            int(settings.LEARNING_SEARCH_MAX_PER_IP),
+            int(settings.LEARNING_SEARCH_WINDOW_SECONDS),
+        ),
+    )
+
+
+def _error_report_limits(user: User) -> tuple[Limit]:
+    """Error reports sent by one member (TM-11, SC-2): each one lands in the staff's queue."""
+    return (
+        Limit(
+            "error-report",
+            str(user.pk),
+            int(settings.LEARNING_ERROR_REPORT_MAX_PER_MEMBER),
+            int(settings.LEARNING_ERROR_REPORT_WINDOW_SECONDS),
+        ),
+    )
 
 
 def _member(request: HttpRequest) -> User | None:
@@ -54,6 +81,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @anonymous_page_cache(query=CATALOG_QUERY)
 def catalog(request: HttpRequest) -> HttpResponse:
     """The catalog: topics, filters, full-text search, the plan needed by each course (LM-1, TM-3)."""
+    if request.GET.get("q", "").strip() and (refused := throttle_request(request, *_search_limits(request))):
+        return refused
     topics = list(selectors.topic_list_with_counts())
     form = CatalogFilterForm(request.GET or None)
     filters = form.filters()
@@ -292,6 +321,8 @@ def report_error(request: AuthenticatedHttpRequest, course_slug: str, lesson_slu
     lesson = _lesson_or_404(request, course_slug, lesson_slug)
     form = ErrorReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        if refused := throttle_request(request, *_error_report_limits(request.user)):
+            return refused
         try:
             services.error_report_create(user=request.user, lesson=lesson, message=form.cleaned_data["message"])
         except LearningError:

@@ -20,7 +20,7 @@ from django.views.generic import FormView
 from cloudmentor.accounts.http import AuthenticatedHttpRequest
 from cloudmentor.core.formcookies import FormCookieMixin
 from cloudmentor.core.http import client_ip
-from cloudmentor.core.throttle import Limit, throttle_hit, throttle_retry_after
+from cloudmentor.core.throttle import Limit, throttle_take
 
 from . import selectors, services
 from .exceptions import ConfirmationSuperseded, InvalidToken
@@ -48,7 +48,7 @@ class SubscribeView(FormCookieMixin, FormView[SubscribeForm]):
         limit = Limit(
             "newsletter-ip", client_ip(self.request) or "?", int(settings.NEWSLETTER_REQUEST_MAX_PER_IP), 3600
         )
-        retry_after = throttle_retry_after(limit)
+        retry_after = throttle_take(limit)  # counted by the database, whichever worker answers (SC-2)
         if retry_after is not None:
             minutes = max(1, (retry_after + 59) // 60)
             form.add_error(
@@ -58,7 +58,6 @@ class SubscribeView(FormCookieMixin, FormView[SubscribeForm]):
             response = self.render_to_response(self.get_context_data(form=form), status=429)
             response["Retry-After"] = str(retry_after)
             return response
-        throttle_hit(limit)
         services.subscription_request(email=form.cleaned_data["email"], language=_language())
         return redirect("newsletter:subscribe_sent")
 

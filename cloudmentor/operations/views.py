@@ -15,6 +15,8 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import FormView
 
 from cloudmentor.core.formcookies import FormCookieMixin
+from cloudmentor.core.http import client_ip
+from cloudmentor.core.throttle import Limit, throttle_request
 
 from .banner import maintenance_texts
 from .forms import ContactForm
@@ -68,6 +70,18 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok" if healthy else "error", **status}, status=200 if healthy else 503)
 
 
+def contact_limits(*, ip: str) -> tuple[Limit]:
+    """Contact form submissions from one address (PV-15, SC-2)."""
+    return (
+        Limit(
+            "contact-ip",
+            ip,
+            int(settings.OPERATIONS_CONTACT_MAX_PER_IP),
+            int(settings.OPERATIONS_CONTACT_WINDOW_SECONDS),
+        ),
+    )
+
+
 class ContactView(FormCookieMixin, FormView[ContactForm]):
     form_class = ContactForm
     form_cookie = "contact"
@@ -80,6 +94,10 @@ class ContactView(FormCookieMixin, FormView[ContactForm]):
         return {}
 
     def form_valid(self, form: ContactForm) -> HttpResponse:
+        # Each message emails staff: a flood would spend the SMTP quota reset and invoice emails need.
+        # Counted once the form cookie and the fields are valid (SC-2): only messages that would be sent.
+        if refused := throttle_request(self.request, *contact_limits(ip=client_ip(self.request))):
+            return refused
         contact_message_create(language=get_language(), **form.cleaned_data)
         if self.request.user.is_authenticated:
             messages.success(self.request, _("Merci, votre message a bien été envoyé."))

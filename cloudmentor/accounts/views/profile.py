@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 
 from cloudmentor.core import personal_data
 from cloudmentor.core.http import client_ip, user_agent_of
-from cloudmentor.core.throttle import Limit, throttle_hit, throttle_retry_after, throttled
+from cloudmentor.core.throttle import Limit, throttle_refund, throttle_retry_after, throttle_take, throttled
 
 from .. import services
 from ..exceptions import AlreadyErased, EmailTaken, GroupHasMembers, InvalidToken, StaffAccountErasure, UsernameTaken
@@ -118,17 +118,22 @@ class _PasswordConfirmedView(MemberFormView[_FormT]):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:  # type: ignore[override]  # a streamed file is not an HttpResponse
         self.limits = password_confirm_limits(user_id=request.user.pk)
-        retry_after = throttle_retry_after(*self.limits, *self.extra_limits())
-        if retry_after is not None:
+        if (retry_after := throttle_retry_after(*self.extra_limits())) is not None:
             return throttled(request, retry_after)
-        return super().post(request, *args, **kwargs)
+        # Counted before the form hashes the password (SC-2); given back unless it was wrong.
+        if (retry_after := throttle_take(*self.limits)) is not None:
+            return throttled(request, retry_after)
+        self.wrong_password = False
+        response = super().post(request, *args, **kwargs)
+        if not self.wrong_password:
+            throttle_refund(*self.limits)
+        return response
 
     def extra_limits(self) -> tuple[Limit, ...]:
         return ()
 
     def form_invalid(self, form: Any) -> HttpResponse:
-        if "password" in form.errors:
-            throttle_hit(*self.limits)
+        self.wrong_password = "password" in form.errors
         return super().form_invalid(form)
 
 
@@ -150,7 +155,9 @@ class DataExportView(_PasswordConfirmedView[PasswordConfirmForm]):
         return data_export_limits(user_id=self.request.user.pk)
 
     def form_valid(self, form: PasswordConfirmForm) -> HttpResponseBase:  # type: ignore[override]  # streamed file
-        throttle_hit(*data_export_limits(user_id=self.request.user.pk))
+        # Counted by the database before the file is built: N downloads, whichever worker serves them (SC-2).
+        if (retry_after := throttle_take(*data_export_limits(user_id=self.request.user.pk))) is not None:
+            return throttled(self.request, retry_after)
         pieces = services.account_data_export(
             user=self.member,
             ip=client_ip(self.request),

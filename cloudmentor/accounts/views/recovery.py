@@ -18,7 +18,7 @@ from django.views.generic import FormView
 
 from cloudmentor.core.formcookies import FormCookieMixin
 from cloudmentor.core.http import client_ip
-from cloudmentor.core.throttle import throttle_hit, throttle_request, throttle_retry_after, throttled
+from cloudmentor.core.throttle import throttle_request, throttle_retry_after, throttle_take, throttled
 
 from .. import services
 from ..forms import NewPasswordForm, PasswordForgotForm
@@ -47,8 +47,7 @@ class PasswordForgotView(VisitorFormView[PasswordForgotForm]):
         email = form.cleaned_data["email"]
         per_address = recovery_account_limits(email=email)
         # The answer is the same whether the address exists or has had too many links.
-        if throttle_retry_after(*per_address) is None:
-            throttle_hit(*per_address)
+        if throttle_take(*per_address) is None:
             services.password_recovery_request(user=user_by_email(email), language=get_language() or "fr")
         return redirect("accounts:password_forgot_sent")
 

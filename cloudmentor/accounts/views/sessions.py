@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from cloudmentor.core.http import client_ip, user_agent_of
-from cloudmentor.core.throttle import throttle_hit, throttle_retry_after, throttled
+from cloudmentor.core.throttle import throttle_refund, throttle_retry_after, throttle_take, throttled
 
 from .. import services
 from ..exceptions import AccountDisabled, InvalidCredentials
@@ -37,7 +37,7 @@ class LoginView(VisitorFormView[LoginForm]):
         return context
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        # Checked before any password hashing: a flood costs no Argon2 time.
+        # Checked before any password hashing: a flood costs no Argon2 time (a read, nothing counted).
         self.limits = login_limits(ip=client_ip(request), identifier=request.POST.get("identifier", ""))
         retry_after = throttle_retry_after(*self.limits)
         if retry_after is not None:
@@ -45,6 +45,11 @@ class LoginView(VisitorFormView[LoginForm]):
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form: LoginForm) -> HttpResponse:
+        # The attempt is counted before the password is checked, so that simultaneous guesses
+        # on several workers cannot all pass the last free hit (SC-2); a right password gives it back.
+        retry_after = throttle_take(*self.limits)
+        if retry_after is not None:
+            return throttled(self.request, retry_after)
         try:
             user = services.credentials_check(
                 identifier=form.cleaned_data["identifier"],
@@ -53,11 +58,12 @@ class LoginView(VisitorFormView[LoginForm]):
                 user_agent=user_agent_of(self.request),
             )
         except InvalidCredentials:
-            throttle_hit(*self.limits)
             form.add_error(None, _("Nom d'utilisateur, adresse e-mail ou mot de passe incorrect."))
             return self.form_invalid(form)
         except AccountDisabled:
+            throttle_refund(*self.limits)
             return render(self.request, "accounts/disabled.html", status=403)
+        throttle_refund(*self.limits)
         services.session_start(request=self.request, user=user)
         return redirect(_safe_next(self.request, reverse("accounts:profile")))
 

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import transaction
 
 from cloudmentor.accounts.selectors import user_by_email
-from cloudmentor.core.throttle import Limit, throttle_hit, throttle_retry_after
+from cloudmentor.core.throttle import Limit, throttle_take
 from cloudmentor.mailing.services import email_queue
 
 from ..exceptions import ConfirmationSuperseded, InvalidToken
@@ -31,9 +31,8 @@ def subscription_request(*, email: str, language: str) -> bool:
     if existing is not None and existing.is_subscribed:
         return False
     limit = _address_limit(email)
-    if throttle_retry_after(limit) is not None:
+    if throttle_take(limit) is not None:
         return False
-    throttle_hit(limit)
     language = _language(language)
     email_queue(
         to=email.strip(),
