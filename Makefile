@@ -64,7 +64,16 @@ endif
 
 test-all: lint typecheck layers pytest pytest-postgres browser
 
-bench: install
+# The mixed workload's load generator (locust) lives in its own venv: it pulls gevent and
+# Flask, which must never be imported into a Django or pytest process.
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.installed: bench/requirements.txt
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r bench/requirements.txt
+	@touch $@
+
+bench: install $(BENCH_VENV)/.installed
 	scripts/install-system-deps.sh wrk
 	$(PY) bench/run.py
 
@@ -76,4 +85,4 @@ messages:
 	for app in cloudmentor/*/locale; do (cd $$(dirname $$app) && ../../$(PY) ../../manage.py makemessages -l en --no-obsolete --ignore "tests/*"); done
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-bench staticfiles .pytest_cache .mypy_cache .ruff_cache

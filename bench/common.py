@@ -36,6 +36,7 @@ def bench_env(var_dir: Path, **extra: str) -> dict[str, str]:
         SECRET_KEY="bench-secret-key-" + "x" * 50,
         COOKIE_KEYS="bench-cookie-key",
         ALLOWED_HOSTS="127.0.0.1,localhost",
+        SITE_URL="http://127.0.0.1",  # required in production (absolute links, SC-6)
         SECURE_SSL_REDIRECT="false",
         DATABASE_URL=os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{var_dir}/db.sqlite3"),
         LOG_LEVEL="WARNING",
