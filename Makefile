@@ -30,9 +30,11 @@ run: setup
 	@echo "  Demo member: demo / demo-member-password   (log in at http://$(HOST):$(PORT)/accounts/login/)"
 	@echo "  Staff area: http://$(HOST):$(PORT)/staff/  demo login: staff / demo-staff-password + TOTP code"
 	@echo "    (authenticator secret GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ, or: oathtool --totp -b GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ)"
-	@echo "  Ctrl-C stops the web server, the task worker and the scheduler."
+	@echo "  Emails are printed here (console backend); a process that dies is restarted at once."
+	@echo "  Ctrl-C stops the web server, the task worker and the scheduler. Routine log lines: var/log/."
 	@echo ""
-	$(VENV)/bin/honcho start -f Procfile
+	@# supervisord runs the Procfile's processes and restarts any that dies (scripts/supervise.py).
+	$(PY) scripts/supervise.py
 
 lint: install
 	$(VENV)/bin/ruff check .

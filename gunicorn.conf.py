@@ -12,3 +12,17 @@ graceful_timeout = 10
 max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "0"))
 accesslog = os.environ.get("WEB_ACCESS_LOG") or None
 forwarded_allow_ips = os.environ.get("TRUSTED_PROXIES", "127.0.0.1")
+# A master killed with -9 (SC-4): the supervisor starts a new one at once, which binds the
+# same port even while the old workers still hold theirs (SO_REUSEPORT) ...
+reuse_port = True
+
+
+def post_fork(server: object, worker: object) -> None:
+    """... and the old workers end with their master instead of serving on as orphans (Linux)."""
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)

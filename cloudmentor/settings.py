@@ -72,7 +72,7 @@ if PRODUCTION:
     SITE_URL = env.str("SITE_URL").rstrip("/")
 else:
     _served_host = env.str("HOST", default="127.0.0.1")
-    if _served_host in {"", "0.0.0.0", "::", "[::]"}:
+    if _served_host in {"", "0.0.0.0", "::", "[::]"}:  # noqa: S104 - a wildcard address is reached locally
         _served_host = "127.0.0.1"
     SITE_URL = env.str("SITE_URL", default=f"http://{_served_host}:{env.int('PORT', default=8000)}").rstrip("/")
 
@@ -418,10 +418,50 @@ if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+
+
+def _not_routine(record: Any) -> bool:
+    """Keep off the console the lines a long-lived process writes every few seconds.
+
+    The task worker's "Task ... state=SUCCESSFUL" and the scheduler's job output (DEBUG):
+    `make run`'s console shows the address, the emails, warnings and errors (SC-4 brief).
+    """
+    return record.levelno >= 30 or not record.name.startswith(("django_tasks", "cloudmentor.operations.scheduler"))
+
+
+# Outside production and tests, every line (DEBUG for our loggers) also goes to var/log/cloudmentor.log.
+_LOG_FILE = None if PRODUCTION or TESTING else VAR_DIR / "log" / "cloudmentor.log"
+if _LOG_FILE is not None:
+    _LOG_FILE.parent.mkdir(parents=True, exist_ok=True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "filters": {"not_routine": {"()": "django.utils.log.CallbackFilter", "callback": _not_routine}},
+    "formatters": {"file": {"format": "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        # In production every line goes to the journal; on `make run`'s console, not the routine ones.
+        "console": {
+            "class": "logging.StreamHandler",
+            "level": LOG_LEVEL,
+            "filters": [] if PRODUCTION else ["not_routine"],
+        },
+        "file": (
+            {
+                "class": "logging.handlers.RotatingFileHandler",
+                "filename": str(_LOG_FILE),
+                "maxBytes": 5_000_000,
+                "backupCount": 2,
+                "delay": True,
+                "formatter": "file",
+            }
+            if _LOG_FILE is not None
+            else {"class": "logging.NullHandler"}
+        ),
+    },
+    "root": {"handlers": ["console", "file"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "cloudmentor": {"level": "DEBUG" if _LOG_FILE is not None else LOG_LEVEL},
+    },
 }
