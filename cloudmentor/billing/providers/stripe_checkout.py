@@ -165,4 +165,8 @@ def webhook_event(*, payload: bytes, signature: str) -> dict[str, Any]:
 
 
 def checkout_session_from_event(event: dict[str, Any]) -> CheckoutSession:
-    return _session(event["data"]["object"])
+    """Return the event's Checkout Session; raise WebhookRejected when the event carries none."""
+    try:
+        return _session(event["data"]["object"])
+    except (KeyError, TypeError, ValueError, AttributeError) as error:  # signed, but not a session
+        raise WebhookRejected(f"malformed event: {error!r}") from error

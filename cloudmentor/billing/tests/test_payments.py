@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -260,3 +261,26 @@ def test_tm6_a_paid_invoice_cannot_be_paid_again(
 
     assert "n&#x27;est plus à payer" in response.content.decode()
     assert fake_stripe.sessions == {}
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "checkout.session.completed"},
+        {"type": "checkout.session.completed", "data": None},
+        {"type": "checkout.session.completed", "data": {"object": "not a session"}},
+        {"type": "checkout.session.async_payment_succeeded", "data": {"object": {}}},
+    ],
+)
+def test_tr7_a_correctly_signed_but_malformed_event_is_refused_with_400(
+    fake_stripe: FakeStripe, invoice: Invoice, event: dict[str, Any]
+) -> None:
+    """Stripe (or whoever holds the secret) sending an event without its session gets a 400, never a 500."""
+    payload = json.dumps(event).encode()
+
+    response = Client(raise_request_exception=False).post(
+        WEBHOOK, data=payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature_header(payload)
+    )
+
+    assert response.status_code == 400
+    assert not Payment.objects.exists()
