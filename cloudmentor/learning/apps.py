@@ -14,6 +14,10 @@ class LearningConfig(AppConfig):
         # The content-creator role is a group holding the permissions on the material;
         # Django creates permissions after migrating, so the group is made then.
         post_migrate.connect(_ensure_creator_group, sender=self, dispatch_uid="learning_creator_group")
+        # Cached pages and lesson shells are stale after any write of what they show (SC-1).
+        from . import coherence
+
+        coherence.connect()
 
         from cloudmentor.core import personal_data
 

@@ -245,7 +245,7 @@ def _postgres(url: str, statement: str) -> None:
         port=parts.port or 5432,
         user=parts.username,
         password=parts.password or None,
-        dbname=(parts.path or "/postgres").lstrip("/") or "postgres",
+        dbname="postgres",  # the run's own database may not exist yet (pytest-django creates test_<name>)
         autocommit=True,
     ) as connection:
         connection.execute(statement)  # our own DDL, with names made here
