@@ -22,7 +22,8 @@ setup: install
 	$(MANAGE) compile_translations
 	$(MANAGE) migrate --noinput
 	$(MANAGE) collectstatic --noinput -v0
-	$(MANAGE) demo_load
+	@# The demo content (published passwords, TOTP key) never goes on a production site (TR-6).
+	@if [ "$${CLOUDMENTOR_ENV:-development}" = production ]; then echo "Production: no demo content is loaded."; else $(MANAGE) demo_load; fi
 
 run: setup
 	@echo ""

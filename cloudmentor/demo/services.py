@@ -4,6 +4,7 @@ import base64
 import os
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -84,9 +85,18 @@ DEMO_PLANS = [
 ]
 
 
+class DemoRefused(Exception):
+    """The demo content, with its published passwords and TOTP key, never goes on a production site (TR-6)."""
+
+
 @transaction.atomic
 def demo_load() -> list[str]:
-    """Load the demo content into an empty database; return the demo logins created."""
+    """Load the demo content into an empty database; return the demo logins created.
+
+    Raises DemoRefused on a production site (`CLOUDMENTOR_ENV=production`).
+    """
+    if settings.PRODUCTION:
+        raise DemoRefused
     policy_seed()
     catalog_load()
     logins: list[str] = []

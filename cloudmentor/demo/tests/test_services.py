@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from cloudmentor.accounts.models import User
 from cloudmentor.billing.models import Invoice, Payment, Plan, Subscription
@@ -28,3 +29,14 @@ def test_demo_content_loads_plans_and_a_paid_subscription_once() -> None:
     assert Payment.objects.filter(invoice=invoice).count() == 1
     assert Payment.objects.count() == 2  # and the demo Team group's period (PV-1), once
     assert User.objects.get(username="demo").access_ends_at == subscription.ends_at
+
+
+def test_tr6_the_demo_content_and_its_known_passwords_are_refused_in_production(settings: object) -> None:
+    """On a production site `demo_load` stops with a clear error and creates nothing (no staff/demo-staff-password)."""
+    settings.PRODUCTION = True  # type: ignore[attr-defined]  # pytest-django's settings proxy
+
+    with pytest.raises(CommandError, match="production"):
+        call_command("demo_load")
+
+    assert not User.objects.exists()
+    assert not Plan.objects.exists()
