@@ -19,7 +19,7 @@ def user_by_identifier(identifier: str) -> User | None:
 
     Both compare case-insensitively; usernames cannot contain "@" (registration refuses it).
     """
-    identifier = identifier.strip()
+    identifier = User.normalize_username(identifier.strip())  # NFKC, as usernames are stored
     if not identifier:
         return None
     if "@" in identifier:

@@ -35,6 +35,7 @@ def password_change(*, request: HttpRequest, user: User, password: str) -> None:
 
 @transaction.atomic
 def username_change(*, user: User, username: str, actor: User | None) -> User:
+    username = User.normalize_username(username)  # NFKC: look-alikes are the same name (TR-7)
     if username == user.username:
         return user
     old = _identity_field_set(user=user, field="username", value=username, taken=UsernameTaken)

@@ -34,6 +34,7 @@ def user_register(
     give one account (the case-insensitive unique index decides).
     """
     now = _now()
+    username = User.normalize_username(username)  # NFKC: "ａｌｉｃｅ" is "alice" (TR-7)
     try:
         with transaction.atomic():
             if User.objects.filter(email__iexact=email).exists():
