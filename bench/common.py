@@ -49,6 +49,15 @@ def manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
+def demo_load(env: dict[str, str]) -> None:
+    """Load the demo content into the bench's throwaway database.
+
+    `demo_load` refuses a production site (TR-6); the bench database is not one, so the
+    command runs with the development profile on the same database and var folder.
+    """
+    manage({**env, "CLOUDMENTOR_ENV": "development"}, "demo_load")
+
+
 @contextmanager
 def prepared_site(**extra: str) -> Iterator[tuple[Path, dict[str, str]]]:
     """A fresh database with the demo content, in a temporary folder."""
@@ -57,7 +66,7 @@ def prepared_site(**extra: str) -> Iterator[tuple[Path, dict[str, str]]]:
     try:
         manage(env, "migrate", "--noinput")
         manage(env, "collectstatic", "--noinput")
-        manage(env, "demo_load")
+        demo_load(env)
         yield var_dir, env
     finally:
         shutil.rmtree(var_dir, ignore_errors=True)

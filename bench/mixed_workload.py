@@ -32,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, manage, server, sqlite_then_postgres
+from bench.common import ROOT, demo_load, manage, server, sqlite_then_postgres
 
 BENCH_PYTHON = ROOT / ".venv-bench" / "bin" / "python"
 PLAN_SCRIPT = ROOT / "bench" / "locust" / "mixed_plan.py"
@@ -232,7 +232,7 @@ def run_phase(label: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cloudmentor.settings")
     env = dict(os.environ)
     manage(env, "collectstatic", "--noinput")
-    manage(env, "demo_load")
+    demo_load(env)
     django.setup()
     # Members come through the bench's "proxy" (127.0.0.1) each with its own address, as behind
     # the production load balancer: per-address throttles see one person each, and keep their
@@ -290,6 +290,8 @@ def run_phase(label: str) -> None:
         f"{largest} (target: {TARGET_SIZE}) {verdict}",
         flush=True,
     )
+    if verdict != "ok":
+        sys.exit(f"missed: mixed workload on {label}, {TARGET_SIZE} not sustained")
 
 
 def main() -> int:
