@@ -23,7 +23,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -100,18 +100,18 @@ def _claim_or_result(token: str, form_id: str, issued_at: float) -> FormCookiePr
     While the first submission is still being processed (a double click), wait for it a little:
     it either redirects (then so does this one) or releases the id (then this one is processed).
     """
+    deadline = _now() + DUPLICATE_WAIT_SECONDS
     while True:
         if _claim(token, form_id, issued_at):
             return None
-        spent = SpentFormCookie.objects.filter(token_digest=_digest(token)).values_list("result_url", "claimed_at")
-        row = spent.first()
-        if row is None:
-            continue  # released meanwhile: try again
-        result_url, claimed_at = row
-        if result_url:
-            return FormCookieProblem(message=EXPIRED, cookies_disabled=False, result_url=result_url)
-        waited = datetime.fromtimestamp(_now(), tz=UTC) - claimed_at
-        if waited > timedelta(seconds=DUPLICATE_WAIT_SECONDS):
+        row = (
+            SpentFormCookie.objects.filter(token_digest=_digest(token)).values_list("result_url", "claimed_at").first()
+        )
+        if row is not None and row[0]:
+            return FormCookieProblem(message=EXPIRED, cookies_disabled=False, result_url=row[0])
+        # Still being processed (or released meanwhile: then the next claim wins it).
+        claimed_long_ago = row is not None and (_now() - row[1].timestamp()) > DUPLICATE_WAIT_SECONDS
+        if claimed_long_ago or _now() > deadline:
             return FormCookieProblem(message=EXPIRED, cookies_disabled=False)
         _sleep(_POLL_SECONDS)
 
