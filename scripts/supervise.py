@@ -109,8 +109,9 @@ def supervisord_conf(entries: list[tuple[str, str]], var_dir: Path) -> str:
             "startretries=100",
             "stopsignal=TERM",
             f"stopwaitsecs={STOP_WAIT_SECONDS}",
-            # A process and what it started (gunicorn's workers) stop together.
-            "stopasgroup=true",
+            # TERM to the process (gunicorn's master stops its own workers gracefully); if it
+            # is still there after stopwaitsecs, KILL to it and everything it started.
+            "stopasgroup=false",
             "killasgroup=true",
             "redirect_stderr=true",
             "stdout_logfile=/dev/stdout",
