@@ -6,6 +6,11 @@ entry whose recorded stamps differ from the current ones is stale. Reading the s
 before the database closes the race where a reader stores old rows just after a writer
 invalidated them, so deleting a cache entry is never needed for correctness.
 
+Every write bumps: updates as well as deletes, whoever makes them (a model receiver catches
+saves, the staff site and cascades; a ``queryset.update()`` caller bumps itself). A writer
+does not cache what it wrote: stamps it read now may already include another writer's
+bump, so it bumps and leaves the next read to cache (docs/decisions/0090-one-coherence-rule.md).
+
 Where the stamps live:
 
 - with a shared cache (Redis, several web servers), in the cache, next to the entries:
