@@ -12,13 +12,14 @@ graceful_timeout = 10
 max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "0"))
 accesslog = os.environ.get("WEB_ACCESS_LOG") or None
 forwarded_allow_ips = os.environ.get("TRUSTED_PROXIES", "127.0.0.1")
-# A master killed with -9 (SC-4): the supervisor starts a new one at once, which binds the
-# same port even while the old workers still hold theirs (SO_REUSEPORT) ...
-reuse_port = True
+# A master killed with -9 (SC-4): the supervisor starts a new one at once, which retries
+# binding the port for a few seconds while the old workers, told by the kernel that their
+# master died, finish their request and close it. No SO_REUSEPORT: a second server started
+# by mistake on the same port must fail, not share the traffic.
 
 
 def post_fork(server: object, worker: object) -> None:
-    """... and the old workers end with their master instead of serving on as orphans (Linux)."""
+    """The worker ends with its master instead of serving on as an orphan (Linux)."""
     import ctypes
     import signal
     import sys
