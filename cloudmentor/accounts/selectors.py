@@ -89,3 +89,18 @@ def group_invitation_by_token(token: str) -> GroupInvitation | None:
 def group_member_ids(*, group_id: int) -> list[int]:
     """Return the ids of the group's members, owner included."""
     return list(GroupMembership.objects.filter(group_id=group_id).values_list("user_id", flat=True))
+
+
+def user_is_verified_staff(user: object) -> bool:
+    """Return whether `user` may use staff rights now: an active staff account whose second factor
+    was verified in this session (TR-1). The staff password alone grants nothing anywhere.
+
+    `is_verified` is what django-otp's middleware adds to the request's user; a user loaded
+    any other way (a task, a script) is never verified.
+    """
+    if not (getattr(user, "is_authenticated", False) and getattr(user, "is_active", False)):
+        return False
+    if not getattr(user, "is_staff", False):
+        return False
+    is_verified = getattr(user, "is_verified", None)
+    return bool(is_verified is not None and is_verified())

@@ -15,7 +15,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from cloudmentor.accounts.models import AccountEvent, Group, GroupMembership, User
-from cloudmentor.accounts.selectors import event_list, user_stamp
+from cloudmentor.accounts.selectors import event_list, user_is_verified_staff, user_stamp
 from cloudmentor.core import stamps
 
 from .models import AccessLevel, BillingEvent, Customer, Invoice, InvoiceDocument, Payment, Plan, Subscription
@@ -62,7 +62,7 @@ def user_access_level(*, user: User | None) -> AccessLevel:
     """
     if user is None or not user.is_authenticated:
         return AccessLevel.FREE
-    if user.is_staff:
+    if user_is_verified_staff(user):
         return AccessLevel.EXPERT
     if not user.is_active:
         return AccessLevel.FREE
@@ -137,7 +137,7 @@ def access_invoice(*, viewer: User, invoice_id: int) -> Invoice:
     invoice = Invoice.objects.select_related("customer__user", "customer__group", "subscription__plan").get(
         pk=invoice_id, number__isnull=False
     )
-    if viewer.is_staff or invoice.customer.is_held_by(viewer):
+    if user_is_verified_staff(viewer) or invoice.customer.is_held_by(viewer):
         return invoice
     raise PermissionDenied
 

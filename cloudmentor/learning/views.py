@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from cloudmentor.accounts.http import AuthenticatedHttpRequest
 from cloudmentor.accounts.models import User
+from cloudmentor.accounts.selectors import user_is_verified_staff
 from cloudmentor.billing import selectors as billing
 from cloudmentor.core.http import client_ip
 from cloudmentor.core.pagecache import anonymous_page_cache
@@ -64,7 +65,7 @@ def _member(request: HttpRequest) -> User | None:
 def _can_preview(request: HttpRequest) -> bool:
     """Creators and staff see drafts on the site, to check them before publishing (LM-6)."""
     user: Any = request.user
-    return bool(user.is_authenticated and user.is_staff and user.has_perm("learning.view_lesson"))
+    return user_is_verified_staff(user) and user.has_perm("learning.view_lesson")
 
 
 @anonymous_page_cache()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cloudmentor.accounts.models import User
+from cloudmentor.accounts.selectors import user_is_verified_staff
 
 from ..models import Certificate
 
@@ -13,5 +14,5 @@ def certificate_get_by_code(*, code: str) -> Certificate:
 
 
 def certificate_get_for_download(*, user: User, code: str) -> Certificate:
-    certificates = Certificate.objects.all() if user.is_staff else Certificate.objects.filter(user=user)
+    certificates = Certificate.objects.all() if user_is_verified_staff(user) else Certificate.objects.filter(user=user)
     return certificates.get(code=code.strip().upper())

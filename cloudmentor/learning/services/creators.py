@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import Group, Permission
 
 from cloudmentor.accounts.models import User
+from cloudmentor.accounts.selectors import user_is_verified_staff
 
 CREATOR_GROUP = "Créateurs de contenu"
 # What the content-creator role may do in the staff site: write and publish material,
@@ -28,4 +29,4 @@ def creator_group_ensure(*, using: str = "default") -> Group:
 
 
 def user_is_creator(user: User) -> bool:
-    return bool(user.is_authenticated and user.is_staff and user.has_perm("learning.change_lesson"))
+    return user_is_verified_staff(user) and user.has_perm("learning.change_lesson")

@@ -332,6 +332,27 @@ def test_tm6_an_invoice_and_its_pdf_are_only_for_their_member_and_staff(
     assert pdf.content == bytes(invoice.document.pdf)
 
 
+def test_tr1_staff_open_a_members_invoice_only_once_their_second_factor_is_verified(
+    pro: Plan, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The staff password alone is not a staff right: 403 until the TOTP code is given, then 200."""
+    from django_otp.oath import totp
+
+    invoice = _issued_invoice(UserFactory(username="alice"), pro, django_capture_on_commit_callbacks)
+    urls = [f"/account/billing/invoices/{invoice.pk}/", f"/account/billing/invoices/{invoice.pk}/pdf/"]
+    staff = StaffFactory(username="root")
+    device = accounts_services.staff_totp_device_create(user=staff)
+    client = Client()
+    log_in(client, "root")
+
+    half = [client.get(url).status_code for url in urls]
+    code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+    client.post("/accounts/staff/verify/", {"token": code, "next": "/staff/"})
+    whole = [client.get(url).status_code for url in urls]
+
+    assert (half, whole) == ([403, 403], [200, 200])
+
+
 def test_tm6_bank_transfer_details_are_shown_on_the_invoice_page_only(
     client: Client, pro: Plan, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
