@@ -49,10 +49,10 @@ layers: install
 
 pytest: install
 	$(MANAGE) compile_translations >/dev/null
-	$(VENV)/bin/pytest -m "not browser" -n 2
+	$(VENV)/bin/pytest -m "not browser" -n 2 --dist loadgroup
 
 pytest-postgres: install
-	scripts/with-postgres.sh $(VENV)/bin/pytest -m "not browser" -n 2
+	scripts/with-postgres.sh $(VENV)/bin/pytest -m "not browser" -n 2 --dist loadgroup
 
 browser: install
 	scripts/install-system-deps.sh chromium

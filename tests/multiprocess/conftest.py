@@ -380,3 +380,13 @@ def _stop(server: Server) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=STOP_SECONDS)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep each module's tests on one xdist worker (``--dist loadgroup``): one server per module, not one per worker."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return  # -p no:xdist: the marker is not even registered
+    for item in items:
+        path = Path(str(item.fspath))
+        if path.parent == Path(__file__).parent:
+            item.add_marker(pytest.mark.xdist_group(f"multiprocess-{path.stem}"))
