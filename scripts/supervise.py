@@ -17,11 +17,13 @@ See docs/deployment.md and docs/decisions/0092-processes-that-heal.md.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import re
 import secrets
 import shlex
 import sys
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -65,6 +67,9 @@ def _user() -> str:
 def supervisord_conf(entries: list[tuple[str, str]], var_dir: Path) -> str:
     """Return supervisord's configuration for the Procfile's `entries`."""
     run, log = var_dir / "run", var_dir / "log"
+    sock = run / "supervisor.sock"
+    if len(str(sock)) > 100:  # a Unix socket's path holds at most 107 bytes
+        sock = Path(tempfile.gettempdir()) / f"cloudmentor-{hashlib.sha256(bytes(var_dir)).hexdigest()[:12]}.sock"
     # supervisorctl talks to supervisord through a socket only this user reaches, with a
     # password made anew at every start (kept in this file, readable by this user only).
     password = secrets.token_urlsafe(18)
@@ -82,7 +87,7 @@ def supervisord_conf(entries: list[tuple[str, str]], var_dir: Path) -> str:
         f"user={_escaped(_user())}",
         "",
         "[unix_http_server]",
-        f"file={_escaped(str(run / 'supervisor.sock'))}",
+        f"file={_escaped(str(sock))}",
         "chmod=0700",
         "username=cloudmentor",
         f"password={password}",
@@ -91,7 +96,7 @@ def supervisord_conf(entries: list[tuple[str, str]], var_dir: Path) -> str:
         "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface",
         "",
         "[supervisorctl]",
-        f"serverurl=unix://{_escaped(str(run / 'supervisor.sock'))}",
+        f"serverurl=unix://{_escaped(str(sock))}",
         "username=cloudmentor",
         f"password={password}",
     ]

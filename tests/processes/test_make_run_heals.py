@@ -73,7 +73,7 @@ class Site:
 
     def answers(self) -> bool:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2) as response:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1) as response:
                 return bool(response.status == 200)
         except (urllib.error.URLError, OSError):
             return False
@@ -173,7 +173,8 @@ def test_sc4_a_killed_web_master_worker_or_scheduler_is_back_within_10_s_and_ctr
         took = _wait(
             f"{name} restarted", lambda name=name, victim=victim: site.pid(name) not in (0, victim), HEAL_SECONDS
         )
-        _wait(f"the site answers after {name} was killed", site.answers, HEAL_SECONDS - took)
+        answered = took + _wait(f"the site answers after {name} was killed", site.answers, HEAL_SECONDS - took)
+        print(f"{name}: back in {took:.1f} s, the site answers {answered:.1f} s after the kill")
         pids[name] = site.pid(name)
         # Nothing else stopped.
         assert {other: site.pid(other) for other in others} == others
