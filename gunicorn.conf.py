@@ -19,7 +19,7 @@ forwarded_allow_ips = os.environ.get("TRUSTED_PROXIES", "127.0.0.1")
 
 
 def post_fork(server: object, worker: object) -> None:
-    """The worker ends with its master instead of serving on as an orphan (Linux)."""
+    """Have the kernel end this worker with its master instead of leaving an orphan serving (Linux)."""
     import ctypes
     import signal
     import sys

@@ -1,7 +1,8 @@
 """The email outbox: queue (render + store), then send after commit, retrying on failure.
 
 Nothing is lost when the SMTP server is down: the row stays queued with a growing
-back-off and ``manage.py mailing_retry`` (scheduled) enqueues it again.
+back-off and ``manage.py mailing_retry`` (scheduled) enqueues it again. Nothing is sent
+twice when a worker dies mid-send: see `email_send` (SC-4, decision 0092).
 """
 
 from __future__ import annotations

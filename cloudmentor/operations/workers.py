@@ -65,7 +65,7 @@ def _alive(pid: int) -> bool:
 
 
 def holder_is_dead_here(holder: str) -> bool:
-    """Whether `holder` (``host:pid`` or ``host:pid:nonce``) was a process of this machine that is gone."""
+    """Return whether `holder` (``host:pid`` or ``host:pid:nonce``) was a process of this machine that is gone."""
     parts = holder.split(":")
     if len(parts) < 2 or not parts[1].isdigit() or parts[0] not in (socket.gethostname(), _host()):
         return False
@@ -73,7 +73,7 @@ def holder_is_dead_here(holder: str) -> bool:
 
 
 def _worker_gone(worker_ids: list[str], started_at: datetime | None, lease_cutoff: datetime) -> bool:
-    """Whether the worker that last claimed the row is known dead, or its lease lapsed."""
+    """Return whether the worker that last claimed the row is known dead, or its lease lapsed."""
     ref = _parse(worker_ids[-1]) if worker_ids else None
     if ref is not None and ref.host == _host():
         return not _alive(ref.pid)
