@@ -2,8 +2,9 @@
 
 A visitor without any cookie is anonymous and sees exactly what every other such visitor
 sees, so a page marked with `anonymous_page_cache` is rendered once and then served from
-the cache to every cookieless GET of the same URL, for a short time or until the
-material changes (`pages_invalidate`, called by the publishing services). Requests with
+the cache to every cookieless GET of the same URL, for a short time or until what it
+shows changes (`pages_invalidate`: the publishing services, and a receiver on every row of
+the material and of certificates, see docs/decisions/0090-one-coherence-rule.md). Requests with
 any cookie (members, forms in progress) always reach the view. See
 docs/decisions/0007-anonymous-page-cache.md.
 

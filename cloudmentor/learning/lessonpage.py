@@ -288,7 +288,7 @@ def lesson_page_build(
 
 
 def local_pages_forget() -> None:
-    """Empty this process's copies (tests that clear the cache, or change material without the services)."""
+    """Empty this process's copies (tests that clear the cache; any write of the material bumps their stamp)."""
     _local.clear()
 
 
