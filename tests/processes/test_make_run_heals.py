@@ -7,13 +7,16 @@ and scheduler on a temporary, migrated SQLite database and a free port (no demo 
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -164,6 +167,22 @@ def test_sc4_a_killed_web_master_worker_or_scheduler_is_back_within_10_s_and_ctr
     ).strip()
 
     status = f"from django_tasks_db.models import DBTaskResult; print(DBTaskResult.objects.get(pk='{task_id}').status)"
+    # An email asked for through the web server is printed on the console, linking to this port.
+    site.manage(
+        "from cloudmentor.accounts.models import User; "
+        "User.objects.create_user(username='ada', email='ada@example.com', password='a long password 1')"
+    )
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    forgot = f"http://127.0.0.1:{site.port}/accounts/password/forgot/"
+    with browser.open(forgot, timeout=10) as page:
+        token = re.search(r'name="form_token" value="([^"]+)"', page.read().decode())
+    assert token is not None
+    form = urllib.parse.urlencode({"form_token": token.group(1), "email": "ada@example.com"}).encode()
+    with browser.open(forgot, data=form, timeout=10) as sent:
+        assert sent.status == 200
+    reset_link = f"http://127.0.0.1:{site.port}/accounts/password/reset/"
+    _wait("the email on the console", lambda: reset_link in site.console.read_text(errors="replace"), 15)
+
     for name in names:
         victim = pids[name]
         old_children = _children(victim)
@@ -193,6 +212,7 @@ def test_sc4_a_killed_web_master_worker_or_scheduler_is_back_within_10_s_and_ctr
 
     console = site.console.read_text(errors="replace")
     assert f"Listening at: http://127.0.0.1:{site.port}" in console
+    assert "127.0.0.1:8000" not in console  # every link follows PORT (SC-6)
     assert "exited: web (terminated by SIGKILL" in console
     # The console stays readable: no routine line of the scheduler or the task worker.
     assert "email(s) enqueued" not in console and "ran analytics_ingest" not in console
