@@ -6,11 +6,11 @@ import logging
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.urls import path
 
-from cloudmentor.accounts.tests.factories import UserFactory
 from conftest import log_in_client
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +54,8 @@ def test_tr7_a_server_error_shows_a_reference_that_the_log_holds_with_its_cause(
 
 def test_tr7_a_members_pages_are_never_kept_by_a_shared_cache() -> None:
     """Every page served to a logged-in member says private, no-store; visitors' pages stay cacheable."""
-    member = log_in_client(Client(), UserFactory())
+    user = get_user_model().objects.create_user(username="reader", email="reader@example.org", password="x" * 16)
+    member = log_in_client(Client(), user)
 
     for url in ("/", "/courses/", "/account/", "/legal/cookies/"):
         response = member.get(url)
