@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 import requests
 
+from conftest import free_port
+
 from .conftest import PASSWORD, Browser, Server
 
 pytestmark = pytest.mark.slow
@@ -36,6 +38,13 @@ def server_env() -> dict[str, str]:
         "ACCOUNTS_RECOVERY_MAX_PER_ACCOUNT": "3",
         "ACCOUNTS_DATA_EXPORT_MAX_PER_WINDOW": "3",
         "OPERATIONS_CONTACT_MAX_PER_IP": "4",
+        "NEWSLETTER_REQUEST_MAX_PER_IP": "3",
+        "DONATIONS_MAX_PER_IP": "3",
+        # The donation form shows with a key; its Stripe API is a closed local port (payments fail, politely).
+        "STRIPE_SECRET_KEY": "sk_test_multiprocess",
+        "BILLING_STRIPE_API_BASE": f"http://127.0.0.1:{free_port()}",
+        "LEARNING_ERROR_REPORT_MAX_PER_MEMBER": "2",
+        "LEARNING_SEARCH_MAX_PER_IP": "5",
     }
 
 
@@ -220,3 +229,54 @@ def test_sc3_a_replayed_form_cookie_stores_one_message_on_three_workers(server: 
     assert sorted(answer.status_code for answer in answers) == [302] + [303] * 11
     assert {answer.headers["Location"] for answer in answers} == {"/contact/sent/"}
     assert _count(server, "operations.ContactMessage", subject="sc3 replay") == 1
+
+
+def test_sc2_newsletter_requests_per_address_exactly_n_pass_on_three_workers(server: Server) -> None:
+    answers = _at_once(
+        _form_posts(server, "198.51.100.8", "/newsletter/", lambda n: {"email": f"reader-{n}@example.org"}, 6)
+    )
+
+    assert _statuses(answers) == {302: 3, 429: 3}
+
+
+def test_sc2_donation_forms_per_address_exactly_n_pass_on_three_workers(server: Server) -> None:
+    """Stripe does not answer here: a form under the limit says so (200), past it 429."""
+    answers = _at_once(_form_posts(server, "198.51.100.9", "/donate/", lambda n: {"preset": "10"}, 6))
+
+    assert _statuses(answers) == {200: 3, 429: 3}
+
+
+def test_sc2_catalog_searches_per_address_exactly_n_pass_on_three_workers(server: Server) -> None:
+    searches = [
+        lambda n=n: _browser(server, "198.51.100.10").get("/courses/", params={"q": f"kubernetes {n}"})
+        for n in range(8)
+    ]
+
+    answers = _at_once(searches)
+
+    assert _statuses(answers) == {200: 5, 429: 3}
+
+
+def test_sc2_error_reports_per_member_exactly_n_pass_on_three_workers(server: Server) -> None:
+    server.shell(
+        "from cloudmentor.billing.models import AccessLevel\n"
+        "from cloudmentor.learning.tests.factories import CourseFactory, LessonFactory, ModuleFactory\n"
+        "module = ModuleFactory(course=CourseFactory(slug='sc2-course', access_level=AccessLevel.FREE))\n"
+        "LessonFactory(module=module, slug='sc2-lesson')"
+    )
+    server.member("dave-sc2")
+    browser = _browser(server, "198.51.100.11")
+    server.log_in(browser, "dave-sc2")
+    path = "/courses/sc2-course/sc2-lesson/report/"
+    tokens = _shown(browser, path)
+    posts = []
+    for n in range(5):
+        copy = _browser(server, "198.51.100.11")
+        copy.cookies.update(browser.cookies)
+        message = f"La commande de l'étape {n} oublie une option."
+        posts.append(lambda copy=copy, message=message: copy.post(path, {**tokens, "message": message}))
+
+    answers = _at_once(posts)
+
+    assert _statuses(answers) == {302: 2, 429: 3}
+    assert _count(server, "learning.ErrorReport", lesson__slug="sc2-lesson") == 2
