@@ -51,7 +51,9 @@ pytest: install
 	$(MANAGE) compile_translations >/dev/null
 	$(VENV)/bin/pytest -m "not browser" -n 2 --dist loadgroup
 
+# Also runs the two-node test (tests/twonodes: nginx, Redis, two nodes on this PostgreSQL).
 pytest-postgres: install
+	scripts/install-system-deps.sh nginx redis
 	scripts/with-postgres.sh $(VENV)/bin/pytest -m "not browser" -n 2 --dist loadgroup
 
 browser: install

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Install the Debian packages a task needs, when missing: chromium (browser journeys),
-# wrk (benchmarks), postgresql (PostgreSQL test run). Needs root or sudo for apt-get.
+# wrk (benchmarks), postgresql (PostgreSQL test run), nginx and redis (the two-node test,
+# tests/twonodes). Needs root or sudo for apt-get.
 set -euo pipefail
 
 declare -A PROVIDES=(
   [chromium]="chromium:chromium fonts-dejavu-core"
   [wrk]="wrk:wrk"
   [postgresql]="initdb:postgresql"
+  [nginx]="nginx:nginx"
+  [redis]="redis-server:redis-server"
 )
 
 missing=()
@@ -16,6 +19,8 @@ for want in "$@"; do
   packages=${spec#*:}
   if [[ "$binary" == initdb ]]; then
     command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=($packages)
+  elif [[ "$binary" == nginx ]]; then
+    command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || missing+=($packages)
   else
     command -v "$binary" >/dev/null 2>&1 || missing+=($packages)
   fi
