@@ -8,10 +8,14 @@ node served is recorded exactly once.
 
 from __future__ import annotations
 
+import json
 import re
+import time
+from collections import Counter
 
 import pytest
 
+from cloudmentor.analytics.redaction import redact_path, redact_query
 from tests.multiprocess.conftest import PASSWORD, Server
 
 from .conftest import Cluster, NodeBrowser
@@ -20,6 +24,7 @@ pytestmark = pytest.mark.slow
 
 _FORM_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
 _CSRF_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+_ACCESS_LINE = re.compile(r'<\d+> "(\S+) (\S+) HTTP/[\d.]+" (\d{3})$')  # ACCESS_FORMAT of tests/multiprocess
 
 
 def test_sc5_nginx_sends_requests_to_both_nodes_round_robin(cluster: Cluster) -> None:
@@ -124,3 +129,104 @@ def test_sc5_a_throttle_counts_the_attempts_made_on_both_nodes(cluster: Cluster)
         )
 
     assert [answer.status_code for answer in answers] == [200] * 5 + [429] * 2
+
+
+def _maintenance(node: Server, code: str) -> str:
+    """Run `code` in a shell of `node` with the maintenance services and `now` imported."""
+    return node.shell(
+        "from datetime import timedelta\n"
+        "from django.utils import timezone\n"
+        "from cloudmentor.operations.models import MaintenanceWindow\n"
+        "from cloudmentor.operations import services\n"
+        "now = timezone.now()\n" + code
+    )
+
+
+def test_sc5_a_maintenance_window_scheduled_on_a_shows_on_b_at_the_next_request(cluster: Cluster) -> None:
+    """A window scheduled by a process of A: B's next pages carry the banner; an emergency on A: B answers 503."""
+    a, b = cluster.nodes
+    a.member("ida-sc5")
+    member = cluster.browser()
+    tokens = _form(member, b, "/accounts/login/")
+    assert (
+        member.on(b).post("/accounts/login/", {**tokens, "identifier": "ida-sc5", "password": PASSWORD}).status_code
+        == 302
+    )
+    visitor = NodeBrowser(b.base_url)
+    before = [member.on(b).get("/account/"), visitor.get("/")]
+    assert [page.status_code for page in before] == [200, 200]
+    assert not any('id="maintenance-banner"' in page.text for page in before)
+
+    _maintenance(
+        a,
+        "window = services.maintenance_window_schedule(window=MaintenanceWindow(starts_at=now + timedelta(hours=1),"
+        " ends_at=now + timedelta(hours=2), message_fr='Migration SC-5'), created_by=None)\n",
+    )
+    after = [member.on(b).get("/account/"), visitor.get("/")]
+
+    assert [page.status_code for page in after] == [200, 200]
+    assert all('id="maintenance-banner"' in page.text and "Migration SC-5" in page.text for page in after)
+
+    _maintenance(a, "services.maintenance_window_start_emergency(duration=timedelta(minutes=30), created_by=None)\n")
+    closed = visitor.get("/")
+    _maintenance(
+        a,
+        "for window in MaintenanceWindow.objects.all():\n"
+        "    if window.state(now) == 'in_progress': services.maintenance_window_end_now(window=window)\n"
+        "    elif window.state(now) == 'scheduled': services.maintenance_window_cancel(window=window, cancelled_by=None)\n",
+    )
+    reopened = visitor.get("/")
+
+    assert closed.status_code == 503
+    assert reopened.status_code == 200 and 'id="maintenance-banner"' not in reopened.text
+
+
+def test_sc5_an_email_asked_on_b_from_a_form_shown_by_a_is_sent_once(cluster: Cluster) -> None:
+    """Two task workers (one per node) share the outbox: the recovery email leaves once."""
+    a, b = cluster.nodes
+    a.member("jo-sc5", email="jo-sc5@example.org")
+    browser = cluster.browser()
+
+    tokens = _form(browser, a, "/accounts/password/forgot/")
+    sent = browser.on(b).post("/accounts/password/forgot/", {**tokens, "email": "jo-sc5@example.org"})
+
+    assert sent.status_code == 302
+    cluster.smtp.wait_for(to="jo-sc5@example.org", timeout=30)
+    time.sleep(4)  # both workers poll every second: a second copy would be here by now
+    assert [m["X-Envelope-To"] for m in cluster.smtp.messages].count("jo-sc5@example.org") == 1
+
+
+def _served(node: Server) -> Counter[tuple[str, str, str, str]]:
+    """(method, path, query, status) of every request the node's gunicorn answered, static files aside."""
+    served: Counter[tuple[str, str, str, str]] = Counter()
+    for line in node.access_log.read_text().splitlines():
+        match = _ACCESS_LINE.match(line)
+        assert match, line
+        method, target, status = match.groups()
+        path, _, query = target.partition("?")
+        if not path.startswith("/static/"):
+            served[(method, redact_path(path), redact_query(query), status)] += 1
+    return served
+
+
+def test_sc5_every_request_of_both_nodes_is_in_the_request_log_exactly_once(cluster: Cluster) -> None:
+    """Each node's spool, ingested on its node (twice, beside the active scheduler's job): one row per request."""
+    front = cluster.front()
+    for n in range(6):
+        assert front.get("/", params={"sc5": str(n)}).status_code == 200
+    time.sleep(0.5)  # gunicorn writes its access line after the response
+    served = _served(cluster.a) + _served(cluster.b)
+    assert served[("GET", "/", "sc5=0", "200")] == 1 and served[("GET", "/", "sc5=5", "200")] == 1
+
+    for node in (cluster.a, cluster.b, cluster.a, cluster.b):
+        node.manage("analytics_ingest")
+    out = cluster.b.shell(
+        "import json\n"
+        "from cloudmentor.analytics.models import RequestRecord\n"
+        "print(json.dumps(list(RequestRecord.objects.values_list('method', 'path', 'query', 'status'))))"
+    )
+    recorded = Counter((m, p, q, str(s)) for m, p, q, s in json.loads(out.strip().splitlines()[-1]))
+
+    assert sum(served.values()) > 100
+    assert {key: (count, recorded[key]) for key, count in served.items() if recorded[key] != count} == {}
+    assert recorded == served
