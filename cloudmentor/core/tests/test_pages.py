@@ -142,6 +142,7 @@ def _production_env(tmp_path: Path) -> dict[str, str]:
         SECRET_KEY="x" * 64 + "production-secret-for-the-check-only",
         COOKIE_KEYS="key-one-for-the-check,key-two",
         ALLOWED_HOSTS="cloudmentor.example",
+        SITE_URL="https://cloudmentor.example",  # required in production (SC-6)
         DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
     )
     return env
