@@ -12,10 +12,14 @@ import json
 import re
 import time
 from collections import Counter
+from collections.abc import Iterator
+from email.header import decode_header, make_header
 
 import pytest
+import requests
 
 from cloudmentor.analytics.redaction import redact_path, redact_query
+from cloudmentor.billing.tests.fake_stripe import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
 from tests.multiprocess.conftest import PASSWORD, Server
 
 from .conftest import Cluster, NodeBrowser
@@ -25,6 +29,28 @@ pytestmark = pytest.mark.slow
 _FORM_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
 _CSRF_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 _ACCESS_LINE = re.compile(r'<\d+> "(\S+) (\S+) HTTP/[\d.]+" (\d{3})$')  # ACCESS_FORMAT of tests/multiprocess
+
+
+@pytest.fixture(scope="module")
+def fake_stripe() -> Iterator[FakeStripe]:
+    """The local stand-in for Stripe; its webhook goes to node B (set once the cluster runs)."""
+    fake = FakeStripe().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster_env(fake_stripe: FakeStripe) -> dict[str, str]:
+    return {
+        "STRIPE_SECRET_KEY": SECRET_KEY,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "BILLING_STRIPE_API_BASE": fake_stripe.base,
+        "BILLING_STRIPE_CHECKOUT_ORIGIN": fake_stripe.base,
+        "BILLING_INVOICE_DELAY_DAYS": "0",  # the run issues the invoice at once
+        "BILLING_IBAN": "FR76 3000 6000 0112 3456 7890 189",
+        "BILLING_SELLER_ADDRESS": "1 rue de la Paix, 75002 Paris",
+        "BILLING_SELLER_SIRET": "12345678900011",
+    }
 
 
 def test_sc5_nginx_sends_requests_to_both_nodes_round_robin(cluster: Cluster) -> None:
@@ -131,6 +157,79 @@ def test_sc5_a_throttle_counts_the_attempts_made_on_both_nodes(cluster: Cluster)
     assert [answer.status_code for answer in answers] == [200] * 5 + [429] * 2
 
 
+def test_sc5_purchase_on_a_stripe_webhook_on_b_lesson_on_a_logout_on_b(
+    cluster: Cluster, fake_stripe: FakeStripe
+) -> None:
+    """Subscribe (form from A, sent to B), pay on A, Stripe's webhook on B, a lesson on A, done on B, logout on B."""
+    a, b = cluster.nodes
+    fake_stripe.webhook_url = b.url("/billing/webhooks/stripe/")
+    a.shell(
+        "from cloudmentor.billing.tests.factories import PlanFactory\n"
+        "from cloudmentor.learning.tests.factories import CourseFactory, LessonFactory, ModuleFactory\n"
+        "PlanFactory(slug='pro-sc5', name='Pro SC-5', price='49.00', duration_months=3)\n"
+        "module = ModuleFactory(course=CourseFactory(slug='kubernetes-sc5', title='Kubernetes SC-5'))\n"
+        "LessonFactory(module=module, slug='pods', title='Les pods', position=1)\n"
+        "LessonFactory(module=module, slug='services', title='Les services', position=2)\n"
+    )
+    browser = cluster.browser()
+
+    tokens = _form(browser, a, "/plans/pro-sc5/subscribe/")
+    subscribed = browser.on(b).post(
+        "/plans/pro-sc5/subscribe/",
+        {
+            **tokens,
+            "plan": "pro-sc5",
+            "username": "kim-sc5",
+            "email": "kim-sc5@example.org",
+            "password": PASSWORD,
+            "accept_terms": "on",
+        },
+    )
+    assert subscribed.status_code == 302 and subscribed.headers["Location"] == "/account/billing/"
+    b.manage("billing_run")
+    invoice_id = int(
+        a.shell(
+            "from cloudmentor.billing.models import Invoice\n"
+            "print(Invoice.objects.get(customer__user__username='kim-sc5').pk)"
+        ).split()[-1]
+    )
+
+    # Pay on A: A asks the fake Stripe for a Checkout Session; the fake's webhook reaches B.
+    tokens = _form(browser, b, f"/account/billing/invoices/{invoice_id}/")
+    checkout = browser.on(a).post(f"/account/billing/invoices/{invoice_id}/checkout/", tokens)
+    assert checkout.status_code == 303 and checkout.headers["Location"].startswith(fake_stripe.base + "/pay/")
+    paid = requests.post(checkout.headers["Location"], allow_redirects=False, timeout=15)
+    assert paid.status_code in (302, 303) and fake_stripe.webhook_statuses == [200]
+    status = a.shell(
+        f"from cloudmentor.billing.models import Invoice\nprint(Invoice.objects.get(pk={invoice_id}).status)"
+    )
+    assert status.split()[-1] == "paid"
+    back = browser.on(b).get(paid.headers["Location"].replace(a.base_url, ""))
+    assert back.status_code == 302
+    invoice_page = browser.on(a).get(back.headers["Location"])
+    assert "est reçu" in invoice_page.text
+
+    # A lesson on A, marked done on B, the next one on A says so once.
+    lesson = browser.on(a).get("/courses/kubernetes-sc5/pods/")
+    assert lesson.status_code == 200 and "Au programme" in lesson.text
+    done = browser.on(b).post(
+        "/courses/kubernetes-sc5/pods/complete/", {**_tokens(lesson.text), "next_lesson": "services"}
+    )
+    assert done.status_code == 302 and done.headers["Location"] == "/courses/kubernetes-sc5/services/"
+    following = [browser.on(node).get("/courses/kubernetes-sc5/services/") for node in (a, b)]
+    assert [page.status_code for page in following] == [200, 200]
+    assert ["Leçon terminée" in page.text for page in following] == [True, False]
+
+    # Logout on B: the old cookie opens nothing on A.
+    old_cookie = NodeBrowser(a.base_url)
+    old_cookie.cookies.update(browser.cookies)
+    tokens = _form(browser, a, "/account/")
+    assert browser.on(b).post("/accounts/logout/", tokens).status_code == 302
+    account, lesson = old_cookie.get("/account/"), old_cookie.get("/courses/kubernetes-sc5/pods/")
+    assert account.status_code == 302 and account.headers["Location"].startswith("/accounts/login/")
+    assert lesson.status_code == 403 and "Au programme" not in lesson.text  # a paid lesson, for a visitor
+
+
 def _maintenance(node: Server, code: str) -> str:
     """Run `code` in a shell of `node` with the maintenance services and `now` imported."""
     return node.shell(
@@ -230,3 +329,15 @@ def test_sc5_every_request_of_both_nodes_is_in_the_request_log_exactly_once(clus
     assert sum(served.values()) > 100
     assert {key: (count, recorded[key]) for key, count in served.items() if recorded[key] != count} == {}
     assert recorded == served
+
+
+def test_sc5_each_email_of_the_module_was_sent_once(cluster: Cluster) -> None:
+    """Every email the journeys caused (invoice, payment, recovery...) reached the SMTP server exactly once."""
+    time.sleep(3)  # both task workers poll every second
+    sent = Counter(
+        (str(message["X-Envelope-To"]), str(make_header(decode_header(str(message["Subject"])))))
+        for message in cluster.smtp.messages
+    )
+
+    assert {recipient for recipient, _ in sent} >= {"kim-sc5@example.org", "jo-sc5@example.org"}, sent
+    assert {key: count for key, count in sent.items() if count != 1} == {}, sent
