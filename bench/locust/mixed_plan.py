@@ -46,6 +46,7 @@ NEXT_LESSON = re.compile(r'name="next_lesson" value="([^"]+)"')
 QUIZ_FORM = re.compile(r'<form[^>]+class="quiz__form".*?</form>', re.S)
 CHOICE = re.compile(r'<input[^>]*type="(?:radio|checkbox)"[^>]*>')
 ATTRIBUTE = re.compile(r'(\w+)="([^"]*)"')
+TITLE = re.compile(r"<title>([^<]*)</title>")
 
 
 class IterationFailed(Exception):
@@ -109,7 +110,8 @@ class Member(FastHttpUser):
             self._remember_cookies(response)
             text = (response.text or "") if expect == 200 else ""
             if response.status_code != expect:
-                response.failure(f"{response.status_code} instead of {expect}")
+                title = TITLE.search(response.text or "")
+                response.failure(f"{response.status_code} instead of {expect}: {title.group(1) if title else ''}")
                 raise IterationFailed(name)
             if contains and contains not in text:
                 response.failure(f"{contains!r} missing")
