@@ -215,6 +215,8 @@ ACCOUNTS_SHARING_MAX_NETWORKS_PER_DAY = env.int("ACCOUNTS_SHARING_MAX_NETWORKS_P
 ACCOUNTS_SESSION_TOUCH_SECONDS = 300
 ACCOUNTS_EMAIL_CHANGE_SECONDS = 24 * 3600
 ACCOUNTS_GROUP_INVITATION_DAYS = env.int("ACCOUNTS_GROUP_INVITATION_DAYS", default=7)
+# Days a « Ce n'était pas moi » link of a security email stays valid (TR-4, docs/accounts.md).
+ACCOUNTS_SECURITY_LINK_DAYS = env.int("ACCOUNTS_SECURITY_LINK_DAYS", default=7)
 ACCOUNTS_TERMS_LOOKUP = "cloudmentor.legal.selectors.policy_current"
 # Throttling (TM-9, SC-2): N attempts at once, then N per window, counted in the database
 # (core.throttle: one shared bucket per subject; decision 0091).
@@ -380,12 +382,20 @@ SCHEDULER_JOBS: dict[str, dict[str, Any]] = {
     "clear_sessions": {"command": "clearsessions", "every": 24 * 3600},
     # Throttle buckets empty again and spent form-cookie ids past their expiry (SC-2, SC-3); idempotent.
     "core_purge": {"command": "core_purge", "every": 3600},
+    # A checked copy of the database, expired copies deleted (TR-5, docs/deployment.md "Backups and recovery").
+    "backup": {"command": "backup", "every": 24 * 3600},
 }
 SCHEDULER_TICK_SECONDS = env.int("SCHEDULER_TICK_SECONDS", default=5)
 # Task recovery (SC-4, operations/workers.py): a RUNNING task whose worker is on another
 # machine is taken back after this many minutes; after this many dead workers it is failed.
 OPERATIONS_TASK_LEASE_MINUTES = env.int("OPERATIONS_TASK_LEASE_MINUTES", default=60)
 OPERATIONS_TASK_MAX_RUNS = env.int("OPERATIONS_TASK_MAX_RUNS", default=3)
+# Backups (TR-5, operations/backups.py): where `manage.py backup` writes, how many days of
+# backups it keeps, and the Fernet keys that encrypt them (environment only; the first
+# encrypts, all decrypt: add a new key first to rotate). No key: backups are not encrypted.
+OPERATIONS_BACKUP_DIR = Path(env.str("OPERATIONS_BACKUP_DIR", default=str(VAR_DIR / "backups")))
+OPERATIONS_BACKUP_RETENTION_DAYS = env.int("OPERATIONS_BACKUP_RETENTION_DAYS", default=30)
+OPERATIONS_BACKUP_ENCRYPTION_KEY = env.list("OPERATIONS_BACKUP_ENCRYPTION_KEY", default=[])
 
 # Security headers.
 CONTENT_SECURITY_POLICY = {
