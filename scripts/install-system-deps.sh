@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Install the Debian packages a task needs, when missing: chromium (browser journeys),
-# wrk (benchmarks), postgresql (PostgreSQL test run), nginx and redis (the two-node test,
-# tests/twonodes). Needs root or sudo for apt-get.
+# wrk (benchmarks), postgresql (PostgreSQL test run), postgresql-client (pg_dump and
+# pg_restore for `manage.py backup`/`restore` on a machine without the server), nginx and
+# redis (the two-node test, tests/twonodes). Needs root or sudo for apt-get.
 set -euo pipefail
 
 declare -A PROVIDES=(
   [chromium]="chromium:chromium fonts-dejavu-core"
   [wrk]="wrk:wrk"
   [postgresql]="initdb:postgresql"
+  [postgresql-client]="pg_restore:postgresql-client"
   [nginx]="nginx:nginx"
   [redis]="redis-server:redis-server"
 )

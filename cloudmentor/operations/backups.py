@@ -147,7 +147,9 @@ def _pg_command(program: str) -> tuple[list[str], dict[str, str]]:
     params = connection.settings_dict
     binary = shutil.which(program)
     if binary is None:
-        raise BackupError(f"{program} is not installed (PostgreSQL client: scripts/install-system-deps.sh postgresql).")
+        raise BackupError(
+            f"{program} is not installed (PostgreSQL client: scripts/install-system-deps.sh postgresql-client)."
+        )
     arguments = [binary, "--no-password"]
     if params.get("HOST"):
         arguments += ["--host", str(params["HOST"])]
