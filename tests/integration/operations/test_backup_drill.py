@@ -7,7 +7,13 @@ The member logs in through the real login form and reads their pages after the r
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +102,62 @@ def test_tr5_backup_destroy_restore_brings_a_member_back_whole(settings: Any, tm
     assert history["certificate"].code in after["learning"]
     assert history["course"].title in after["learning"]
     assert "1 leçon(s) sur 2 · 50 %" in after["learning"]
+
+
+WRITER = """
+import os, time
+from django.db import transaction
+from cloudmentor.operations.models import ContactMessage
+deadline = time.monotonic() + float(os.environ["WRITE_SECONDS"])
+print("writing", flush=True)
+while time.monotonic() < deadline:
+    with transaction.atomic():  # two rows or none: a consistent copy never holds an odd count
+        for side in ("a", "b"):
+            ContactMessage.objects.create(name=side, email="w@example.org", subject="pair", message="x" * 2000, language="fr")
+"""
+
+
+@pytest.mark.slow
+def test_tr5_a_sqlite_backup_taken_while_the_site_writes_is_consistent(tmp_path: Path) -> None:
+    """Another process commits all along; the SQLite backup is whole, checked, and holds whole transactions."""
+    var_dir = tmp_path / "var"
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "CLOUDMENTOR_", "PYTEST_")) and key not in {"DATABASE_URL", "DEBUG"}
+    }
+    env.update(DJANGO_SETTINGS_MODULE="cloudmentor.settings", CLOUDMENTOR_ENV="development")
+    env.update(CLOUDMENTOR_VAR_DIR=str(var_dir), DATABASE_URL=f"sqlite:///{var_dir / 'db.sqlite3'}")
+
+    def manage(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args], env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        return done.stdout
+
+    manage("migrate", "-v0")
+    with subprocess.Popen(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", WRITER],
+        env={**env, "WRITE_SECONDS": "20"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as writer:
+        try:
+            assert writer.stdout is not None and writer.stdout.readline().strip() == "writing"
+            time.sleep(1)
+            manage("backup")
+            manage("backup", "--dir", str(tmp_path / "second"))
+        finally:
+            writer.terminate()
+            writer.wait(timeout=30)
+
+    copies = [*(var_dir / "backups").iterdir(), *(tmp_path / "second").iterdir()]
+    counts = []
+    for copy in copies:
+        with contextlib.closing(sqlite3.connect(copy)) as database:
+            assert database.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            counts.append(database.execute("SELECT count(*) FROM operations_contactmessage").fetchone()[0])
+    assert all(count > 0 and count % 2 == 0 for count in counts), counts
+    assert counts[1] > counts[0]  # the writer went on between the two: copies were taken while it wrote
