@@ -37,6 +37,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.db import DatabaseError, connection
 from django.utils import timezone
@@ -184,30 +185,35 @@ def _sqlite_copy_out(destination: Path) -> None:
         target.close()
 
 
-def _sqlite_tables(path: Path) -> int:
-    """Check the SQLite file at `path`; return its number of tables."""
+def _sqlite_tables(path: Path) -> set[str]:
+    """Check the SQLite file at `path`; return the names of its tables."""
     try:
         source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             result = source.execute("PRAGMA integrity_check").fetchone()
-            tables = source.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+            tables = {row[0] for row in source.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         finally:
             source.close()
     except sqlite3.DatabaseError as error:
         raise BackupError(f"{path.name} is damaged: SQLite cannot read it ({error}).") from error
     if result is None or result[0] != "ok":
         raise BackupError(f"{path.name} is damaged: SQLite's integrity check says {result[0] if result else '?'}.")
-    return int(tables)
+    return tables
 
 
-def _pg_tables(path: Path) -> int:
-    """Check the pg_dump archive at `path`; return its number of tables."""
+def _pg_tables(path: Path) -> set[str]:
+    """Check the pg_dump archive at `path`; return the names of its tables."""
     arguments, environment = _pg_command("pg_restore")
     try:
         listing = _run([*arguments, "--list", str(path)], environment, "pg_restore --list")
     except BackupError as error:
         raise BackupError(f"{path.name} is damaged: {error.message}") from error
-    return sum(1 for line in listing.splitlines() if " TABLE " in line and not line.startswith(";"))
+    # "215; 1259 16390 TABLE public accounts_user owner": the name follows the schema.
+    return {
+        line.split(" TABLE ", 1)[1].split()[1]
+        for line in listing.splitlines()
+        if " TABLE " in line and not line.startswith(";") and len(line.split(" TABLE ", 1)[1].split()) > 1
+    }
 
 
 def _kind_of(path: Path) -> str:
@@ -220,7 +226,7 @@ def _kind_of(path: Path) -> str:
     raise BackupError(f"{path.name} is not a backup: neither a SQLite database nor a pg_dump archive.")
 
 
-def _tables(path: Path, kind: str) -> int:
+def _tables(path: Path, kind: str) -> set[str]:
     return _sqlite_tables(path) if kind == "sqlite" else _pg_tables(path)
 
 
@@ -320,12 +326,15 @@ def backup_inspect(*, path: Path) -> Inspection:
     return _inspection(path=path, kind=kind, is_encrypted=is_encrypted, tables=tables)
 
 
-def _inspection(*, path: Path, kind: str, is_encrypted: bool, tables: int) -> Inspection:
+def _inspection(*, path: Path, kind: str, is_encrypted: bool, tables: set[str]) -> Inspection:
     if kind != database_kind():
         raise BackupError(f"{path.name} is a {kind} backup; it cannot replace {_target_description()}.")
-    if tables == 0:
-        raise BackupError(f"{path.name} holds no table: refusing to restore an empty backup.")
-    return Inspection(path=path, kind=kind, is_encrypted=is_encrypted, tables=tables, target=_target_description())
+    missing = {"django_migrations", get_user_model()._meta.db_table} - tables
+    if missing:
+        raise BackupError(
+            f"{path.name} is not a backup of this platform: it has no {', '.join(sorted(missing))} table."
+        )
+    return Inspection(path=path, kind=kind, is_encrypted=is_encrypted, tables=len(tables), target=_target_description())
 
 
 def site_is_serving() -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -200,3 +202,19 @@ def test_tr5_the_scheduler_makes_a_backup_every_day(backups: Path, settings: Any
     assert scheduler.tick(holder="test:1") == []  # not due again before a day
 
     assert len(backup_list(backups)) == 1
+
+
+def test_tr5_a_sound_database_of_something_else_is_refused(backups: Path, tmp_path: Path) -> None:
+    """A readable SQLite file that is not this platform's database never replaces it."""
+    UserFactory(username="untouched")
+    path = tmp_path / "cloudmentor-20261201T030000Z-sqlite.sqlite3"
+    with contextlib.closing(sqlite3.connect(path)) as other:
+        other.execute("CREATE TABLE notes (body TEXT)")
+        other.commit()
+
+    expected = "is not a backup of this platform" if kind() == "sqlite" else "is a sqlite backup; it cannot replace"
+    for extra in (["--dry-run"], []):
+        with pytest.raises(CommandError, match=expected):
+            run("restore", str(path), *extra)
+
+    assert list(User.objects.values_list("username", flat=True)) == ["untouched"]
