@@ -18,7 +18,7 @@ from django.utils import timezone
 from cloudmentor.accounts.models import User
 from cloudmentor.accounts.tests.factories import UserFactory
 from cloudmentor.operations import scheduler
-from cloudmentor.operations.backups import NAME, backup_list
+from cloudmentor.operations.backups import NAME, _pg_command, backup_list
 from cloudmentor.operations.models import SchedulerLease
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -218,3 +218,20 @@ def test_tr5_a_sound_database_of_something_else_is_refused(backups: Path, tmp_pa
             run("restore", str(path), *extra)
 
     assert list(User.objects.values_list("username", flat=True)) == ["untouched"]
+
+
+def test_tr5_the_postgresql_password_goes_through_the_environment_never_the_command_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """pg_dump and pg_restore get PGPASSWORD in their environment; no argument holds the password."""
+    monkeypatch.setitem(connection.settings_dict, "PASSWORD", "s3cret-Pa55")
+    monkeypatch.setitem(connection.settings_dict, "HOST", "db.internal")
+    monkeypatch.setitem(connection.settings_dict, "USER", "cloudmentor")
+
+    for program in ("pg_dump", "pg_restore"):
+        arguments, environment = _pg_command(program)
+
+        assert not any("s3cret" in argument for argument in arguments)
+        assert environment["PGPASSWORD"] == "s3cret-Pa55"
+        assert arguments[1:4] == ["--no-password", "--host", "db.internal"]
+        assert arguments[-2:] == ["--username", "cloudmentor"]
