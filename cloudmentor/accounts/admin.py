@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cloudmentor.core import personal_data
 from cloudmentor.core.admin import ReadOnlyAdminMixin
+from cloudmentor.core.http import client_ip, user_agent_of
 
 from . import events, services
 from .exceptions import AlreadyErased, GroupHasMembers, StaffAccountErasure
@@ -130,6 +131,10 @@ class MemberAdmin(UserAdmin[User]):
         actor: Any = request.user
         if old and old["email"] != obj.email:
             events.email_changed(user=obj, old_email=old["email"], actor=actor)
+            # Both addresses are told, as when the member changes it (TR-4).
+            services.email_change_notify(
+                user=obj, old_email=old["email"], ip=client_ip(request), user_agent=user_agent_of(request)
+            )
         if old and old["username"] != obj.username:
             events.username_changed(user=obj, old_username=old["username"], actor=actor)
 

@@ -20,7 +20,7 @@ from .selectors import user_by_identifier
 
 
 class UsernameOrEmailBackend(ModelBackend):
-    """ModelBackend that also accepts an email; disabled accounts never authenticate."""
+    """ModelBackend that also accepts an email; disabled and blocked accounts never authenticate."""
 
     def authenticate(
         self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
@@ -34,6 +34,10 @@ class UsernameOrEmailBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+    def user_can_authenticate(self, user: Any) -> bool:
+        """Active, and not blocked after a report of unauthorized use (PV-14)."""
+        return super().user_can_authenticate(user) and getattr(user, "locked_at", None) is None
 
     def get_user(self, user_id: Any) -> User | None:
         key = f"accounts:user-row:{user_id}"

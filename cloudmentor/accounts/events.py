@@ -61,8 +61,17 @@ def sessions_revoked(*, user: User, actor: User | None, count: int, reason: str)
     return _record(user=user, kind=AccountEvent.Kind.SESSIONS_REVOKED, actor=actor, reason=f"{count} — {reason}")
 
 
-def unauthorized_use_reported(*, user: User, ip: str | None) -> AccountEvent:
-    return _record(user=user, kind=AccountEvent.Kind.UNAUTHORIZED_USE_REPORTED, actor=user, ip=ip)
+def account_login_refused_locked(*, user: User, ip: str | None, user_agent: str) -> AccountEvent:
+    return _record(user=user, kind=AccountEvent.Kind.LOGIN_REFUSED_LOCKED, ip=ip, user_agent=user_agent)
+
+
+def unauthorized_use_reported(*, user: User, ip: str | None, reason: str = "") -> AccountEvent:
+    """`reason` names where it came from: the account page, or the email whose link was followed."""
+    return _record(user=user, kind=AccountEvent.Kind.UNAUTHORIZED_USE_REPORTED, actor=user, ip=ip, reason=reason)
+
+
+def second_factor_changed(*, user: User, actor: User | None, reason: str) -> AccountEvent:
+    return _record(user=user, kind=AccountEvent.Kind.SECOND_FACTOR_CHANGED, actor=actor, reason=reason)
 
 
 def sharing_flagged(*, user: User, reason: str) -> AccountEvent:

@@ -19,6 +19,29 @@ class AccountDisabled(AccountsError):
     """The password is right but the account is disabled (TM-6)."""
 
 
+class AccountLocked(AccountDisabled):
+    """The password is right but unauthorized use was reported: a password reset re-opens it (PV-14).
+
+    A kind of AccountDisabled, so that a caller that knows only that one still refuses the login.
+    """
+
+
+class SecurityLinkInvalid(AccountsError):
+    """A « Ce n'était pas moi » link that was never sent (forged or mistyped)."""
+
+
+class SecurityLinkExpired(AccountsError):
+    """A genuine « Ce n'était pas moi » link past its validity."""
+
+
+class SecurityLinkUsed(AccountsError):
+    """A « Ce n'était pas moi » link that has already served."""
+
+    def __init__(self, *, used_at: Any) -> None:
+        super().__init__("used")
+        self.used_at = used_at
+
+
 class EmailTaken(AccountsError):
     """Another account already uses this email (compared case-insensitively)."""
 

@@ -33,6 +33,9 @@ class User(AbstractUser):
     # Set when the member's personal data was erased (PV-10): the row stays, anonymised,
     # because kept invoices and the erasure record point at it.
     erased_at = models.DateTimeField(_("données effacées le"), null=True, blank=True)
+    # Set when unauthorized use was reported (PV-14, TR-4): no login until a password reset
+    # through the emailed link, which clears it.
+    locked_at = models.DateTimeField(_("bloqué jusqu'à un nouveau mot de passe depuis le"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("utilisateur")
@@ -88,12 +91,14 @@ class AccountEvent(models.Model):
         REGISTERED = "registered", _("Inscription")
         LOGIN = "login", _("Connexion")
         LOGIN_REFUSED_DISABLED = "login_refused_disabled", _("Connexion refusée : compte désactivé")
+        LOGIN_REFUSED_LOCKED = "login_refused_locked", _("Connexion refusée : compte bloqué après un signalement")
         PASSWORD_CHANGED = "password_changed", _("Mot de passe modifié")
         PASSWORD_RESET = "password_reset", _("Mot de passe réinitialisé")
         EMAIL_CHANGED = "email_changed", _("Adresse e-mail modifiée")
         USERNAME_CHANGED = "username_changed", _("Nom d'utilisateur modifié")
         SESSIONS_REVOKED = "sessions_revoked", _("Sessions fermées")
         UNAUTHORIZED_USE_REPORTED = "unauthorized_use_reported", _("Utilisation non autorisée signalée")
+        SECOND_FACTOR_CHANGED = "second_factor_changed", _("Second facteur modifié")
         SHARING_FLAGGED = "sharing_flagged", _("Partage de compte suspecté")
         DISABLED = "disabled", _("Compte désactivé")
         ENABLED = "enabled", _("Compte réactivé")
@@ -123,6 +128,41 @@ class AccountEvent(models.Model):
         verbose_name_plural = _("événements du compte")
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["user", "kind", "created_at"], name="accounts_event_user_kind_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class SecurityNotice(models.Model):
+    """An « Était-ce vous ? » email (TR-4): what it told, to which address, and its link's fate.
+
+    The link carries a signed random token; only its SHA-256 is kept, so a copy of this
+    table opens nothing. The link serves once (``used_at``) until ``expires_at``.
+    """
+
+    class Kind(models.TextChoices):
+        PASSWORD_CHANGED = "password_changed", _("Mot de passe modifié")
+        PASSWORD_RESET = "password_reset", _("Mot de passe réinitialisé")
+        EMAIL_CHANGED_OLD = "email_changed_old", _("Adresse e-mail modifiée (ancienne adresse)")
+        EMAIL_CHANGED_NEW = "email_changed_new", _("Adresse e-mail modifiée (nouvelle adresse)")
+        NEW_DEVICE = "new_device", _("Connexion depuis un nouvel appareil")
+        SECOND_FACTOR_CHANGED = "second_factor_changed", _("Second facteur modifié")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("compte"), on_delete=models.CASCADE, related_name="security_notices"
+    )
+    kind = models.CharField(_("événement"), max_length=40, choices=Kind.choices)
+    # The address the email went to: the link gives the account back to it (PV-14).
+    sent_to = models.EmailField(_("envoyé à"))
+    token_hash = models.CharField(_("empreinte du jeton"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("envoyé le"), default=timezone.now)
+    expires_at = models.DateTimeField(_("lien valable jusqu'au"))
+    used_at = models.DateTimeField(_("lien utilisé le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("e-mail « Était-ce vous ? »")
+        verbose_name_plural = _("e-mails « Était-ce vous ? »")
+        ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"

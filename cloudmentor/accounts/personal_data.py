@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from cloudmentor.core.personal_data import Item, Outcome, Section, Subject
 from cloudmentor.mailing.services import mailing_erase_for_address, mailing_export_for_address
 
-from .models import AccountEvent, AccountSession, User
+from .models import AccountEvent, AccountSession, SecurityNotice, User
 
 ORDER = 100
 # Usernames with this prefix are reserved for erased accounts (registration refuses them).
@@ -38,7 +38,7 @@ def _by(event: AccountEvent, user: User) -> str:
 
 
 def accounts_export(subject: Subject) -> dict[str, Any]:
-    """Return the profile, the sessions (devices) and the account history. Two queries."""
+    """Return the profile, the sessions (devices), the account history and the security emails. Three queries."""
     user: User = subject.user
     return {
         "profile": {
@@ -84,6 +84,16 @@ def accounts_export(subject: Subject) -> dict[str, Any]:
             }
             for event in AccountEvent.objects.filter(user=user).order_by("created_at", "pk")
         ],
+        # The « Était-ce vous ? » emails (TR-4): never their link, which only its hash could rebuild.
+        "security_emails": [
+            {
+                "kind": notice.kind,
+                "sent_to": notice.sent_to,
+                "sent_at": notice.created_at,
+                "link_used_at": notice.used_at,
+            }
+            for notice in SecurityNotice.objects.filter(user=user).order_by("created_at", "pk")
+        ],
     }
 
 
@@ -104,6 +114,7 @@ def accounts_erase(subject: Subject) -> Outcome:
     user: User = subject.user
     sessions = AccountSession.objects.filter(user=user).delete()[0]  # the delete signal logs each device out
     history = AccountEvent.objects.filter(user=user).delete()[0]
+    history += SecurityNotice.objects.filter(user=user).delete()[0]
     TOTPDevice.objects.filter(user=user).delete()
     user.username = erased_username(user)
     # Not an address (no "@"): nothing can be sent to it, no login by email can match it,
@@ -118,6 +129,7 @@ def accounts_erase(subject: Subject) -> Outcome:
     user.newsletter_opt_in = False
     user.newsletter_opt_in_at = None
     user.sharing_flagged_at = None
+    user.locked_at = None
     user.erased_at = timezone.now()
     user.save()
     user.groups.clear()

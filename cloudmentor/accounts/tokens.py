@@ -1,7 +1,9 @@
-"""Links sent by email: password reset (CK-6) and email change confirmation (PV-7)."""
+"""Links sent by email: password reset (CK-6), email change confirmation (PV-7), « Ce n'était pas moi » (TR-4)."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from typing import Any
 
 from django.conf import settings
@@ -55,3 +57,36 @@ def email_change_payload(token: str) -> dict[str, Any] | None:
     except signing.BadSignature:
         return None
     return payload if isinstance(payload, dict) else None
+
+
+SECURITY_LINK_SALT = "cloudmentor.accounts.not-me"
+
+
+def security_link_token() -> tuple[str, str]:
+    """Return a new « Ce n'était pas moi » token and the SHA-256 to store (never the token).
+
+    A random value signed with a timestamp: a forged or expired link is refused before any
+    database read, and the stored hash makes it single use.
+    """
+    token = signing.TimestampSigner(salt=SECURITY_LINK_SALT).sign(secrets.token_urlsafe(24))
+    return token, security_link_hash(token)
+
+
+def security_link_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class SecurityLinkExpired(Exception):
+    """The link was genuine but is older than ``ACCOUNTS_SECURITY_LINK_DAYS``."""
+
+
+def security_link_check(token: str) -> str | None:
+    """Return the hash to look up when `token` is genuine, None when forged; raise SecurityLinkExpired."""
+    max_age = int(settings.ACCOUNTS_SECURITY_LINK_DAYS) * 86400
+    try:
+        signing.TimestampSigner(salt=SECURITY_LINK_SALT).unsign(token, max_age=max_age)
+    except signing.SignatureExpired as error:
+        raise SecurityLinkExpired from error
+    except signing.BadSignature:
+        return None
+    return security_link_hash(token)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/password/forgot/", views.PasswordForgotView.as_view(), name="password_forgot"),
     path("accounts/password/forgot/sent/", views.password_forgot_sent, name="password_forgot_sent"),
     path("accounts/password/reset/<str:token>/", views.PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/not-me/<str:token>/", views.security_report, name="security_report"),
     path("accounts/unauthorized-use-reported/", views.unauthorized_use_reported, name="unauthorized_use_reported"),
     path("accounts/staff/verify/", views.staff_verify, name="staff_verify"),
     path("accounts/staff/enroll/", views.staff_enroll, name="staff_enroll"),

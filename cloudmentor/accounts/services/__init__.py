@@ -26,6 +26,12 @@ from .recovery import password_reset_complete as password_reset_complete
 from .recovery import unauthorized_use_report as unauthorized_use_report
 from .registration import user_register as user_register
 from .registration import user_terms_accept as user_terms_accept
+from .security import account_lock as account_lock
+from .security import device_is_new as device_is_new
+from .security import email_change_notify as email_change_notify
+from .security import security_notice_for_link as security_notice_for_link
+from .security import security_notice_send as security_notice_send
+from .security import security_report as security_report
 from .sessions import BACKEND as BACKEND
 from .sessions import EXPIRY_BASIS_KEY as EXPIRY_BASIS_KEY
 from .sessions import credentials_check as credentials_check

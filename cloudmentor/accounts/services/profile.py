@@ -10,12 +10,12 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 from cloudmentor.core import personal_data
-from cloudmentor.core.http import client_ip
+from cloudmentor.core.http import client_ip, user_agent_of
 from cloudmentor.mailing.services import email_queue
 
 from .. import events
 from ..exceptions import AlreadyErased, EmailTaken, GroupHasMembers, InvalidToken, StaffAccountErasure, UsernameTaken
-from ..models import GroupMembership, User
+from ..models import GroupMembership, SecurityNotice, User
 from ..tokens import email_change_payload, email_change_token
 from .base import _link, _now
 from .sessions import sessions_revoke_all
@@ -30,6 +30,11 @@ def password_change(*, request: HttpRequest, user: User, password: str) -> None:
     events.password_changed(user=user, ip=client_ip(request))
     sessions_revoke_all(
         user=user, actor=user, reason="password change", except_session_key=request.session.session_key or ""
+    )
+    from .security import security_notice_send
+
+    security_notice_send(
+        user=user, kind=SecurityNotice.Kind.PASSWORD_CHANGED, ip=client_ip(request), user_agent=user_agent_of(request)
     )
 
 
@@ -89,11 +94,15 @@ def email_change_target(*, user: User, token: str) -> str:
 
 
 @transaction.atomic
-def email_change_confirm(*, user: User, token: str) -> User:
-    """Apply a confirmed email change (kills pending reset links: the email is in their hash)."""
+def email_change_confirm(*, user: User, token: str, ip: str | None = None, user_agent: str = "") -> User:
+    """Apply a confirmed email change (kills pending reset links: the email is in their hash);
+    both addresses are told, each with a « Ce n'était pas moi » link (TR-4)."""
+    from .security import email_change_notify
+
     new_email = email_change_target(user=user, token=token)
     old = _identity_field_set(user=user, field="email", value=new_email, taken=EmailTaken)
     events.email_changed(user=user, old_email=old, actor=user)
+    email_change_notify(user=user, old_email=old, ip=ip, user_agent=user_agent)
     return user
 
 

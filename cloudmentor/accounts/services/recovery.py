@@ -8,17 +8,17 @@ from django.db import transaction
 from cloudmentor.mailing.services import email_queue
 
 from .. import events
-from ..models import User
+from ..models import SecurityNotice, User
 from ..tokens import password_reset_link_token
-from .base import _link, _now, _staff_alert
+from .base import _link
 from .sessions import sessions_revoke_all
 
 
-def password_recovery_send(*, user: User, language: str | None = None) -> None:
-    """Email `user` a single-use link, valid ``PASSWORD_RESET_TIMEOUT`` seconds."""
+def password_recovery_send(*, user: User, language: str | None = None, to: str | None = None) -> None:
+    """Email `user` (at `to`, by default their address) a single-use link, valid ``PASSWORD_RESET_TIMEOUT`` seconds."""
     language = language or user.language
     email_queue(
-        to=user.email,
+        to=to or user.email,
         template="accounts/emails/password_reset",
         context={
             "username": user.username,
@@ -37,23 +37,22 @@ def password_recovery_request(*, user: User | None, language: str) -> None:
 
 
 @transaction.atomic
-def password_reset_complete(*, user: User, password: str, ip: str | None) -> None:
-    """Set the new password; the link dies with the old password and every session ends."""
+def password_reset_complete(*, user: User, password: str, ip: str | None, user_agent: str = "") -> None:
+    """Set the new password and re-open a blocked account; the link dies with the old password,
+    every session ends, and the member is told (TR-4)."""
+    from .security import security_notice_send
+
     user.set_password(password)
-    user.save(update_fields=["password"])
+    user.locked_at = None
+    user.save(update_fields=["password", "locked_at"])
     events.password_reset(user=user, ip=ip)
     sessions_revoke_all(user=user, actor=user, reason="password reset")
+    security_notice_send(user=user, kind=SecurityNotice.Kind.PASSWORD_RESET, ip=ip, user_agent=user_agent)
 
 
 @transaction.atomic
 def unauthorized_use_report(*, user: User, ip: str | None) -> None:
-    """End every session, require a new password (link emailed) and alert staff."""
-    user.set_unusable_password()
-    user.save(update_fields=["password"])
-    events.unauthorized_use_reported(user=user, ip=ip)
-    sessions_revoke_all(user=user, actor=user, reason="unauthorized use reported")
-    password_recovery_send(user=user)
-    _staff_alert(
-        template="accounts/emails/staff_unauthorized_use",
-        context={"member": user.username, "email": user.email, "ip": ip or "?", "reported_at": _now()},
-    )
+    """End every session, block the account until a new password (link emailed), alert staff."""
+    from .security import account_lock
+
+    account_lock(user=user, ip=ip, source="account page")

@@ -16,8 +16,8 @@ from cloudmentor.core.http import client_ip, network_of, user_agent_of
 
 from .. import events
 from ..caching import user_changed
-from ..exceptions import AccountDisabled, InvalidCredentials
-from ..models import AccountEvent, AccountSession, User
+from ..exceptions import AccountDisabled, AccountLocked, InvalidCredentials
+from ..models import AccountEvent, AccountSession, SecurityNotice, User
 from ..selectors import user_by_identifier
 from .base import _now, _staff_alert
 
@@ -66,7 +66,8 @@ def credentials_check(*, identifier: str, password: str, ip: str | None = None, 
     """Return the active account these credentials open.
 
     Raises InvalidCredentials, or AccountDisabled when the password is right but the
-    account is disabled (it then gets nothing else: no session).
+    account is disabled (it then gets nothing else: no session), or AccountLocked (an
+    AccountDisabled) when unauthorized use was reported and no new password set since.
     """
     user = user_by_identifier(identifier)
     if user is None:
@@ -77,20 +78,30 @@ def credentials_check(*, identifier: str, password: str, ip: str | None = None, 
     if not user.is_active:
         events.account_login_refused_disabled(user=user, ip=ip, user_agent=user_agent)
         raise AccountDisabled
+    if user.locked_at is not None:
+        events.account_login_refused_locked(user=user, ip=ip, user_agent=user_agent)
+        raise AccountLocked
     return user
 
 
-def session_start(*, request: HttpRequest, user: User) -> None:
+def session_start(*, request: HttpRequest, user: User, new_device_notice: bool = True) -> None:
     """Log `user` in on this device: new session key, account cookie until validity end.
 
-    Then keep at most ``ACCOUNTS_MAX_SESSIONS`` sessions (the oldest end) and look for
-    signs of a shared account.
+    A device (browser and OS families) this account never logged in from gets an
+    « Était-ce vous ? » email (TR-4), unless `new_device_notice` is False (the caller already
+    sent one, e.g. the password reset). Then keep at most ``ACCOUNTS_MAX_SESSIONS`` sessions
+    (the oldest end) and look for signs of a shared account.
     """
+    from .security import device_is_new, security_notice_send
+
     login(request, user, backend=BACKEND)  # cycles the session key (no fixation)
     session_expiry_apply(session=request.session, user=user)
     request.session.save()
     ip = client_ip(request)
-    events.account_logged_in(user=user, ip=ip, user_agent=user_agent_of(request))
+    user_agent = user_agent_of(request)
+    if new_device_notice and device_is_new(user=user, user_agent=user_agent):
+        security_notice_send(user=user, kind=SecurityNotice.Kind.NEW_DEVICE, ip=ip, user_agent=user_agent)
+    events.account_logged_in(user=user, ip=ip, user_agent=user_agent)
     sessions_enforce_cap(user=user, keep_session_key=request.session.session_key or "")
     sharing_check(user=user)
 

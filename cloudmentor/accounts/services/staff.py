@@ -7,9 +7,11 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 
+from cloudmentor.core.http import client_ip, user_agent_of
+
 from .. import events
 from ..caching import user_changed
-from ..models import Group, User
+from ..models import Group, SecurityNotice, User
 from .groups import group_members_changed
 from .sessions import sessions_revoke_all
 
@@ -60,11 +62,24 @@ def staff_totp_device_create(*, user: User, key_hex: str | None = None, name: st
 
 @transaction.atomic
 def staff_totp_devices_reset(*, user: User) -> Any:
-    """Replace every TOTP device of a staff member with a new confirmed one; return it."""
+    """Replace every TOTP device of a staff member with a new confirmed one; return it.
+
+    The staff member is told by email, with a « Ce n'était pas moi » link (TR-4).
+    """
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     TOTPDevice.objects.filter(user=user).delete()
-    return staff_totp_device_create(user=user)
+    device = staff_totp_device_create(user=user)
+    _second_factor_changed(user=user, reason="reset", ip=None, user_agent="")
+    return device
+
+
+def _second_factor_changed(*, user: User, reason: str, ip: str | None, user_agent: str) -> None:
+    from .security import security_notice_send
+
+    events.second_factor_changed(user=user, actor=None if reason == "reset" else user, reason=reason)
+    if user.is_staff:
+        security_notice_send(user=user, kind=SecurityNotice.Kind.SECOND_FACTOR_CHANGED, ip=ip, user_agent=user_agent)
 
 
 def staff_totp_device_start(*, user: User) -> Any:
@@ -81,8 +96,12 @@ def staff_totp_device_confirm(*, request: HttpRequest, device: Any, token: str) 
 
     if not device.verify_token(token):
         return False
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        _second_factor_changed(
+            user=device.user, reason="enrolled", ip=client_ip(request), user_agent=user_agent_of(request)
+        )
     otp_login(request, device)
     return True
 

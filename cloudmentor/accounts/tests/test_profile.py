@@ -178,8 +178,9 @@ def test_pv14_one_button_ends_all_sessions_requires_a_reset_and_alerts_staff(
     assert not AccountSession.objects.filter(user=member).exists()
     assert phone.get("/account/").status_code == 302
     member.refresh_from_db()
-    assert not member.has_usable_password()
-    assert log_in(Client(), "alice").status_code == 200  # the old password no longer works
+    assert member.locked_at is not None
+    refused = log_in(Client(), "alice")  # the old password no longer opens it, and says why
+    assert refused.status_code == 403 and "bloqué" in refused.content.decode()
     recipients = sorted(message.to[0] for message in mail.outbox)
     assert recipients == ["alice@example.org", "staff@cloudmentor.example"]
     reset_mail = next(message for message in mail.outbox if message.to == ["alice@example.org"])

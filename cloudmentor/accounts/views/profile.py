@@ -102,7 +102,9 @@ def email_confirm(request: AuthenticatedHttpRequest, token: str) -> HttpResponse
         return render(request, "accounts/email_confirm.html", {"invalid": True}, status=400)
     if request.method == "POST":
         try:
-            services.email_change_confirm(user=user, token=token)
+            services.email_change_confirm(
+                user=user, token=token, ip=client_ip(request), user_agent=user_agent_of(request)
+            )
         except (InvalidToken, EmailTaken):
             return render(request, "accounts/email_confirm.html", {"invalid": True}, status=400)
         messages.success(request, _("Votre adresse e-mail est maintenant %(email)s.") % {"email": new_email})

@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import FormView
 
 from cloudmentor.core.formcookies import FormCookieMixin
-from cloudmentor.core.http import client_ip
+from cloudmentor.core.http import client_ip, user_agent_of
 from cloudmentor.core.throttle import throttle_request, throttle_retry_after, throttle_take, throttled
 
 from .. import services
@@ -89,10 +89,16 @@ class PasswordResetView(FormCookieMixin, FormView[NewPasswordForm]):
     def form_valid(self, form: NewPasswordForm) -> HttpResponse:
         user = self.reset_user
         assert user is not None
-        services.password_reset_complete(user=user, password=form.cleaned_data["password"], ip=client_ip(self.request))
+        services.password_reset_complete(
+            user=user,
+            password=form.cleaned_data["password"],
+            ip=client_ip(self.request),
+            user_agent=user_agent_of(self.request),
+        )
         if not user.is_active:
             return render(self.request, "accounts/disabled.html", status=403)
-        services.session_start(request=self.request, user=user)
+        # The reset's own email already says from where: no second one for a new device.
+        services.session_start(request=self.request, user=user, new_device_notice=False)
         messages.success(self.request, _("Votre nouveau mot de passe est enregistré. Vous êtes connecté."))
         return redirect("accounts:profile")
 

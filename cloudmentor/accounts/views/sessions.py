@@ -18,7 +18,7 @@ from cloudmentor.core.http import client_ip, user_agent_of
 from cloudmentor.core.throttle import throttle_refund, throttle_retry_after, throttle_take, throttled
 
 from .. import services
-from ..exceptions import AccountDisabled, InvalidCredentials
+from ..exceptions import AccountDisabled, AccountLocked, InvalidCredentials
 from ..forms import LoginForm
 from ..http import AuthenticatedHttpRequest
 from ..limits import login_limits
@@ -60,6 +60,9 @@ class LoginView(VisitorFormView[LoginForm]):
         except InvalidCredentials:
             form.add_error(None, _("Nom d'utilisateur, adresse e-mail ou mot de passe incorrect."))
             return self.form_invalid(form)
+        except AccountLocked:
+            throttle_refund(*self.limits)
+            return render(self.request, "accounts/locked.html", status=403)
         except AccountDisabled:
             throttle_refund(*self.limits)
             return render(self.request, "accounts/disabled.html", status=403)

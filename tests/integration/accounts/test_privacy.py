@@ -172,7 +172,10 @@ def test_pv9_the_file_holds_every_item_of_a_fully_used_account_and_nothing_of_an
     assert [r["url"] for r in sections["analytics"]["requests"]] == ["/alice/0/", "/alice/1/"]
     assert sections["operations"]["contact_messages"][0]["message"] == "Bonjour, ici alice."
     subjects = [e["subject"] for e in sections["mailing"]["emails"]]
-    assert subjects[0] == "Bienvenue sur CloudMentor@Scale" and len(subjects) == 2  # welcome, payment received
+    # Welcome, payment received, and « Était-ce vous ? » (registered from Firefox, logged in from another device: TR-4).
+    assert subjects[0] == "Bienvenue sur CloudMentor@Scale" and len(subjects) == 3
+    (notice,) = sections["accounts"]["security_emails"]
+    assert notice["kind"] == "new_device" and notice["sent_to"] == "alice@example.org"
     text = json.dumps(data)
     for trace in ("bob", bob.request_ip, bob.invoice.number, "198.51.100"):
         assert trace not in text
