@@ -274,7 +274,9 @@ def backup_create(*, directory: Path | None = None) -> tuple[Backup, list[Backup
         os.replace(ready, directory / name)
     made = Backup(path=directory / name, kind=kind, taken_at=taken_at, is_encrypted=fernet is not None)
     deleted = backup_prune(directory=directory, keep=made.path)
-    logger.info("Backup written: %s (%d expired backup(s) deleted)", made.path, len(deleted))
+    # The name apart from its folder: the log's redaction of secret path segments (core.logging)
+    # takes a backup's long name for a token when it ends a path.
+    logger.info("Backup written: %s in %s (%d expired backup(s) deleted)", name, directory, len(deleted))
     return made, deleted
 
 
@@ -363,7 +365,7 @@ def backup_restore(*, path: Path, force: bool = False) -> Inspection:
     # Cached pages and rows copy the old data: a shared cache (Redis) outlives the restore.
     for alias in settings.CACHES:
         caches[alias].clear()
-    logger.warning("Database restored from %s into %s", path, inspection.target)
+    logger.warning("Database restored from %s (in %s) into %s", path.name, path.parent, inspection.target)
     return inspection
 
 
