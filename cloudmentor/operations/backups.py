@@ -288,7 +288,16 @@ def backup_prune(*, directory: Path | None = None, keep: Path | None = None) -> 
         if backup.taken_at < cutoff and backup.path != keep:
             backup.path.unlink(missing_ok=True)
             deleted.append(backup)
+    _leftovers_remove(directory or backup_dir())
     return deleted
+
+
+def _leftovers_remove(directory: Path) -> None:
+    """Remove the working folders of runs killed mid-way (a day old: none can still be running)."""
+    cutoff = (_now() - timedelta(days=1)).timestamp()
+    for path in directory.glob(f"{TEMPORARY_PREFIX}*"):
+        if path.is_dir() and path.stat().st_mtime < cutoff:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -235,3 +236,19 @@ def test_tr5_the_postgresql_password_goes_through_the_environment_never_the_comm
         assert environment["PGPASSWORD"] == "s3cret-Pa55"
         assert arguments[1:4] == ["--no-password", "--host", "db.internal"]
         assert arguments[-2:] == ["--username", "cloudmentor"]
+
+
+def test_tr5_a_run_killed_mid_way_leaves_no_backup_and_its_leftovers_go_later(backups: Path) -> None:
+    """A killed run's working folder never looks like a backup; the next run removes it once a day old."""
+    backups.mkdir(parents=True)
+    stale, fresh = backups / ".cloudmentor-backup-dead1", backups / ".cloudmentor-backup-live2"
+    for folder in (stale, fresh):
+        folder.mkdir()
+        (folder / "database").write_bytes(b"half a copy")
+    day_old = (timezone.now() - timedelta(days=1, minutes=1)).timestamp()
+    os.utime(stale, (day_old, day_old))
+
+    run("backup")
+
+    assert not stale.exists() and fresh.exists()  # a run of now may still be writing there
+    assert [backup.path.parent for backup in backup_list(backups)] == [backups]
