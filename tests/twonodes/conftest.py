@@ -18,6 +18,8 @@ The `cluster` fixture (one per test module) starts, on free ports of 127.0.0.1:
   the tests run as root.
 
 Everything is stopped and removed at the end, even when a test fails; every wait is bounded.
+Each test makes its own accounts and checks what it caused, so a module split over two
+xdist workers (two clusters) stays green; ``xdist_group`` asks for one worker per module.
 The nodes reuse the pieces of ``tests/multiprocess/conftest.py`` (`Server`, `Browser`, the
 start and stop of gunicorn). Each request of a test says which node it goes to
 (``cluster.a``, ``cluster.b``) or goes through nginx (``cluster.front``).

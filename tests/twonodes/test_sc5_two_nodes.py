@@ -208,6 +208,12 @@ def test_sc5_purchase_on_a_stripe_webhook_on_b_lesson_on_a_logout_on_b(
     assert back.status_code == 302
     invoice_page = browser.on(a).get(back.headers["Location"])
     assert "est reçu" in invoice_page.text
+    cluster.smtp.wait_for(to="kim-sc5@example.org", subject="Paiement reçu", timeout=30)
+    time.sleep(3)  # both task workers poll every second: a second copy would be here by now
+    kim = {
+        subject: count for (recipient, subject), count in _emails(cluster).items() if recipient == "kim-sc5@example.org"
+    }
+    assert len(kim) >= 3 and set(kim.values()) == {1}, kim  # welcome, invoice, payment: once each
 
     # A lesson on A, marked done on B, the next one on A says so once.
     lesson = browser.on(a).get("/courses/kubernetes-sc5/pods/")
@@ -292,7 +298,17 @@ def test_sc5_an_email_asked_on_b_from_a_form_shown_by_a_is_sent_once(cluster: Cl
     assert sent.status_code == 302
     cluster.smtp.wait_for(to="jo-sc5@example.org", timeout=30)
     time.sleep(4)  # both workers poll every second: a second copy would be here by now
-    assert [m["X-Envelope-To"] for m in cluster.smtp.messages].count("jo-sc5@example.org") == 1
+    sent = _emails(cluster)
+    assert [recipient for recipient, _ in sent].count("jo-sc5@example.org") == 1
+    assert {key: count for key, count in sent.items() if count != 1} == {}  # nor any other email twice
+
+
+def _emails(cluster: Cluster) -> Counter[tuple[str, str]]:
+    """(recipient, subject) of every email the SMTP server received, and how many times."""
+    return Counter(
+        (str(message["X-Envelope-To"]), str(make_header(decode_header(str(message["Subject"])))))
+        for message in cluster.smtp.messages
+    )
 
 
 def _served(node: Server) -> Counter[tuple[str, str, str, str]]:
@@ -326,18 +342,6 @@ def test_sc5_every_request_of_both_nodes_is_in_the_request_log_exactly_once(clus
     )
     recorded = Counter((m, p, q, str(s)) for m, p, q, s in json.loads(out.strip().splitlines()[-1]))
 
-    assert sum(served.values()) > 100
+    assert sum(served.values()) > 20
     assert {key: (count, recorded[key]) for key, count in served.items() if recorded[key] != count} == {}
     assert recorded == served
-
-
-def test_sc5_each_email_of_the_module_was_sent_once(cluster: Cluster) -> None:
-    """Every email the journeys caused (invoice, payment, recovery...) reached the SMTP server exactly once."""
-    time.sleep(3)  # both task workers poll every second
-    sent = Counter(
-        (str(message["X-Envelope-To"]), str(make_header(decode_header(str(message["Subject"])))))
-        for message in cluster.smtp.messages
-    )
-
-    assert {recipient for recipient, _ in sent} >= {"kim-sc5@example.org", "jo-sc5@example.org"}, sent
-    assert {key: count for key, count in sent.items() if count != 1} == {}, sent
