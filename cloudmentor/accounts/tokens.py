@@ -66,9 +66,10 @@ def security_link_token() -> tuple[str, str]:
     """Return a new « Ce n'était pas moi » token and the SHA-256 to store (never the token).
 
     A random value signed with a timestamp: a forged or expired link is refused before any
-    database read, and the stored hash makes it single use.
+    database read, and the stored hash makes it single use. Hexadecimal, so that the request
+    log and the outbox recognise the segment as a token (one long run of letters and digits).
     """
-    token = signing.TimestampSigner(salt=SECURITY_LINK_SALT).sign(secrets.token_urlsafe(24))
+    token = signing.TimestampSigner(salt=SECURITY_LINK_SALT).sign(secrets.token_hex(24))
     return token, security_link_hash(token)
 
 

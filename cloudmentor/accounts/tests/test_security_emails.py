@@ -333,3 +333,75 @@ def test_pv14_the_report_from_the_account_page_blocks_the_same_way(
     member.refresh_from_db()
     assert member.locked_at is not None
     assert log_in(Client(), "alice").status_code == 403
+
+
+def test_tr4_a_staff_member_enrolling_a_second_factor_is_told(
+    client: Client, smtp_server: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django_otp.oath import totp
+
+    StaffFactory(username="root", email="root@cloudmentor.example")
+    log_in(client, "root")
+    client.get("/accounts/staff/enroll/")
+    device = TOTPDevice.objects.get(confirmed=False)
+    code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):0{device.digits}d}"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        csrf_post(client, "/accounts/staff/enroll/", {"token": code, "next": "/staff/"})
+
+    (message,) = _sent_to(smtp_server, "root@cloudmentor.example")
+    assert "second facteur" in _subject(message)
+    assert _not_me_path(message)
+    assert AccountEvent.objects.filter(kind=AccountEvent.Kind.SECOND_FACTOR_CHANGED).count() == 1
+
+
+def test_tr4_staff_changing_a_member_s_email_tells_both_addresses(
+    client: Client, smtp_server: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django_otp.oath import totp
+
+    StaffFactory(username="root", email="root@cloudmentor.example")
+    device = services.staff_totp_device_create(user=User.objects.get(username="root"))
+    log_in(client, "root")
+    code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):0{device.digits}d}"
+    csrf_post(client, "/accounts/staff/verify/", {"token": code, "next": "/staff/"})
+    alice = UserFactory(username="alice", email="alice@example.org")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = csrf_post(
+            client,
+            f"/staff/accounts/user/{alice.pk}/change/",
+            {
+                "username": "alice",
+                "email": "alice@corrected.example.org",
+                "first_name": "",
+                "last_name": "",
+                "account_events-TOTAL_FORMS": "0",
+                "account_events-INITIAL_FORMS": "0",
+            },
+        )
+
+    assert response.status_code == 302
+    assert len(_sent_to(smtp_server, "alice@example.org")) == 1
+    assert len(_sent_to(smtp_server, "alice@corrected.example.org")) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres_only
+def test_pv14_two_clicks_at_once_act_once() -> None:
+    """Of simultaneous uses of one link, one blocks the account; the others are told it served."""
+    from django.core import mail as outbox
+
+    from conftest import race
+
+    member = UserFactory(username="alice", email="alice@example.org")
+    services.security_notice_send(user=member, kind=SecurityNotice.Kind.NEW_DEVICE, ip=None, user_agent="")
+    token = _LINK.search(outbox.outbox[-1].body).group(1).rstrip("/").rsplit("/", 1)[-1]  # type: ignore[union-attr]  # the email was just built
+
+    results = race(6, lambda n: services.security_report(token=token, ip=f"192.0.2.{n}"))
+
+    from cloudmentor.accounts.exceptions import SecurityLinkUsed
+
+    assert sum(not isinstance(result, Exception) for result in results) == 1
+    assert all(isinstance(result, SecurityLinkUsed) for result in results if isinstance(result, Exception))
+    assert AccountEvent.objects.filter(kind=AccountEvent.Kind.UNAUTHORIZED_USE_REPORTED).count() == 1
