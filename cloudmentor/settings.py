@@ -337,6 +337,9 @@ MAILING_MAX_ATTEMPTS = env.int("MAILING_MAX_ATTEMPTS", default=8)
 # An email left "sending" by a worker that died mid-send is marked failed after this many
 # minutes, never resent automatically (SC-4, docs/decisions/0092-processes-that-heal.md).
 MAILING_SENDING_TIMEOUT_MINUTES = env.int("MAILING_SENDING_TIMEOUT_MINUTES", default=60)
+# Days a sent email keeps its body (then only its metadata: address, template, subject,
+# status, times); an email carrying a single-use link keeps none once sent (TR-3, decision 0102).
+MAILING_BODY_RETENTION_DAYS = env.int("MAILING_BODY_RETENTION_DAYS", default=30)
 # Newsletter (PV-4, docs/newsletter.md): addresses queued per task, days a public-form
 # confirmation link stays valid, confirmation emails per address and requests per IP per hour.
 NEWSLETTER_BATCH_SIZE = env.int("NEWSLETTER_BATCH_SIZE", default=200)
@@ -365,6 +368,8 @@ OPERATIONS_MAINTENANCE_NOTICE_HOURS = env.int("OPERATIONS_MAINTENANCE_NOTICE_HOU
 # Periodic jobs run by `manage.py scheduler`: management command and interval (seconds).
 SCHEDULER_JOBS: dict[str, dict[str, Any]] = {
     "mailing_retry": {"command": "mailing_retry", "every": 60},
+    # Email bodies past MAILING_BODY_RETENTION_DAYS are dropped, metadata kept (TR-3); idempotent.
+    "mailing_purge": {"command": "mailing_purge", "every": 3600},
     # Tasks left RUNNING by a worker that died go back to the queue (SC-4); idempotent.
     "tasks_recover": {"command": "tasks_recover", "every": 30},
     "prune_task_results": {"command": "prune_db_task_results", "every": 24 * 3600, "options": {"min_age_days": 7}},
@@ -447,14 +452,18 @@ if _LOG_FILE is not None:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"not_routine": {"()": "django.utils.log.CallbackFilter", "callback": _not_routine}},
+    "filters": {
+        "not_routine": {"()": "django.utils.log.CallbackFilter", "callback": _not_routine},
+        # No live link in the log: token segments of every path are replaced (TR-3, core/logging.py).
+        "redact_secrets": {"()": "cloudmentor.core.logging.RedactSecrets"},
+    },
     "formatters": {"file": {"format": "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"}},
     "handlers": {
         # In production every line goes to the journal; on `make run`'s console, not the routine ones.
         "console": {
             "class": "logging.StreamHandler",
             "level": LOG_LEVEL,
-            "filters": [] if PRODUCTION else ["not_routine"],
+            "filters": ["redact_secrets"] if PRODUCTION else ["redact_secrets", "not_routine"],
         },
         "file": (
             {
@@ -464,6 +473,7 @@ LOGGING = {
                 "backupCount": 2,
                 "delay": True,
                 "formatter": "file",
+                "filters": ["redact_secrets"],
             }
             if _LOG_FILE is not None
             else {"class": "logging.NullHandler"}
@@ -471,6 +481,10 @@ LOGGING = {
     },
     "root": {"handlers": ["console", "file"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own handlers (DEFAULT_LOGGING: a DEBUG console, the server's request lines,
+        # mail to ADMINS) would write before the redaction: theirs go through the root's (TR-3).
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         "cloudmentor": {"level": "DEBUG" if _LOG_FILE is not None else LOG_LEVEL},
     },

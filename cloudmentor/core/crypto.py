@@ -5,6 +5,9 @@ data, so a value cannot be moved from one cookie to another; the payload carries
 expiry, so an old value replayed after its lifetime is refused server-side too.
 
 Keys come from ``settings.COOKIE_KEYS``, newest first: the first seals, all unseal.
+
+`encrypt_text`/`decrypt_text` use the same keys, derived apart, for secrets kept at rest
+for a short while (an email that carries a single-use link until it is sent, TR-3).
 """
 
 from __future__ import annotations
@@ -74,4 +77,37 @@ def unseal(name: str, token: str) -> Any | None:
         if expires_at is not None and expires_at <= _now():
             return None
         return payload.get("v")
+    return None
+
+
+@lru_cache(maxsize=8)
+def _text_cipher(secret: str) -> AESGCM:
+    # Another derivation than the cookies': a stored value can never be replayed as a cookie.
+    return AESGCM(hashlib.sha256(b"cloudmentor.at-rest\x00" + secret.encode()).digest())
+
+
+def encrypt_text(purpose: str, text: str) -> str:
+    """Return `text` encrypted for `purpose` (bound as associated data), to keep at rest."""
+    keys = settings.COOKIE_KEYS
+    if not keys:
+        raise RuntimeError("COOKIE_KEYS is empty: at least one cookie key is required.")
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = nonce + _text_cipher(keys[0]).encrypt(nonce, text.encode(), purpose.encode())
+    return base64.urlsafe_b64encode(sealed).decode()
+
+
+def decrypt_text(purpose: str, token: str) -> str | None:
+    """Return the text `encrypt_text` sealed for `purpose`, or None (other purpose, tampered, key retired)."""
+    try:
+        raw = base64.urlsafe_b64decode(token)
+    except (binascii.Error, ValueError):
+        return None
+    nonce, ciphertext = raw[:NONCE_BYTES], raw[NONCE_BYTES:]
+    if not ciphertext:
+        return None
+    for key in settings.COOKIE_KEYS:
+        try:
+            return _text_cipher(key).decrypt(nonce, ciphertext, purpose.encode()).decode()
+        except InvalidTag:
+            continue
     return None

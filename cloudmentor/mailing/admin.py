@@ -11,10 +11,12 @@ from .services import email_requeue
 
 @admin.register(OutboxEmail)
 class OutboxEmailAdmin(admin.ModelAdmin[OutboxEmail]):
-    list_display = ["created_at", "to", "subject", "status", "attempts", "sent_at"]
-    list_filter = ["status", "template", "language"]
+    list_display = ["created_at", "to", "subject", "status", "has_secret", "attempts", "sent_at"]
+    list_filter = ["status", "has_secret", "template", "language"]
     search_fields = ["to", "subject"]
-    readonly_fields = [field.name for field in OutboxEmail._meta.fields]
+    # Never the encrypted body of a secret email: staff see its placeholder (TR-3).
+    readonly_fields = [field.name for field in OutboxEmail._meta.fields if field.name != "sealed_body"]
+    fields = list(readonly_fields)
     actions = ["requeue"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -22,6 +24,15 @@ class OutboxEmailAdmin(admin.ModelAdmin[OutboxEmail]):
 
     @admin.action(description=_("Renvoyer les e-mails sélectionnés"))
     def requeue(self, request: HttpRequest, queryset: QuerySet[OutboxEmail]) -> None:
-        for email in queryset:
-            email_requeue(email_id=email.pk)
-        messages.success(request, _("Les e-mails sélectionnés seront renvoyés."))
+        refused = sum(not email_requeue(email_id=email.pk) for email in queryset)
+        if refused < len(queryset):
+            messages.success(request, _("Les e-mails sélectionnés seront renvoyés."))
+        if refused:
+            messages.warning(
+                request,
+                _(
+                    "%(count)s e-mail(s) ne peuvent pas être renvoyés : déjà envoyés, annulés, ou leur contenu "
+                    "a été retiré (lien à usage unique, durée de conservation). Le membre peut demander un nouveau lien."
+                )
+                % {"count": refused},
+            )

@@ -6,7 +6,12 @@ from django.utils.translation import gettext_lazy as _
 
 
 class OutboxEmail(models.Model):
-    """One email, rendered when queued and kept until it is sent (or given up on)."""
+    """One email, rendered when queued; its body is kept for a while, its metadata for good.
+
+    An email that carries a secret (a link that opens or changes an account) keeps its body
+    only encrypted in `sealed_body` until it is sent or given up on; `body_text` holds a
+    placeholder from the start (TR-3, docs/decisions/0102-no-secret-at-rest.md).
+    """
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("en attente")
@@ -33,6 +38,12 @@ class OutboxEmail(models.Model):
     sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
     # When a worker claimed the row for its current attempt (status "sending").
     claimed_at = models.DateTimeField(_("pris en charge le"), null=True, blank=True)
+    has_secret = models.BooleanField(_("lien à usage unique"), default=False)
+    # The text, HTML and headers of a secret email, encrypted (core.crypto); emptied once
+    # it is sent or given up on. Never shown, never exported.
+    sealed_body = models.TextField(_("corps chiffré"), blank=True, editable=False)
+    # When the body was dropped: once sent for a secret email, after MAILING_BODY_RETENTION_DAYS otherwise.
+    body_removed_at = models.DateTimeField(_("corps retiré le"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("e-mail")
