@@ -181,14 +181,22 @@ def _sqlite_copy_out(destination: Path) -> None:
     target = sqlite3.connect(destination)
     try:
         connection.connection.backup(target)
+        # The copy inherits the site's WAL mode; a backup is one self-contained file, which
+        # opening (a check, a restore) must not surround with -wal and -shm files.
+        target.execute("PRAGMA journal_mode=DELETE")
     finally:
         target.close()
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    """Open a backup for reading: no lock, no file written beside it, whatever its journal mode."""
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
 
 
 def _sqlite_tables(path: Path) -> set[str]:
     """Check the SQLite file at `path`; return the names of its tables."""
     try:
-        source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        source = _read_only(path)
         try:
             result = source.execute("PRAGMA integrity_check").fetchone()
             tables = {row[0] for row in source.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -380,7 +388,7 @@ def backup_restore(*, path: Path, force: bool = False) -> Inspection:
 
 def _sqlite_copy_in(plain: Path) -> None:
     connection.ensure_connection()
-    source = sqlite3.connect(f"file:{plain}?mode=ro", uri=True)
+    source = _read_only(plain)
     try:
         source.backup(connection.connection)
     finally:

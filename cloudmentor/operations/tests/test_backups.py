@@ -67,6 +67,7 @@ def test_tr5_backup_writes_one_checked_file_named_by_utc_time_and_kind(backups: 
     head = path.read_bytes()[:16]
     assert head.startswith(b"SQLite format 3\x00" if kind() == "sqlite" else b"PGDMP")
     assert "is a sound" in run("restore", str(path), "--dry-run")
+    assert list(backups.iterdir()) == [path]  # checking it wrote nothing beside it (no -wal, -shm)
 
 
 def test_tr5_retention_deletes_only_the_old_backups_it_made(backups: Path, settings: Any) -> None:

@@ -154,9 +154,13 @@ def test_tr5_a_sqlite_backup_taken_while_the_site_writes_is_consistent(tmp_path:
             writer.wait(timeout=30)
 
     copies = [*(var_dir / "backups").iterdir(), *(tmp_path / "second").iterdir()]
+    assert len(copies) == 2
+    assert "is a sound sqlite backup" in manage("restore", str(copies[0]), "--dry-run")
+    assert list((var_dir / "backups").iterdir()) == [copies[0]]  # one self-contained file: no -wal, no -shm
     counts = []
     for copy in copies:
-        with contextlib.closing(sqlite3.connect(copy)) as database:
+        with contextlib.closing(sqlite3.connect(f"{copy.as_uri()}?mode=ro&immutable=1", uri=True)) as database:
+            assert database.execute("PRAGMA journal_mode").fetchone() == ("delete",)
             assert database.execute("PRAGMA integrity_check").fetchone() == ("ok",)
             counts.append(database.execute("SELECT count(*) FROM operations_contactmessage").fetchone()[0])
     assert all(count > 0 and count % 2 == 0 for count in counts), counts
