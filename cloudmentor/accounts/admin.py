@@ -42,6 +42,23 @@ class SharingFilter(admin.SimpleListFilter):
         return queryset
 
 
+class LockedFilter(admin.SimpleListFilter):
+    """Accounts blocked after a report of unauthorized use, until their owner sets a new password (PV-14)."""
+
+    title = _("bloqué après un signalement")
+    parameter_name = "locked"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("Oui")), ("no", _("Non"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> QuerySet[User]:
+        if self.value() == "yes":
+            return queryset.filter(locked_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(locked_at__isnull=True)
+        return queryset
+
+
 class AccountEventInline(admin.TabularInline[AccountEvent, User]):
     model = AccountEvent
     fk_name = "user"
@@ -59,7 +76,7 @@ class AccountEventInline(admin.TabularInline[AccountEvent, User]):
 @admin.register(User)
 class MemberAdmin(UserAdmin[User]):
     list_display = ("username", "email", "is_active", "is_staff", "access_ends_at", "sharing_flagged_at", "date_joined")
-    list_filter = ("is_active", "is_staff", SharingFilter, "date_joined")
+    list_filter = ("is_active", "is_staff", SharingFilter, LockedFilter, "date_joined")
     search_fields = ("username", "email")
     ordering = ("-date_joined",)
     readonly_fields = (
@@ -73,6 +90,7 @@ class MemberAdmin(UserAdmin[User]):
         "newsletter_opt_in_at",
         "access_ends_at",
         "sharing_flagged_at",
+        "locked_at",
         "erased_at",
         "open_sessions",
     )
@@ -83,7 +101,7 @@ class MemberAdmin(UserAdmin[User]):
             _("Consentements"),
             {"fields": ("terms_version", "terms_accepted_at", "newsletter_opt_in", "newsletter_opt_in_at")},
         ),
-        (_("Sécurité"), {"fields": ("sharing_flagged_at", "erased_at", "open_sessions")}),
+        (_("Sécurité"), {"fields": ("sharing_flagged_at", "locked_at", "erased_at", "open_sessions")}),
         (_("Identité (facultatif)"), {"fields": ("first_name", "last_name"), "classes": ("collapse",)}),
         (_("Droits"), {"fields": ("is_staff", "is_superuser", "groups", "user_permissions"), "classes": ("collapse",)}),
     )

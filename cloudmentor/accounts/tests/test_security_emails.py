@@ -156,6 +156,9 @@ def test_tr4_a_member_who_registered_in_english_gets_the_email_in_english(
     assert "new device" in _subject(message)
     assert "It wasn't me" in body_text(message)
     assert _not_me_path(message).startswith("/en/accounts/not-me/")
+    html = next(part for part in message.walk() if part.get_content_type() == "text/html")
+    html_text = html.get_payload(decode=True).decode()  # type: ignore[union-attr]  # a text part decodes to bytes
+    assert 'href="http://' in html_text and _not_me_path(message) in html_text and "It wasn't me</a>" in html_text
 
 
 def test_tr4_a_staff_second_factor_reset_is_told_to_the_staff_member(
@@ -405,3 +408,22 @@ def test_pv14_two_clicks_at_once_act_once() -> None:
     assert sum(not isinstance(result, Exception) for result in results) == 1
     assert all(isinstance(result, SecurityLinkUsed) for result in results if isinstance(result, Exception))
     assert AccountEvent.objects.filter(kind=AccountEvent.Kind.UNAUTHORIZED_USE_REPORTED).count() == 1
+
+
+def test_pv14_staff_find_the_blocked_accounts(client: Client, django_capture_on_commit_callbacks: Any) -> None:
+    from django_otp.oath import totp
+
+    staff = StaffFactory(username="root", email="root@cloudmentor.example")
+    device = services.staff_totp_device_create(user=staff)
+    log_in(client, "root")
+    code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):0{device.digits}d}"
+    csrf_post(client, "/accounts/staff/verify/", {"token": code, "next": "/staff/"})
+    blocked = UserFactory(username="blocked")
+    UserFactory(username="fine")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.account_lock(user=blocked, ip=None, source="test")
+
+    assert ">fine<" in client.get("/staff/accounts/user/").content.decode()
+    listing = client.get("/staff/accounts/user/", {"locked": "yes"}).content.decode()
+
+    assert "blocked" in listing and ">fine<" not in listing
