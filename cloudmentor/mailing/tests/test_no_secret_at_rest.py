@@ -178,3 +178,38 @@ def test_tr3_the_purge_drops_old_bodies_and_keeps_their_metadata(smtp_server: An
     assert "Ada Lovelace" in recent.body_text and recent.body_removed_at is None
     with transaction.atomic():
         assert email_requeue(email_id=old.pk) is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tr3_the_migration_seals_or_withdraws_the_links_stored_before(mailoutbox: list[Any]) -> None:
+    """Rows written before TR-3: a sent link is withdrawn, a queued one sealed (still sent), others untouched."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("mailing", "0003_outbox_sending")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps.get_model("mailing", "OutboxEmail")
+    text = f"Bonjour alice,\n\n{RESET_URL}\n"
+    sent = old.objects.create(
+        to="a@example.org", template=RESET, language="en", subject="s", body_text=text, status="sent"
+    )
+    queued = old.objects.create(to="b@example.org", template=RESET, language="fr", subject="s", body_text=text)
+    plain = old.objects.create(
+        to="c@example.org",
+        template=CONTACT,
+        language="fr",
+        subject="s",
+        body_text="https://cloudmentor.example/account/",
+    )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    rows = {row.pk: row for row in OutboxEmail.objects.all()}
+    assert rows[sent.pk].body_text == "[removed: single-use link]" and rows[sent.pk].body_removed_at is not None
+    assert rows[queued.pk].has_secret and rows[queued.pk].sealed_body and rows[queued.pk].body_removed_at is None
+    assert not rows[plain.pk].has_secret and rows[plain.pk].body_text == "https://cloudmentor.example/account/"
+    assert TOKEN not in json.dumps(list(OutboxEmail.objects.values()), default=str)
+    assert email_send(email_id=queued.pk) is True
+    assert RESET_URL in mailoutbox[0].body
