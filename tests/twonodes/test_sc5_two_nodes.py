@@ -105,7 +105,10 @@ def test_sc5_a_member_registers_on_a_and_b_and_is_logged_out_on_both_by_a_logout
     # The used registration form cookie is spent on both nodes (SC-3): replayed on A, no second account.
     replay = NodeBrowser(a.base_url)
     replay.cookies.update(form_cookies)
-    replayed = replay.post("/accounts/register/", {**tokens, **registration, "username": "ada-sc5-bis"})
+    replayed = replay.post(
+        "/accounts/register/",
+        {**tokens, **registration, "username": "ada-sc5-bis", "email": "ada-sc5-bis@example.org"},
+    )
     assert replayed.status_code == 303  # the first submission's result, not a second account
     assert _users(b, "ada-sc5") == 1 and _users(b, "ada-sc5-bis") == 0
     old_cookie = NodeBrowser(a.base_url)
