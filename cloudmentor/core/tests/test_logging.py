@@ -6,13 +6,16 @@ import copy
 import io
 import logging
 import logging.config
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
 
 from cloudmentor.core.logging import RedactSecrets, redact_paths
+from cloudmentor.core.redaction import redact_path
 
 TOKEN = "MQ.c4x5kz-0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 
@@ -77,3 +80,22 @@ def test_tr3_the_filter_formats_the_record_then_redacts_it_and_keeps_it() -> Non
 
     assert RedactSecrets().filter(record) is True
     assert record.getMessage() == "Not Found: /reset/[…]/"
+
+
+def _routes(patterns: list[Any], prefix: str = "") -> Iterator[str]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _routes(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern)
+
+
+def test_tr3_every_token_route_is_redacted_whatever_the_token_looks_like() -> None:
+    """A route with a ``token`` parameter is known to the rules by its path, not only by its token's shape."""
+    token_routes = [route for route in _routes(get_resolver().url_patterns) if re.search(r"<(?:\w+:)?token>", route)]
+    assert len(token_routes) >= 5
+
+    for route in token_routes:
+        path = "/" + re.sub(r"<(?:\w+:)?token>", "abc", re.sub(r"<(?:\w+:)?(?!token>)\w+>", "x", route))
+        assert "/abc" not in redact_path(path), route
+        assert "abc" not in redact_paths(f"Not Found: {path}"), route
