@@ -172,13 +172,16 @@ def email_send(*, email_id: int) -> bool:
         )
         logger.warning("Email %s not sent (attempt %s): %s", email_id, attempts, error)
         if give_up:
-            _drop_secrets([email_id])
+            if email.has_secret:
+                _drop_secrets([email_id])
             _scrub_if_asked(email)
         return False
+    sent_at = timezone.now()
+    # A secret email's encrypted body goes in the same UPDATE: no moment where it is sent and still readable.
+    dropped: dict[str, Any] = {"sealed_body": "", "body_removed_at": sent_at} if email.has_secret else {}
     OutboxEmail.objects.filter(pk=email_id).update(
-        attempts=attempts, status=OutboxEmail.Status.SENT, sent_at=timezone.now(), last_error=""
+        attempts=attempts, status=OutboxEmail.Status.SENT, sent_at=sent_at, last_error="", **dropped
     )
-    _drop_secrets([email_id])
     _scrub_if_asked(email)
     return True
 
