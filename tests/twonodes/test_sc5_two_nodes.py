@@ -18,8 +18,8 @@ from email.header import decode_header, make_header
 import pytest
 import requests
 
-from cloudmentor.analytics.redaction import redact_path, redact_query
 from cloudmentor.billing.tests.fake_stripe import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
+from cloudmentor.core.redaction import redact_path, redact_query
 from tests.multiprocess.conftest import PASSWORD, Server
 
 from .conftest import Cluster, NodeBrowser
