@@ -44,13 +44,16 @@ def device_is_new(*, user: User, user_agent: str) -> bool:
     """Whether no earlier login or registration of `user` came from this (browser, OS) pair.
 
     An account with no recorded device yet has nothing to compare with: its first device
-    becomes known without an email (registration, an account made by staff).
+    becomes known without an email (registration, an account made by staff). One query:
+    the account's distinct pairs, a handful of rows.
     """
-    browser, os_family = _device(user_agent)
-    seen = AccountEvent.objects.filter(
-        user=user, kind__in=[AccountEvent.Kind.LOGIN, AccountEvent.Kind.REGISTERED]
-    ).values_list("browser", "os")
-    return seen.exists() and not seen.filter(browser=browser, os=os_family).exists()
+    seen = set(
+        AccountEvent.objects.filter(user=user, kind__in=[AccountEvent.Kind.LOGIN, AccountEvent.Kind.REGISTERED])
+        .order_by()  # no default ordering: it would join the DISTINCT
+        .values_list("browser", "os")
+        .distinct()
+    )
+    return bool(seen) and _device(user_agent) not in seen
 
 
 def security_notice_send(

@@ -427,3 +427,16 @@ def test_pv14_staff_find_the_blocked_accounts(client: Client, django_capture_on_
     listing = client.get("/staff/accounts/user/", {"locked": "yes"}).content.decode()
 
     assert "blocked" in listing and ">fine<" not in listing
+
+
+def test_tr4_telling_a_known_device_from_a_new_one_costs_one_query(
+    member: User, django_assert_num_queries: Any
+) -> None:
+    AccountEvent.objects.bulk_create(
+        AccountEvent(user=member, kind=AccountEvent.Kind.LOGIN, browser="Firefox", os="Linux") for _ in range(30)
+    )
+
+    with django_assert_num_queries(1):
+        assert services.device_is_new(user=member, user_agent=FIREFOX_LINUX) is False
+    with django_assert_num_queries(1):
+        assert services.device_is_new(user=member, user_agent=CHROME_WINDOWS) is True
