@@ -102,3 +102,50 @@ def test_tr3_an_email_without_a_secret_keeps_its_body_until_the_retention(
     email = OutboxEmail.objects.get(to="bob@example.org", template="accounts/emails/welcome")
     assert email.status == OutboxEmail.Status.SENT
     assert not email.has_secret and email.body_text and email.body_removed_at is None
+
+
+_ANY_LINK = re.compile(r"https?://[^\s/]+(/[^\s]*)")
+
+
+def _queue_email_change(member: User) -> None:
+    from cloudmentor.accounts.services import email_change_request
+
+    email_change_request(user=member, new_email="alice@new.example.org", language="fr")
+
+
+def _queue_group_invitation(member: User) -> None:
+    from cloudmentor.accounts import services
+
+    group = services.group_set_seats(group=services.group_create(owner=member, name="Équipe"), seats=3)
+    services.group_invite(group=group, actor=member, email="bob@example.org", language="fr")
+
+
+def _queue_newsletter_confirmation(member: User) -> None:
+    from cloudmentor.newsletter.services import subscription_request
+
+    subscription_request(email="carol@example.org", language="en")
+
+
+@pytest.mark.parametrize(
+    ("queue", "template"),
+    [
+        (_queue_email_change, "accounts/emails/email_change"),
+        (_queue_group_invitation, "accounts/emails/group_invitation"),
+        (_queue_newsletter_confirmation, "newsletter/emails/confirm"),
+    ],
+)
+def test_tr3_every_email_that_acts_for_its_recipient_leaves_no_link_behind(
+    queue: Any, template: str, member: User, smtp_server: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Email change, group invitation, newsletter confirmation: the link is delivered, never kept."""
+    with django_capture_on_commit_callbacks(execute=True):
+        queue(member)
+
+    email = OutboxEmail.objects.get(template=template)
+    (message,) = [m for m in smtp_server.messages if m["To"] == email.to]
+    links = _ANY_LINK.findall(body_text(message))
+    assert links
+    assert email.status == OutboxEmail.Status.SENT and email.has_secret and email.sealed_body == ""
+    stored = _everything_stored()
+    for path in links:
+        assert path.rstrip("/").rsplit("/", 1)[-1] not in stored, path
