@@ -253,3 +253,19 @@ def test_tr5_a_run_killed_mid_way_leaves_no_backup_and_its_leftovers_go_later(ba
 
     assert not stale.exists() and fresh.exists()  # a run of now may still be writing there
     assert [backup.path.parent for backup in backup_list(backups)] == [backups]
+
+
+@pytest.mark.postgres_only
+def test_tr5_a_postgresql_restore_that_fails_half_way_changes_nothing(backups: Path) -> None:
+    """A dump cut short fails in the middle of pg_restore; the single transaction leaves the database as it was."""
+    UserFactory(username="before")
+    run("backup")
+    UserFactory(username="after")
+    path = only_backup(backups)
+    content = path.read_bytes()
+    path.write_bytes(content[: len(content) * 3 // 4])
+
+    with pytest.raises(CommandError, match="pg_restore"):
+        run("restore", str(path))
+
+    assert set(User.objects.values_list("username", flat=True)) == {"before", "after"}
