@@ -293,7 +293,16 @@ def test_pv14_a_second_use_changes_nothing_and_says_so(
     assert len(smtp_server.messages) == sent and AccountEvent.objects.count() == events
 
 
-@pytest.mark.parametrize("token", ["forged", "Zm9yZ2Vk:1tXyZa:abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "forged",
+        "Zm9yZ2Vk:1tXyZa:abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+        "a" * 5000,
+        "ｆｏｒｇｅｄ:é:%00",
+        "::",
+    ],
+)
 def test_pv14_a_forged_link_changes_nothing_and_says_so(client: Client, member: User, token: str) -> None:
     for response in (client.get(f"/accounts/not-me/{token}/"), client.post(f"/accounts/not-me/{token}/")):
         assert response.status_code == 400
