@@ -45,4 +45,10 @@ class RedactSecrets(logging.Filter):
         redacted = redact_paths(message)
         if redacted is not message:
             record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            # Formatters print ``exc_text`` when it is set: a traceback quoting a URL is redacted too.
+            record.exc_text = redact_paths(_TRACEBACKS.formatException(record.exc_info))
         return True
+
+
+_TRACEBACKS = logging.Formatter()

@@ -7,6 +7,7 @@ import io
 import logging
 import logging.config
 import re
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -99,3 +100,18 @@ def test_tr3_every_token_route_is_redacted_whatever_the_token_looks_like() -> No
         path = "/" + re.sub(r"<(?:\w+:)?token>", "abc", re.sub(r"<(?:\w+:)?(?!token>)\w+>", "x", route))
         assert "/abc" not in redact_path(path), route
         assert "abc" not in redact_paths(f"Not Found: {path}"), route
+
+
+def test_tr3_a_traceback_quoting_a_token_url_is_redacted() -> None:
+    try:
+        raise ValueError(f"cannot open https://cloudmentor.example/accounts/password/reset/{TOKEN}/")
+    except ValueError:
+        record = logging.LogRecord(
+            "django.request", logging.ERROR, __file__, 1, "Internal Server Error", (), sys.exc_info()
+        )
+
+    RedactSecrets().filter(record)
+
+    printed = logging.Formatter().format(record)
+    assert "ValueError: cannot open https://cloudmentor.example/accounts/password/reset/[…]/" in printed
+    assert TOKEN not in printed
