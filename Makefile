@@ -56,10 +56,12 @@ pytest-postgres: install
 	scripts/install-system-deps.sh nginx redis
 	scripts/with-postgres.sh $(VENV)/bin/pytest -m "not browser" -n 2 --dist loadgroup
 
+# The two-node browser journey (tests/twonodes) needs PostgreSQL: it runs in the second line.
 browser: install
-	scripts/install-system-deps.sh chromium
+	scripts/install-system-deps.sh chromium nginx redis
 	$(MANAGE) compile_translations >/dev/null
-	$(VENV)/bin/pytest -m browser -p no:xdist
+	$(VENV)/bin/pytest -m browser -p no:xdist --ignore=tests/twonodes
+	scripts/with-postgres.sh $(VENV)/bin/pytest -m browser -p no:xdist tests/twonodes
 
 ifeq ($(CI),true)
 test: test-all
