@@ -23,7 +23,7 @@ class AccountsConfig(AppConfig):
 
         # Personal data (PV-9, PV-10): the account's own section, and the outbox's.
         from cloudmentor.core import personal_data
-        from cloudmentor.mailing.services import SCRUB_AFTER_SEND
+        from cloudmentor.mailing.services import SCRUB_AFTER_SEND, SECRET_TEMPLATES
 
         from .group_personal_data import SECTION as GROUPS_SECTION
         from .personal_data import MAILING_SECTION, SECTION
@@ -33,6 +33,14 @@ class AccountsConfig(AppConfig):
         personal_data.register(GROUPS_SECTION)
         personal_data.register(MAILING_SECTION)
         SCRUB_AFTER_SEND.add(ERASED_EMAIL_TEMPLATE)
+        # Emails whose link opens or acts on the account: stored sealed, body dropped once sent (TR-3).
+        SECRET_TEMPLATES.update(SECRET_EMAIL_TEMPLATES)
+
+
+# The account emails whose link opens or changes the account without a login (TR-3, TR-4).
+SECRET_EMAIL_TEMPLATES = frozenset(
+    f"accounts/emails/{name}" for name in ("password_reset", "email_change", "group_invitation", "security_notice")
+)
 
 
 class StaffAdminConfig(admin_apps.AdminConfig):

@@ -22,6 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cloudmentor.accounts import services
 from cloudmentor.accounts.models import AccountEvent, AccountSession, SecurityNotice, User
+from cloudmentor.mailing.services import SECRET_TEMPLATES
 from conftest import body_text
 
 from .conftest import csrf_post, log_in, submit
@@ -449,3 +450,12 @@ def test_tr4_telling_a_known_device_from_a_new_one_costs_one_query(
         assert services.device_is_new(user=member, user_agent=FIREFOX_LINUX) is False
     with django_assert_num_queries(1):
         assert services.device_is_new(user=member, user_agent=CHROME_WINDOWS) is True
+
+
+def test_tr3_tr4_the_account_emails_with_a_link_that_acts_are_marked_secret_by_name() -> None:
+    """Reset, email change, invitation and « Ce n'était pas moi » are sealed whatever their link looks like."""
+    names = {
+        f"accounts/emails/{name}" for name in ("password_reset", "email_change", "group_invitation", "security_notice")
+    }
+
+    assert names <= SECRET_TEMPLATES  # mailing's set, filled in AccountsConfig.ready()
