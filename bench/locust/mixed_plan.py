@@ -110,8 +110,12 @@ class Member(FastHttpUser):
             self._remember_cookies(response)
             text = (response.text or "") if expect == 200 else ""
             if response.status_code != expect:
-                title = TITLE.search(response.text or "")
-                response.failure(f"{response.status_code} instead of {expect}: {title.group(1) if title else ''}")
+                page = response.text or ""
+                title = TITLE.search(page)
+                seen_as = "a member" if "logout-form" in page else "a visitor"
+                response.failure(
+                    f"{response.status_code} instead of {expect}, seen as {seen_as}: {title.group(1) if title else ''}"
+                )
                 raise IterationFailed(name)
             if contains and contains not in text:
                 response.failure(f"{contains!r} missing")
