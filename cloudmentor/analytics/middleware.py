@@ -21,9 +21,9 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import SimpleLazyObject, empty
 
 from cloudmentor.core.http import client_ip
+from cloudmentor.core.redaction import escape_unprintable, redact_path, redact_query
 
 from . import spool
-from .redaction import escape_unprintable, redact_path, redact_query
 
 logger = logging.getLogger(__name__)
 

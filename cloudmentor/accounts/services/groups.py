@@ -113,7 +113,7 @@ def group_invite(*, group: Group, actor: User, email: str, language: str) -> Gro
         raise InvitationPending
     if locked.memberships.count() + pending.count() >= locked.seats:
         raise NoSeatLeft
-    token = secrets.token_hex(32)  # 64 hex digits: the request log redacts it (analytics.redaction)
+    token = secrets.token_hex(32)  # 64 hex digits: the request log and the log redact it (core.redaction)
     invitation = GroupInvitation.objects.create(
         group=locked,
         email=email,

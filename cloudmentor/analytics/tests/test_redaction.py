@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from cloudmentor.analytics.redaction import REDACTED, escape_unprintable, redact_path, redact_query
+from cloudmentor.core.redaction import REDACTED, escape_unprintable, redact_path, redact_query
 
 from .conftest import records
 

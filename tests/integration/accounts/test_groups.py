@@ -271,7 +271,7 @@ def test_pv1_group_pages_in_english(owner: User, group: Group) -> None:
 
 def test_pv1_the_join_link_is_redacted_from_the_request_log() -> None:
     """The request log never keeps an invitation token (analytics' redaction rules)."""
-    from cloudmentor.analytics.redaction import redact_path, redact_query
+    from cloudmentor.core.redaction import redact_path, redact_query
 
     for _ in range(50):  # tokens are random: any of them, hex digits only, is caught
         token = secrets.token_hex(32)

@@ -13,8 +13,8 @@ from django.test import Client
 
 from cloudmentor.accounts.models import User
 from cloudmentor.analytics import spool
-from cloudmentor.analytics.redaction import REDACTED
 from cloudmentor.analytics.tests.conftest import records
+from cloudmentor.core.redaction import REDACTED
 from cloudmentor.newsletter import services
 from cloudmentor.newsletter.models import Subscriber
 from cloudmentor.newsletter.tests.conftest import CONFIRM_LINK, link_path
