@@ -8,8 +8,12 @@ class BillingConfig(AppConfig):
     verbose_name = _("Facturation")
 
     def ready(self) -> None:
+        from django.core import checks
+
         from cloudmentor.core import personal_data
 
+        from .checks import seller_details_check
         from .personal_data import SECTION
 
         personal_data.register(SECTION)  # billing data in the export and erasure (PV-9, PV-10)
+        checks.register(seller_details_check)  # seller details on invoices in production (BZ-3)
