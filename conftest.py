@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import json
+import os
 import re
 import socket
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -227,3 +233,52 @@ def race(workers: int, work: Callable[[int], Any]) -> list[Any]:
     for thread in threads:
         thread.join(timeout=120)
     return results
+
+
+# The real production settings ---------------------------------------------------------------
+
+
+def production_python(code: str) -> str:
+    """Run `code` in a fresh interpreter that loads the production settings (`CLOUDMENTOR_ENV=production`,
+    only the environment production requires) after `django.setup()`; return what it printed.
+
+    A test that proves a production setting reads it this way, so that it proves what
+    production runs rather than what the test sets (issue 11, item 11).
+    """
+    with tempfile.TemporaryDirectory(prefix="cloudmentor-production-") as var_dir:
+        environment = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("CLOUDMENTOR_", "DJANGO_", "DATABASE_", "REDIS_", "EMAIL_", "COOKIE_", "SECRET_"))
+        }
+        environment.update(
+            CLOUDMENTOR_ENV="production",
+            DJANGO_SETTINGS_MODULE="cloudmentor.settings",
+            CLOUDMENTOR_VAR_DIR=var_dir,
+            SECRET_KEY="production-settings-test-" + "x" * 40,
+            COOKIE_KEYS="a" * 43 + "=",
+            SITE_URL="https://learn.example.org",
+            ALLOWED_HOSTS="learn.example.org",
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", "import django\ndjango.setup()\n" + code],
+            cwd=settings.BASE_DIR,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+@functools.cache
+def production_settings() -> dict[str, Any]:
+    """Return every setting a production process loads (values that JSON cannot hold as text)."""
+    printed = production_python(
+        "import json\nfrom django.conf import settings\n"
+        "print(json.dumps({n: getattr(settings, n) for n in dir(settings) if n.isupper()}, default=str))\n"
+    )
+    loaded: dict[str, Any] = json.loads(printed.strip().splitlines()[-1])
+    return loaded

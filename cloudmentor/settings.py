@@ -278,7 +278,12 @@ LEGAL_NOTIFY_BATCH_SIZE = env.int("LEGAL_NOTIFY_BATCH_SIZE", default=200)
 # Sessions: stored server-side; the cookie is named in the cookie registry and sealed
 # by the encryption middleware. The CSRF token lives in the session, never in a cookie.
 SESSION_ENGINE = "cloudmentor.accounts.sessions"
-SESSION_COOKIE_NAME = "cm_account"
+# `__Host-` in production (TR-7, decision 0105): the browser keeps the cookie only if it is
+# Secure, Path=/ and without Domain, so no sibling host or plain-HTTP page can plant or
+# overwrite it. Over plain HTTP (`make run`) browsers refuse the prefix: the plain name.
+SESSION_COOKIE_NAME = "__Host-cm_account" if PRODUCTION else "cm_account"
+SESSION_COOKIE_PATH = "/"
+SESSION_COOKIE_DOMAIN = None
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # Fallback only: each session's expiry is set at login (accounts.services.session_expiry_for).

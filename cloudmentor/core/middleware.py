@@ -67,6 +67,8 @@ class CookieEncryptionMiddleware:
             morsel["samesite"] = spec.same_site
             morsel["secure"] = bool(settings.COOKIES_SECURE)
             morsel["path"] = "/"
+            if name.startswith("__Host-"):
+                morsel["domain"] = ""  # a `__Host-` cookie is host-only, or the browser drops it
             if _is_deletion(morsel):
                 morsel.set(name, "", '""')
                 continue

@@ -293,7 +293,7 @@ def test_tm9_login_from_an_unknown_user_costs_a_hash_too(member: User) -> None:
     check.assert_called_once()
 
 
-def test_pv2_the_shared_test_helper_logs_a_member_in_like_the_site(client: Client, member: User) -> None:
+def test_the_shared_test_helper_logs_a_member_in_like_the_site(client: Client, member: User) -> None:
     """Other apps' tests use conftest.log_in_client: it must give a real, revocable session."""
     from conftest import log_in_client
 

@@ -91,7 +91,7 @@ def test_tm4_a_grant_shows_at_once_although_free_was_cached(member: User) -> Non
         assert selectors.user_access_level(user=member) == AccessLevel.EXPERT
 
 
-def test_tm8_an_extension_with_a_higher_plan_shows_at_once(member: User, pro: Plan) -> None:
+def test_tm8_an_extension_with_a_higher_plan_shows_when_the_current_period_ends(member: User, pro: Plan) -> None:
     expert = PlanFactory(slug="expert-1", name="Expert 1 mois", access_level=AccessLevel.EXPERT, duration_months=1)
     with time_machine.travel(T0, tick=False):
         services.subscription_purchase(holder=member, plan=pro, actor=member)

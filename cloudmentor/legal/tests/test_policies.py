@@ -69,7 +69,7 @@ def test_unknown_policy_or_version_is_a_404(client: Client, path: str) -> None:
 
 
 @pytest.mark.django_db
-def test_pv6_a_policy_page_is_served_to_cookieless_visitors_from_the_page_cache(
+def test_a_policy_page_is_served_to_cookieless_visitors_from_the_page_cache(
     client: Client, django_assert_num_queries
 ) -> None:
     """Reading a policy costs no query once it is cached, and still sets no cookie."""

@@ -20,6 +20,7 @@ from cloudmentor.accounts.models import AccountEvent, User
 from cloudmentor.accounts.tests.conftest import submit
 from cloudmentor.accounts.tests.factories import UserFactory
 from cloudmentor.legal.services import policy_seed
+from conftest import production_settings
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 VALID = {
@@ -103,7 +104,8 @@ def test_pv2_password_rules(client: Client, password: str, accepted: bool) -> No
 
 @pytest.mark.django_db
 def test_pv2_passwords_are_stored_with_argon2id(client: Client, settings: object) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+    """The hashers production loads (a fresh interpreter with the production profile) store Argon2id."""
+    settings.PASSWORD_HASHERS = production_settings()["PASSWORD_HASHERS"]
 
     submit(client, "/accounts/register/", VALID)
 

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import json
 import re
 from http.cookies import SimpleCookie
+from typing import Any
 
 import pytest
 import time_machine
@@ -13,7 +15,7 @@ from cloudmentor.core import crypto
 from cloudmentor.core.cookies import REGISTRY
 from cloudmentor.core.middleware import CookieEncryptionMiddleware
 from cloudmentor.operations.models import ContactMessage
-from conftest import form_token
+from conftest import form_token, production_python
 
 PUBLIC_PAGES = ["/", "/en/", "/legal/cookies/", "/legal/privacy/", "/legal/terms/", "/en/legal/terms/", "/healthz"]
 CONTACT = {"name": "Ada", "email": "ada@example.com", "subject": "Question", "message": "Bonjour"}
@@ -115,18 +117,66 @@ def test_ck1_a_cookie_outside_the_registry_is_never_sent(settings) -> None:
     assert "tracker" not in response.cookies
 
 
-def test_ck1_cookies_are_secure_in_production(settings) -> None:
-    """With the production profile every cookie is Secure, HttpOnly and SameSite."""
-    settings.COOKIES_SECURE = True
+_PRODUCTION_COOKIES = """
+import json
+from django.conf import settings
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.test import RequestFactory
+from cloudmentor.core.cookies import cookie_list
+from cloudmentor.core.middleware import CookieEncryptionMiddleware
 
-    def view(request):
-        response = HttpResponse("ok")
-        response.set_cookie("cm_form_login", "x", max_age=60)
-        return response
+def view(request):
+    response = HttpResponse("ok")
+    response.set_cookie("cm_form_login", "x", max_age=60)
+    response.set_cookie(
+        settings.SESSION_COOKIE_NAME, '{"k":"abc"}', max_age=60,
+        domain=settings.SESSION_COOKIE_DOMAIN, path=settings.SESSION_COOKIE_PATH,
+    )
+    return response
 
-    morsel = CookieEncryptionMiddleware(view)(RequestFactory().get("/")).cookies["cm_form_login"]
+response = CookieEncryptionMiddleware(view)(RequestFactory().get("/", secure=True))
+print(json.dumps({
+    "account": settings.SESSION_COOKIE_NAME,
+    "cookies": {name: {key: str(morsel[key]) for key in ("secure", "httponly", "samesite", "path", "domain")}
+                for name, morsel in response.cookies.items()},
+    "table": render_to_string("legal/cookie_table.html", {"cookies": cookie_list()}),
+}))
+"""
 
-    assert morsel["secure"] and morsel["httponly"] and morsel["samesite"] == "Strict"
+
+@pytest.fixture(scope="module")
+def production_cookies() -> dict[str, Any]:
+    """What the cookie middleware sends, and the cookie table, in a process with the production settings."""
+    loaded: dict[str, Any] = json.loads(production_python(_PRODUCTION_COOKIES).strip().splitlines()[-1])
+    return loaded
+
+
+def test_ck1_cookies_are_secure_in_production(production_cookies: dict[str, Any]) -> None:
+    """With the real production settings every cookie is Secure, HttpOnly, SameSite, Path=/ and host-only."""
+    cookies = production_cookies["cookies"]
+
+    assert set(cookies) == {"cm_form_login", production_cookies["account"]}
+    for attributes in cookies.values():
+        assert attributes["secure"] == "True" and attributes["httponly"] == "True"
+        assert attributes["path"] == "/" and attributes["domain"] == ""
+    assert cookies["cm_form_login"]["samesite"] == "Strict"
+    assert cookies[production_cookies["account"]]["samesite"] == "Lax"
+
+
+def test_tr7_the_account_cookie_has_the_host_prefix_in_production(production_cookies: dict[str, Any]) -> None:
+    """`__Host-`: the browser keeps it only if Secure, Path=/ and without Domain, so no sibling host or
+    plain-HTTP page can plant or overwrite it; the cookie table names it as production sends it."""
+    name = production_cookies["account"]
+
+    assert name == "__Host-cm_account"
+    assert f'<tr data-cookie="{name}">' in production_cookies["table"]
+
+
+def test_tr7_the_account_cookie_keeps_its_plain_name_outside_production(settings) -> None:
+    """Browsers refuse a `__Host-` cookie without Secure: over plain HTTP (`make run`) the name has no prefix."""
+    assert settings.SESSION_COOKIE_NAME == "cm_account"
+    assert not settings.SESSION_COOKIE_SECURE
 
 
 @pytest.mark.django_db
