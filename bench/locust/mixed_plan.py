@@ -34,6 +34,7 @@ from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
 import gevent
+from browser_cookies import remember_cookies  # beside this file: the locust file runs as a script
 from locust import FastHttpUser, events, task
 from locust.env import Environment
 from locust.exception import StopUser
@@ -86,14 +87,7 @@ class Member(FastHttpUser):
         return response
 
     def _remember_cookies(self, response: Any) -> None:
-        for header in response.headers.getlist("set-cookie") if response.headers else []:
-            pair, _, attributes = header.partition(";")
-            key, _, value = pair.strip().partition("=")
-            expired = "max-age=0" in attributes.lower() or "1970" in attributes
-            if expired or not value or value == '""':
-                self.cookies.pop(key, None)
-            else:
-                self.cookies[key] = value
+        remember_cookies(self.cookies, list(response.headers.getlist("set-cookie")) if response.headers else [])
 
     def request(
         self,
