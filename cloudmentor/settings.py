@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "cloudmentor.legal",
     "cloudmentor.analytics",
     "cloudmentor.demo",
+    "cloudmentor.backoffice",
     # Django's admin, with the staff site of accounts (login through the site, TOTP).
     "cloudmentor.accounts.apps.StaffAdminConfig",
     "django.contrib.auth",

@@ -2,6 +2,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
+from cloudmentor.backoffice import views as backoffice_views
 from cloudmentor.billing import views as billing_views
 from cloudmentor.core import views as core_views
 from cloudmentor.operations import views as operations_views
@@ -11,6 +12,8 @@ admin.site.site_title = "CloudMentor@Scale staff"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", operations_views.healthz, name="healthz"),
+    # Browsers ask for it whatever the page links (backoffice: the site's own icon).
+    path("favicon.ico", backoffice_views.favicon, name="favicon"),
     # Called by Stripe, not by a person: one address, whatever the language.
     path("billing/webhooks/stripe/", billing_views.stripe_webhook, name="billing_stripe_webhook"),
 ]
@@ -28,6 +31,8 @@ urlpatterns += i18n_patterns(
     path("", include("cloudmentor.accounts.urls")),
     path("", include("cloudmentor.billing.urls")),
     path("", include("cloudmentor.donations.urls")),
+    # The staff home answers /staff/ (the staff site's index), before the staff site itself (BZ-5).
+    path("", include("cloudmentor.backoffice.urls")),
     path("staff/", admin.site.urls),
     prefix_default_language=False,
 )
