@@ -243,8 +243,13 @@ BILLING_SELLER_ADDRESS = env.str("BILLING_SELLER_ADDRESS", default="")
 BILLING_SELLER_SIRET = env.str("BILLING_SELLER_SIRET", default="")
 BILLING_SELLER_VAT_NUMBER = env.str("BILLING_SELLER_VAT_NUMBER", default="")
 BILLING_SELLER_EMAIL = env.str("BILLING_SELLER_EMAIL", default=SUPPORT_EMAIL)
-BILLING_IBAN = env.str("BILLING_IBAN", default="")
-BILLING_BIC = env.str("BILLING_BIC", default="")
+# On a development machine, clearly fake bank details, so that the transfer path shows (BZ-1).
+_DEVELOPMENT = ENVIRONMENT == "development"
+BILLING_IBAN = env.str("BILLING_IBAN", default="FR76 0000 0000 0000 DEMO 0000 000" if _DEVELOPMENT else "")
+BILLING_BIC = env.str("BILLING_BIC", default="DEMOFRPPXXX" if _DEVELOPMENT else "")
+# Card payments: "stripe", "demo" (never in production: system check billing.E101), or empty for
+# automatic (Stripe when STRIPE_SECRET_KEY is set, else the demo provider in development). Decision 0130.
+BILLING_PAYMENT_PROVIDER = env.str("BILLING_PAYMENT_PROVIDER", default="")
 # 0 means VAT-exempt (franchise en base): the invoices carry BILLING_VAT_EXEMPTION_MENTION.
 BILLING_VAT_RATE = env.str("BILLING_VAT_RATE", default="0")
 BILLING_VAT_EXEMPTION_MENTION = env.str(

@@ -27,6 +27,14 @@ class PaymentProviderError(BillingError):
     """The payment processor could not be reached or refused the request."""
 
 
+class DemoProviderRefused(PaymentProviderError):
+    """The demo payment provider was asked for in production, where it never runs (BZ-1)."""
+
+
+class CheckoutConsentMissing(BillingError):
+    """A purchase without the buyer's express request for immediate access (BZ-2)."""
+
+
 class WebhookRejected(BillingError):
     """A webhook whose signature, age or content is not acceptable."""
 

@@ -19,4 +19,5 @@ urlpatterns = [
         name="checkout_return",
     ),
     path("account/history/", views.history, name="history"),
+    path("billing/demo/checkout/<str:session_id>/", views.demo_checkout, name="demo_checkout"),
 ]

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -34,6 +32,7 @@ from cloudmentor.core.throttle import throttle_refund, throttle_take, throttled
 from . import selectors, services
 from .exceptions import (
     AccountDisabled,
+    DemoProviderRefused,
     GroupTooLargeForPlan,
     InvoiceNotPayable,
     NotTheGroupOwner,
@@ -43,7 +42,6 @@ from .exceptions import (
 )
 from .forms import BillingDetailsForm, ExtendForm, SubscribeForm
 from .models import Invoice, Plan, Subscription
-from .providers import stripe_checkout
 
 
 def plans(request: HttpRequest) -> HttpResponse:
@@ -308,7 +306,7 @@ def _invoice_for(request: AuthenticatedHttpRequest, invoice_id: int) -> Invoice:
 def invoice_detail(request: AuthenticatedHttpRequest, invoice_id: int) -> HttpResponse:
     """One invoice, and the ways to pay it from inside the account area (TM-6)."""
     invoice = _invoice_for(request, invoice_id)
-    stripe_enabled = stripe_checkout.is_enabled()
+    stripe_enabled = services.card_payment_is_enabled()
     response = render(
         request,
         "billing/invoice.html",
@@ -316,20 +314,17 @@ def invoice_detail(request: AuthenticatedHttpRequest, invoice_id: int) -> HttpRe
             "invoice": invoice,
             "is_owner": invoice.customer.is_held_by(request.user),
             "stripe_enabled": stripe_enabled,
+            "demo_payments": stripe_enabled and services.card_payment_is_demo(),
             "bank_transfer": bool(invoice.seller.get("iban")),
             "payments": list(invoice.payments.all()),
         },
     )
-    if stripe_enabled and invoice.is_payable:
-        # The "pay by card" form is answered with a redirect to Stripe's page: the page's
+    form_action = services.card_payment_form_action()
+    if stripe_enabled and invoice.is_payable and form_action:
+        # The "pay by card" form is answered with a redirect to the provider's page: the page's
         # form-action must allow it (django-csp merges this into the policy).
-        response._csp_update = {"form-action": [_origin(settings.BILLING_STRIPE_CHECKOUT_ORIGIN)]}  # type: ignore[attr-defined]  # django-csp reads this attribute off the response
+        response._csp_update = {"form-action": [form_action]}  # type: ignore[attr-defined]  # django-csp reads this attribute off the response
     return response
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 @login_required
@@ -351,7 +346,7 @@ def invoice_pdf(request: AuthenticatedHttpRequest, invoice_id: int) -> HttpRespo
 def invoice_checkout(request: AuthenticatedHttpRequest, invoice_id: int) -> HttpResponse:
     """Send the member to Stripe Checkout for this invoice (card details never reach us)."""
     invoice = _invoice_for(request, invoice_id)
-    if not invoice.customer.is_held_by(request.user) or not stripe_checkout.is_enabled():
+    if not invoice.customer.is_held_by(request.user) or not services.card_payment_is_enabled():
         raise PermissionDenied
     invoice_url = request.build_absolute_uri(reverse("billing:invoice", kwargs={"invoice_id": invoice.pk}))
     return_url = request.build_absolute_uri(reverse("billing:checkout_return", kwargs={"invoice_id": invoice.pk}))
@@ -402,6 +397,35 @@ def history(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The registration history of the account (PV-3)."""
     user = request.user
     return render(request, "billing/history.html", {"rows": selectors.history_for_user(user=user), "member": user})
+
+
+@csrf_exempt  # no session for visitors (donations): the unguessable session id is the capability, as on Stripe's page
+@never_cache
+def demo_checkout(request: HttpRequest, session_id: str) -> HttpResponse:
+    """The demo provider's payment page (BZ-1, outside production): pay, card declined, abandon.
+
+    Like Stripe's hosted page, it needs no login: the session id is the secret. "Pay" goes
+    through the signed-webhook service, then to the session's success address.
+    """
+    try:
+        session = services.demo_checkout_get(session_id=session_id)
+    except DemoProviderRefused as error:
+        raise Http404 from error
+    if session is None:
+        raise Http404
+    declined = False
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if session.status == session.Status.OPEN and action == "pay":
+            return HttpResponseRedirect(services.demo_checkout_pay(session_id=session.pk), status=303)
+        if session.status == session.Status.OPEN and action == "decline":
+            services.demo_checkout_decline(session_id=session.pk)
+            declined = True
+        elif session.status == session.Status.OPEN and action == "abandon":
+            return HttpResponseRedirect(services.demo_checkout_abandon(session_id=session.pk), status=303)
+        elif session.status == session.Status.COMPLETE:
+            return HttpResponseRedirect(session.success_url.replace("{CHECKOUT_SESSION_ID}", session.pk), status=303)
+    return render(request, "billing/demo_checkout.html", {"session": session, "declined": declined})
 
 
 @csrf_exempt

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import stripe
 from django.conf import settings
@@ -18,6 +19,8 @@ from ..exceptions import PaymentProviderError, WebhookRejected
 
 if TYPE_CHECKING:
     from stripe.params.checkout import SessionCreateParams
+
+NAME = "stripe"
 
 # ISO 4217 currencies without minor unit that Stripe accepts; every other one has cents.
 ZERO_DECIMAL_CURRENCIES = frozenset(
@@ -38,6 +41,12 @@ class CheckoutSession:
 
 def is_enabled() -> bool:
     return bool(settings.STRIPE_SECRET_KEY)
+
+
+def form_action_origin() -> str:
+    """The origin a page's "pay" form is redirected to (Stripe's hosted page), for its CSP."""
+    parts = urlsplit(str(settings.BILLING_STRIPE_CHECKOUT_ORIGIN))
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def to_minor_units(amount: Decimal, currency: str) -> int:

@@ -1,7 +1,7 @@
 """Every write of the billing app: purchases, extensions, grants, invoices, payments, the billing run.
 
 One module per flow: customers, purchases, invoicing (with the billing run), payments,
-stripe (Checkout), erasure. Callers import from here.
+stripe (card payments through the provider), demo (the demo provider's page), erasure. Callers import from here.
 
 Lock order, everywhere: customer, then invoices, then the year's invoice sequence, then
 the account (accounts' services). Emails and tasks leave after commit.
@@ -10,6 +10,10 @@ the account (accounts' services). Emails and tasks leave after commit.
 from .customers import customer_details_update as customer_details_update
 from .customers import customer_for_group as customer_for_group
 from .customers import customer_for_user as customer_for_user
+from .demo import demo_checkout_abandon as demo_checkout_abandon
+from .demo import demo_checkout_decline as demo_checkout_decline
+from .demo import demo_checkout_get as demo_checkout_get
+from .demo import demo_checkout_pay as demo_checkout_pay
 from .erasure import BillingErasure as BillingErasure
 from .erasure import billing_erase_for_user as billing_erase_for_user
 from .invoicing import BillingRunReport as BillingRunReport
@@ -31,7 +35,13 @@ from .purchases import subscription_extend_with_password as subscription_extend_
 from .purchases import subscription_grant as subscription_grant
 from .purchases import subscription_purchase as subscription_purchase
 from .stripe import CheckoutSession as CheckoutSession
+from .stripe import card_payment_form_action as card_payment_form_action
+from .stripe import card_payment_is_demo as card_payment_is_demo
+from .stripe import card_payment_is_enabled as card_payment_is_enabled
+from .stripe import checkout_session_get as checkout_session_get
 from .stripe import invoice_checkout_start as invoice_checkout_start
+from .stripe import payment_session_create as payment_session_create
+from .stripe import payment_webhook_handle as payment_webhook_handle
 from .stripe import stripe_checkout_completed as stripe_checkout_completed
 from .stripe import stripe_checkout_is_enabled as stripe_checkout_is_enabled
 from .stripe import stripe_checkout_return as stripe_checkout_return

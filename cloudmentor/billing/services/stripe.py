@@ -1,38 +1,100 @@
-"""Stripe Checkout for invoices: open a session, check it on return, act on webhooks (through providers).
+"""Card payments through the payment provider (Stripe Checkout, or the demo provider outside production).
 
-Also billing's public face on Stripe for the apps above it (donations): the Checkout
-Session type and the provider calls they need, so that `providers` stays billing's own
-and the only code that talks to Stripe.
+Open a session, check it on return, act on signed webhooks: the same code whichever
+provider took the payment (`providers.payment_provider()` for new payments,
+`providers.provider_for_session()` for a session already opened).
+
+Also billing's public face on card payments for the apps above it (donations): the
+Checkout Session type and the provider calls they need, so that `providers` stays
+billing's own and the only code that talks to a payment processor.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from decimal import Decimal
 
 from django.db import transaction
 
 from .. import signals
-from ..exceptions import InvoiceNotPayable
+from ..exceptions import InvoiceNotPayable, PaymentProviderError
 from ..models import Invoice, Payment
-from ..providers import stripe_checkout
+from ..providers import DEMO, PaymentProvider, payment_provider, provider_for_session, provider_named
 from ..providers.stripe_checkout import CheckoutSession as CheckoutSession
 from .payments import _payment_record
 
 logger = logging.getLogger(__name__)
 
-# The provider's calls other apps use (donations), under names that say what they do.
-stripe_checkout_is_enabled = stripe_checkout.is_enabled
-stripe_payment_session_create = stripe_checkout.payment_session_create
-stripe_checkout_session_get = stripe_checkout.checkout_session_get
+
+def card_payment_is_enabled() -> bool:
+    """Tell whether card payments are offered (a provider is configured and allowed here)."""
+    return payment_provider() is not None
+
+
+def card_payment_is_demo() -> bool:
+    """Tell whether card payments go to the demo provider (pages then say that no money moves)."""
+    provider = payment_provider()
+    return provider is not None and provider.NAME == DEMO
+
+
+def card_payment_form_action() -> str:
+    """The origin a "pay by card" form is redirected to, for the page's CSP ('' when it is this site)."""
+    provider = payment_provider()
+    return provider.form_action_origin() if provider is not None else ""
+
+
+def _active_provider() -> PaymentProvider:
+    provider = payment_provider()
+    if provider is None:
+        raise PaymentProviderError("no payment provider is configured")
+    return provider
+
+
+def payment_session_create(
+    *,
+    metadata: dict[str, str],
+    client_reference_id: str,
+    description: str,
+    amount: Decimal,
+    currency: str,
+    customer_email: str,
+    success_url: str,
+    cancel_url: str,
+    idempotency_key: str,
+) -> CheckoutSession:
+    """Open a one-off card payment with the active provider; `metadata` says what it pays."""
+    return _active_provider().payment_session_create(
+        metadata=metadata,
+        client_reference_id=client_reference_id,
+        description=description,
+        amount=amount,
+        currency=currency,
+        customer_email=customer_email,
+        success_url=success_url,
+        cancel_url=cancel_url,
+        idempotency_key=idempotency_key,
+    )
+
+
+def checkout_session_get(session_id: str) -> CheckoutSession:
+    """Read a Checkout Session back from the provider that opened it."""
+    return provider_for_session(session_id).checkout_session_get(session_id)
+
+
+# The names donations has always used.
+stripe_checkout_is_enabled = card_payment_is_enabled
+stripe_payment_session_create = payment_session_create
+stripe_checkout_session_get = checkout_session_get
 
 
 def invoice_checkout_start(*, invoice: Invoice, success_url: str, cancel_url: str) -> str:
-    """Open a Stripe Checkout Session for an open invoice; return the page to send the member to."""
+    """Open a Checkout Session for an open invoice; return the page to send the member to."""
     if not invoice.is_payable:
         raise InvoiceNotPayable
-    session = stripe_checkout.checkout_session_create(
-        invoice_id=invoice.pk,
+    session = payment_session_create(
+        metadata={"invoice_id": str(invoice.pk)},
+        client_reference_id=str(invoice.pk),
         description=f"{invoice.number} — {invoice.line_description}",
         amount=invoice.amount_total,
         currency=invoice.currency,
@@ -45,7 +107,7 @@ def invoice_checkout_start(*, invoice: Invoice, success_url: str, cancel_url: st
 
 
 @transaction.atomic
-def stripe_checkout_completed(*, session: stripe_checkout.CheckoutSession) -> Payment | None:
+def stripe_checkout_completed(*, session: CheckoutSession) -> Payment | None:
     """Pay the invoice a completed Checkout Session is for; idempotent per session.
 
     A session that is not paid changes nothing. An amount or currency that differs from
@@ -54,11 +116,12 @@ def stripe_checkout_completed(*, session: stripe_checkout.CheckoutSession) -> Pa
     if session.payment_status != "paid" or session.amount_total is None:
         return None
     if session.invoice_id is None or not Invoice.objects.filter(pk=session.invoice_id).exists():
-        logger.error("Stripe session %s names no invoice of this platform", session.id)
+        logger.error("Checkout session %s names no invoice of this platform", session.id)
         return None
+    is_demo = provider_for_session(session.id).NAME == DEMO
     outcome = _payment_record(
         invoice_id=session.invoice_id,
-        provider=Payment.Provider.STRIPE,
+        provider=Payment.Provider.DEMO if is_demo else Payment.Provider.STRIPE,
         reference=session.id,
         amount=session.amount_total,
         currency=session.currency,
@@ -68,28 +131,35 @@ def stripe_checkout_completed(*, session: stripe_checkout.CheckoutSession) -> Pa
 
 
 def stripe_checkout_return(*, invoice: Invoice, session_id: str) -> Payment | None:
-    """Check, when the member comes back from Stripe, whether the session paid this invoice."""
-    session = stripe_checkout.checkout_session_get(session_id)
+    """Check, when the member comes back from the payment page, whether the session paid this invoice."""
+    session = checkout_session_get(session_id)
     if session.invoice_id != invoice.pk:
         return None
     return stripe_checkout_completed(session=session)
 
 
-def stripe_webhook_handle(*, payload: bytes, signature: str) -> str:
-    """Verify a webhook and act on the events that pay invoices; return the event type.
+def payment_webhook_handle(*, provider: str, payload: bytes, signature: str) -> str:
+    """Verify a provider's signed event and act on the events that pay; return the event type.
 
-    Raises WebhookRejected when the signature does not verify.
+    Stripe's webhook and the demo provider's "pay" button both come here. Raises
+    WebhookRejected when the signature does not verify.
     """
-    event = stripe_checkout.webhook_event(payload=payload, signature=signature)
+    source = provider_named(provider)
+    event = source.webhook_event(payload=payload, signature=signature)
     kind = str(event.get("type", ""))
     if kind in {"checkout.session.completed", "checkout.session.async_payment_succeeded"}:
-        session = stripe_checkout.checkout_session_from_event(event)
+        session = source.checkout_session_from_event(event)
         if session.invoice_id is not None or not _checkout_session_dispatch(session):
             stripe_checkout_completed(session=session)
     return kind
 
 
-def _checkout_session_dispatch(session: stripe_checkout.CheckoutSession) -> bool:
+def stripe_webhook_handle(*, payload: bytes, signature: str) -> str:
+    """Stripe's signed webhook (`payment_webhook_handle` for Stripe)."""
+    return payment_webhook_handle(provider="stripe", payload=payload, signature=signature)
+
+
+def _checkout_session_dispatch(session: CheckoutSession) -> bool:
     """Hand a session that names no invoice to the app that opened it (donations); True if one took it."""
-    replies = signals.checkout_session_completed.send(sender=stripe_checkout.CheckoutSession, session=session)
+    replies = signals.checkout_session_completed.send(sender=CheckoutSession, session=session)
     return any(bool(reply) for _receiver, reply in replies)
