@@ -40,6 +40,9 @@ def bench_env(var_dir: Path, **extra: str) -> dict[str, str]:
         SECURE_SSL_REDIRECT="false",
         DATABASE_URL=os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{var_dir}/db.sqlite3"),
         LOG_LEVEL="WARNING",
+        # Production refuses to start without the seller's invoice details (BZ-3).
+        BILLING_SELLER_ADDRESS="1 rue du Banc d'Essai, 75011 Paris",
+        BILLING_SELLER_SIRET="73282932000074",
     )
     env.update(extra)
     return env
