@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class AnalyticsConfig(AppConfig):
     name = "cloudmentor.analytics"
     label = "analytics"
-    verbose_name = _("Statistiques")
+    # The raw request log; « Statistiques » is the dashboard, shown on the staff home (decision 0134).
+    verbose_name = _("Journal des requêtes")
 
     def ready(self) -> None:
         from cloudmentor.core import personal_data

@@ -9,7 +9,7 @@ from pathlib import PurePosixPath
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from cloudmentor.billing.models import AccessLevel
@@ -109,7 +109,7 @@ class Course(models.Model):
 
     class Meta:
         verbose_name = _("cours")
-        verbose_name_plural = _("cours")
+        verbose_name_plural = pgettext_lazy("pluriel", "cours")
         ordering = ["title"]
         indexes = [models.Index(fields=["status", "access_level"], name="learning_course_status_idx")]
 
@@ -262,7 +262,7 @@ class Quiz(models.Model):
 
     class Meta:
         verbose_name = _("quiz")
-        verbose_name_plural = _("quiz")
+        verbose_name_plural = pgettext_lazy("pluriel", "quiz")
 
     def __str__(self) -> str:
         return self.lesson.title

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class PolicyKind(models.TextChoices):
@@ -152,7 +153,7 @@ class PolicyNotice(models.Model):
 
     class Meta:
         verbose_name = _("avis de nouvelle version")
-        verbose_name_plural = _("avis de nouvelle version")
+        verbose_name_plural = pgettext_lazy("pluriel", "avis de nouvelle version")
         constraints = [
             models.UniqueConstraint(fields=["document", "user"], name="legal_notice_once_per_member"),
         ]
