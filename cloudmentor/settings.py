@@ -267,6 +267,8 @@ BILLING_STRIPE_CHECKOUT_ORIGIN = env.str("BILLING_STRIPE_CHECKOUT_ORIGIN", defau
 DONATIONS_MIN = env.str("DONATIONS_MIN", default="2")
 DONATIONS_MAX = env.str("DONATIONS_MAX", default="1000")
 DONATIONS_CURRENCY = env.str("DONATIONS_CURRENCY", default="EUR")
+# Credit notes (avoirs) cancelling voided issued invoices: their own gapless series (BZ-3).
+BILLING_CREDIT_NOTE_PREFIX = env.str("BILLING_CREDIT_NOTE_PREFIX", default="CM-AV")
 DONATIONS_RECEIPT_PREFIX = env.str("DONATIONS_RECEIPT_PREFIX", default="DON")
 # Empty: receipts say they are not tax receipts. Set it (e.g. the article of the CGI) only if
 # the seller is eligible to issue tax receipts; it is then printed on every receipt.

@@ -23,7 +23,7 @@ from cloudmentor.core.admin import ReadOnlyAdminMixin
 from . import services
 from .exceptions import ChangeNotAllowed, InvoiceNotPayable
 from .forms import ChangeDurationForm, GrantForm, RecordPaymentForm, VoidForm
-from .models import BillingEvent, Customer, Invoice, Payment, Plan, Subscription
+from .models import BillingEvent, CreditNote, Customer, Invoice, Payment, Plan, Subscription
 from .selectors import history_for_user
 
 
@@ -317,13 +317,17 @@ class InvoiceAdmin(admin.ModelAdmin[Invoice]):
 
     @admin.display(description=_("actions"))
     def actions_links(self, obj: Invoice) -> str:
-        links = []
+        links: list[tuple[str, Any]] = []
         if obj.status != Invoice.Status.DRAFT:
             links.append((reverse("billing:invoice_pdf", kwargs={"invoice_id": obj.pk}), _("PDF")))
         if obj.status == Invoice.Status.OPEN:
             links.append((reverse("admin:billing_invoice_record_payment", args=[obj.pk]), _("Enregistrer un paiement")))
         if obj.status in (Invoice.Status.OPEN, Invoice.Status.DRAFT):
             links.append((reverse("admin:billing_invoice_void", args=[obj.pk]), _("Annuler la facture")))
+        note = CreditNote.objects.filter(invoice_id=obj.pk).only("pk", "number").first()
+        if note is not None:  # an issued invoice voided: its avoir (BZ-3)
+            url = reverse("billing:credit_note_pdf", kwargs={"credit_note_id": note.pk})
+            links.append((url, _("Avoir %(number)s (PDF)") % {"number": note.number}))
         return format_html(
             " ".join('<a class="button" href="{}">{}</a>' for _link in links),
             *[part for link in links for part in link],
@@ -372,11 +376,19 @@ class InvoiceAdmin(admin.ModelAdmin[Invoice]):
         form = VoidForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                services.invoice_void(invoice=invoice, actor=request.user, reason=form.cleaned_data["reason"])
+                voided = services.invoice_void(invoice=invoice, actor=request.user, reason=form.cleaned_data["reason"])
             except InvoiceNotPayable:
                 form.add_error(None, _("Une facture payée ne peut pas être annulée (pas de remboursement)."))
             else:
-                messages.success(request, _("La facture est annulée ; son numéro reste utilisé."))
+                note = CreditNote.objects.filter(invoice_id=voided.pk).first()
+                if note is not None:
+                    messages.success(
+                        request,
+                        _("La facture est annulée par l'avoir %(number)s, envoyé au client ; son numéro reste utilisé.")
+                        % {"number": note.number},
+                    )
+                else:
+                    messages.success(request, _("La facture est annulée ; son numéro reste utilisé."))
                 return HttpResponseRedirect(reverse("admin:billing_invoice_change", args=[invoice.pk]))
         return _action_page(self, request, title=_("Annuler la facture"), form=form, subject=invoice)
 
@@ -396,3 +408,37 @@ class BillingEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[BillingEvent]):
     search_fields = ("customer__user__username", "customer__user__email", "invoice__number", "detail")
     list_select_related = ("customer__user", "subscription__plan", "invoice", "actor")
     date_hierarchy = "created_at"
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[CreditNote]):
+    """Credit notes are written by voiding an issued invoice, never by hand, and never change (BZ-3)."""
+
+    list_display = ("number", "invoice", "customer", "amount_total", "currency", "issued_at", "created_by", "pdf_link")
+    search_fields = ("number", "invoice__number", "customer__user__username", "customer__user__email")
+    list_select_related = ("invoice", "customer__user", "customer__group", "created_by")
+    date_hierarchy = "issued_at"
+    fields = (
+        "number",
+        "invoice",
+        "customer",
+        "issued_at",
+        "line_description",
+        "amount_net",
+        "vat_rate",
+        "vat_amount",
+        "vat_mention",
+        "amount_total",
+        "currency",
+        "seller",
+        "buyer",
+        "reason",
+        "created_by",
+        "pdf_link",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("PDF"))
+    def pdf_link(self, obj: CreditNote) -> str:
+        url = reverse("billing:credit_note_pdf", kwargs={"credit_note_id": obj.pk})
+        return format_html('<a href="{}">{}</a>', url, _("télécharger"))

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from cloudmentor.accounts.models import User
 
-from .models import BillingEvent, Invoice, Payment, Subscription
+from .models import BillingEvent, CreditNote, Invoice, Payment, Subscription
 
 
 def _record(
@@ -66,6 +66,12 @@ def invoice_paid(*, invoice: Invoice, payment: Payment) -> BillingEvent:
 
 def invoice_voided(*, invoice: Invoice, actor: User | None, reason: str) -> BillingEvent:
     return _record(invoice=invoice, kind=BillingEvent.Kind.INVOICE_VOIDED, actor=actor, detail=reason)
+
+
+def credit_note_issued(*, credit_note: CreditNote, actor: User | None) -> BillingEvent:
+    return _record(
+        invoice=credit_note.invoice, kind=BillingEvent.Kind.CREDIT_NOTE_ISSUED, actor=actor, detail=credit_note.number
+    )
 
 
 def payment_rejected(*, invoice: Invoice, payment: Payment) -> BillingEvent:

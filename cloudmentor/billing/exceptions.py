@@ -45,3 +45,7 @@ class NotTheGroupOwner(BillingError):
 
 class GroupTooLargeForPlan(BillingError):
     """The group has more members (owner included) than the group plan has seats."""
+
+
+class IssuedDocumentChanged(BillingError):
+    """An issued invoice or a credit note is never changed nor deleted (BZ-3): issue a credit note instead."""

@@ -5,6 +5,7 @@ Money is always a ``Decimal`` with two places next to its ISO 4217 ``currency``.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from .exceptions import IssuedDocumentChanged
 
 
 class AccessLevel(models.IntegerChoices):
@@ -232,7 +235,71 @@ class InvoiceSequence(models.Model):
         return f"{self.year}: {self.last_number}"
 
 
-class Invoice(models.Model):
+class RecordedValuesMixin(models.Model):
+    """Remember the values a row had in the database, to refuse changes to an issued document (BZ-3).
+
+    The database refuses them too (``billing/immutability.py``): this guard only answers
+    earlier, with a domain error instead of a database one.
+    """
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Collection[str], values: Collection[Any]) -> Any:
+        instance = super().from_db(db, field_names, values)
+        instance._recorded = {
+            name: value for name, value in zip(field_names, values, strict=True) if value is not models.DEFERRED
+        }
+        return instance
+
+    def refresh_from_db(
+        self, using: str | None = None, fields: Iterable[str] | None = None, from_queryset: Any = None
+    ) -> None:
+        fields = list(fields) if fields is not None else None
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        recorded = getattr(self, "_recorded", {})
+        for field in self._meta.concrete_fields:
+            if fields is None or field.name in fields or field.attname in fields:
+                recorded[field.attname] = getattr(self, field.attname)
+        self._recorded = recorded
+
+    def _changed(self, names: Iterable[str]) -> list[str]:
+        recorded: dict[str, Any] = getattr(self, "_recorded", {})
+        changed = []
+        for name in names:
+            attname = str(getattr(self._meta.get_field(name), "attname", name))
+            if attname in recorded and getattr(self, attname) != recorded[attname]:
+                changed.append(name)
+        return changed
+
+
+# What an issued invoice recorded and never changes (BZ-3): the database guards the same columns.
+INVOICE_FROZEN_FIELDS = (
+    "customer",
+    "subscription",
+    "number",
+    "year",
+    "sequence",
+    "amount_total",
+    "currency",
+    "amount_net",
+    "vat_rate",
+    "vat_amount",
+    "vat_mention",
+    "line_description",
+    "period_starts_at",
+    "period_ends_at",
+    "seller",
+    "buyer",
+    "issued_at",
+    "due_at",
+)
+# An issued invoice only moves from "open" to "paid" or "void"; these are final, with their dates.
+INVOICE_FINAL_STATUSES = ("paid", "void")
+
+
+class Invoice(RecordedValuesMixin):
     """An invoice for one subscription.
 
     Created as a draft when the period is bought; the billing run issues it
@@ -303,9 +370,28 @@ class Invoice(models.Model):
     def __str__(self) -> str:
         return self.number or _("brouillon n° %(pk)s") % {"pk": self.pk}
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.was_issued:
+            changed = self._changed(INVOICE_FROZEN_FIELDS)
+            if self._recorded.get("status") in INVOICE_FINAL_STATUSES:
+                changed += self._changed(("status", "paid_at", "voided_at"))
+            if changed:
+                raise IssuedDocumentChanged(f"invoice {self._recorded['number']}: {', '.join(changed)}")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        if self.was_issued or self.number:
+            raise IssuedDocumentChanged(f"invoice {self.number}: an issued invoice is kept (credit note instead)")
+        return super().delete(*args, **kwargs)
+
     @property
     def is_payable(self) -> bool:
         return self.status == self.Status.OPEN
+
+    @property
+    def was_issued(self) -> bool:
+        """Tell whether the row, as last read from the database, is an issued invoice (it has a number)."""
+        return getattr(self, "_recorded", {}).get("number") is not None
 
 
 class InvoiceDocument(models.Model):
@@ -434,6 +520,95 @@ class DemoCheckoutSession(models.Model):
 
     def __str__(self) -> str:
         return self.id
+class CreditNoteSequence(models.Model):
+    """The last credit note number given in a year: a series of its own, gapless like the invoices'."""
+
+    year = models.PositiveSmallIntegerField(_("année"), primary_key=True)
+    last_number = models.PositiveIntegerField(_("dernier numéro"), default=0)
+
+    class Meta:
+        verbose_name = _("séquence d'avoirs")
+        verbose_name_plural = _("séquences d'avoirs")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+
+class CreditNote(models.Model):
+    """An avoir: the document that cancels an issued invoice (BZ-3).
+
+    French rules forbid deleting or editing an invoice once its number is issued; a voided
+    invoice is cancelled by a credit note of the same amount that refers to it. Written
+    once, complete, when the invoice is voided; never changed nor deleted (the database
+    refuses it too). It records no refund: a voided invoice was never paid (TM-7).
+    """
+
+    invoice = models.OneToOneField(
+        Invoice, verbose_name=_("facture annulée"), on_delete=models.PROTECT, related_name="credit_note"
+    )
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("client"), on_delete=models.PROTECT, related_name="credit_notes"
+    )
+    number = models.CharField(_("numéro"), max_length=32, unique=True)
+    year = models.PositiveSmallIntegerField(_("année"))
+    sequence = models.PositiveIntegerField(_("rang dans l'année"))
+    issued_at = models.DateTimeField(_("émis le"))
+    amount_total = models.DecimalField(_("total TTC"), max_digits=10, decimal_places=2)
+    currency = models.CharField(_("devise"), max_length=3)
+    amount_net = models.DecimalField(_("total HT"), max_digits=10, decimal_places=2)
+    vat_rate = models.DecimalField(_("taux de TVA"), max_digits=5, decimal_places=4)
+    vat_amount = models.DecimalField(_("TVA"), max_digits=10, decimal_places=2)
+    vat_mention = models.CharField(_("mention TVA"), max_length=200, blank=True)
+    line_description = models.CharField(_("désignation"), max_length=300)
+    seller = models.JSONField(_("vendeur"), default=dict)
+    buyer = models.JSONField(_("acheteur"), default=dict)
+    reason = models.TextField(_("motif"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("émis par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("avoir")
+        verbose_name_plural = _("avoirs")
+        ordering = ["-issued_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "sequence"], name="billing_credit_note_number_unique"),
+            models.CheckConstraint(condition=Q(amount_total__gt=0), name="billing_credit_note_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise IssuedDocumentChanged(f"credit note {self.number}")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise IssuedDocumentChanged(f"credit note {self.number}")
+
+
+class CreditNoteDocument(models.Model):
+    """The credit note's PDF, rendered once and kept in the database (like ``InvoiceDocument``)."""
+
+    credit_note = models.OneToOneField(
+        CreditNote, verbose_name=_("avoir"), on_delete=models.PROTECT, primary_key=True, related_name="document"
+    )
+    pdf = models.BinaryField(_("PDF"))
+    sha256 = models.CharField(_("empreinte SHA-256"), max_length=64)
+    rendered_at = models.DateTimeField(_("produit le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("PDF d'avoir")
+        verbose_name_plural = _("PDF d'avoirs")
+
+    def __str__(self) -> str:
+        return f"PDF {self.credit_note_id}"
 
 
 class BillingEvent(models.Model):
@@ -452,6 +627,7 @@ class BillingEvent(models.Model):
         INVOICE_PAID = "invoice_paid", _("Facture payée")
         INVOICE_VOIDED = "invoice_voided", _("Facture annulée")
         PAYMENT_REJECTED = "payment_rejected", _("Paiement refusé")
+        CREDIT_NOTE_ISSUED = "credit_note_issued", _("Avoir émis")
         PERIOD_ENDED = "period_ended", _("Période terminée")
 
     customer = models.ForeignKey(Customer, verbose_name=_("client"), on_delete=models.PROTECT, related_name="events")

@@ -20,7 +20,7 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from .models import Invoice
+from .models import CreditNote, Invoice
 
 
 def money(amount: Decimal | None, currency: str) -> str:
@@ -125,5 +125,102 @@ def _draw(invoice: Invoice) -> bytes:
         payment.append(f"{reference_label} : {invoice.number}")
     payment.append(_("Pas d'escompte pour paiement anticipé. Aucun remboursement (conditions d'utilisation)."))
     story += [Spacer(1, 4 * mm), Paragraph(_lines(*payment), small)]
+    document.build(story)
+    return buffer.getvalue()
+
+
+def credit_note_pdf_bytes(note: CreditNote) -> bytes:
+    """Return the PDF of a credit note (avoir), in the buyer's language, from what it recorded (BZ-3)."""
+    language = str(note.buyer.get("language") or "fr")
+    with translation.override(language):
+        return _draw_credit_note(note)
+
+
+def _draw_credit_note(note: CreditNote) -> bytes:
+    title, vat_number_label = _("Avoir"), _("N° TVA")
+    seller_label, buyer_label = _("Vendeur"), _("Client")
+    issued_label = _("Date d’émission")
+    invoice_label = _("Facture annulée")
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=18 * mm,
+        bottomMargin=18 * mm,
+        title=f"{title} {note.number}",
+        author=str(note.seller.get("name", "")),
+    )
+    styles = getSampleStyleSheet()
+    small = ParagraphStyle(
+        "small", parent=styles["Normal"], fontSize=8.5, leading=11, textColor=colors.HexColor("#444444")
+    )
+    seller, buyer, invoice = note.seller, note.buyer, note.invoice
+    issued = date_format(timezone.localtime(note.issued_at), "DATE_FORMAT")
+    invoice_issued = date_format(timezone.localtime(invoice.issued_at), "DATE_FORMAT") if invoice.issued_at else ""
+    seller_lines = _lines(
+        seller.get("name"),
+        seller.get("address"),
+        f"SIRET {seller['siret']}" if seller.get("siret") else "",
+        f"{vat_number_label} {seller['vat_number']}" if seller.get("vat_number") else "",
+        seller.get("email"),
+    )
+    buyer_lines = _lines(buyer.get("name"), buyer.get("address"), buyer.get("email"))
+    story: list[Any] = [
+        Paragraph(f"{escape(title)} {escape(note.number)}", styles["Title"]),
+        Table(
+            [
+                [
+                    Paragraph(f"<b>{escape(seller_label)}</b><br/>{seller_lines}", styles["Normal"]),
+                    Paragraph(f"<b>{escape(buyer_label)}</b><br/>{buyer_lines}", styles["Normal"]),
+                ],
+            ],
+            colWidths=[87 * mm, 87 * mm],
+        ),
+        Spacer(1, 6 * mm),
+        Paragraph(
+            _lines(
+                f"{issued_label} : {issued}",
+                f"{invoice_label} : {invoice.number} ({invoice_issued})",
+            ),
+            styles["Normal"],
+        ),
+        Spacer(1, 6 * mm),
+    ]
+    rate = note.vat_rate or Decimal("0")
+    rate_label = f"{number_format(rate * 100, decimal_pos=2, use_l10n=True)} %" if rate else "—"
+    rows = [
+        [_("Désignation"), _("Total HT"), _("TVA"), _("Total TTC")],
+        [
+            Paragraph(escape(note.line_description), styles["Normal"]),
+            money(-note.amount_net, note.currency),
+            rate_label,
+            money(-note.amount_total, note.currency),
+        ],
+        ["", "", _("Montant de TVA"), money(-note.vat_amount, note.currency)],
+        ["", "", _("Total de l’avoir"), money(-note.amount_total, note.currency)],
+    ]
+    table = Table(rows, colWidths=[86 * mm, 30 * mm, 28 * mm, 30 * mm])
+    table.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f7")),
+                ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+                ("FONTNAME", (2, 3), (-1, 3), "Helvetica-Bold"),
+                ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, 1), 0.5, colors.HexColor("#999999")),
+            ]
+        )
+    )
+    story += [table, Spacer(1, 6 * mm)]
+    if note.vat_mention:
+        story.append(Paragraph(escape(note.vat_mention), styles["Normal"]))
+    notes = [
+        _("Cet avoir annule la facture %(number)s pour la totalité de son montant.") % {"number": invoice.number},
+        _("La facture annulée n’était pas payée : rien n’est à rembourser ni à payer."),
+    ]
+    story += [Spacer(1, 4 * mm), Paragraph(_lines(*notes), small)]
     document.build(story)
     return buffer.getvalue()

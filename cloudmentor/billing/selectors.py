@@ -18,7 +18,17 @@ from cloudmentor.accounts.models import AccountEvent, Group, GroupMembership, Us
 from cloudmentor.accounts.selectors import event_list, user_is_verified_staff, user_stamp
 from cloudmentor.core import stamps
 
-from .models import AccessLevel, BillingEvent, Customer, Invoice, InvoiceDocument, Payment, Plan, Subscription
+from .models import (
+    AccessLevel,
+    BillingEvent,
+    CreditNote,
+    Customer,
+    Invoice,
+    InvoiceDocument,
+    Payment,
+    Plan,
+    Subscription,
+)
 
 # The account events that belong to the registration history (PV-3).
 HISTORY_ACCOUNT_KINDS = (AccountEvent.Kind.REGISTERED, AccountEvent.Kind.DISABLED, AccountEvent.Kind.ENABLED)
@@ -337,3 +347,14 @@ def billing_erasure_notices(*, user: User) -> list[str]:
             }
         )
     return notices
+
+
+def access_credit_note(*, viewer: User, credit_note_id: int) -> CreditNote:
+    """Return a credit note the viewer may see (their own, or any for staff) (BZ-3).
+
+    Raises CreditNote.DoesNotExist for an unknown one, PermissionDenied for someone else's.
+    """
+    note = CreditNote.objects.select_related("customer__user", "customer__group", "invoice").get(pk=credit_note_id)
+    if user_is_verified_staff(viewer) or note.customer.is_held_by(viewer):
+        return note
+    raise PermissionDenied

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import credit_note_views, views
 
 app_name = "billing"
 
@@ -20,4 +20,9 @@ urlpatterns = [
     ),
     path("account/history/", views.history, name="history"),
     path("billing/demo/checkout/<str:session_id>/", views.demo_checkout, name="demo_checkout"),
+    path(
+        "account/billing/credit-notes/<int:credit_note_id>/pdf/",
+        credit_note_views.credit_note_pdf,
+        name="credit_note_pdf",
+    ),
 ]

@@ -7,6 +7,7 @@ Lock order, everywhere: customer, then invoices, then the year's invoice sequenc
 the account (accounts' services). Emails and tasks leave after commit.
 """
 
+from .credit_notes import credit_note_pdf_render as credit_note_pdf_render
 from .customers import customer_details_update as customer_details_update
 from .customers import customer_for_group as customer_for_group
 from .customers import customer_for_user as customer_for_user

@@ -20,7 +20,15 @@ from cloudmentor.accounts.services import user_disable
 from cloudmentor.mailing.services import email_queue
 
 from .. import events
-from ..models import BillingEvent, Customer, Invoice, InvoiceDocument, InvoiceSequence, Subscription
+from ..models import (
+    BillingEvent,
+    CreditNoteSequence,
+    Customer,
+    Invoice,
+    InvoiceDocument,
+    InvoiceSequence,
+    Subscription,
+)
 from ._common import _login_then, _now
 from .customers import _validity_end
 
@@ -97,14 +105,18 @@ def _line_description(invoice: Invoice, language: str) -> str:
         return label % {"plan": name, "start": start, "end": end}
 
 
-def _numbers_take(year: int, count: int) -> list[int]:
-    """Hand out `count` consecutive numbers of `year`; the sequence row stays locked until commit.
+def _numbers_take(
+    year: int, count: int, series: type[InvoiceSequence | CreditNoteSequence] = InvoiceSequence
+) -> list[int]:
+    """Hand out `count` consecutive numbers of `year` in `series`; its row stays locked until commit.
 
-    Numbers and invoices are written in the same transaction, so a rollback returns the
-    numbers too: the series has no gap (French invoicing rule).
+    Numbers and documents are written in the same transaction, so a rollback returns the
+    numbers too: the series has no gap (French invoicing rule). Credit notes have a
+    series of their own (``CreditNoteSequence``), taken the same way.
     """
-    InvoiceSequence.objects.bulk_create([InvoiceSequence(year=year)], ignore_conflicts=True)
-    sequence = InvoiceSequence.objects.select_for_update().get(year=year)
+    rows: Any = series._default_manager  # either series: one row per year, the same two columns
+    rows.bulk_create([series(year=year)], ignore_conflicts=True)
+    sequence = rows.select_for_update().get(year=year)
     first = sequence.last_number + 1
     sequence.last_number += count
     sequence.save(update_fields=["last_number"])

@@ -143,17 +143,30 @@ def invoice_record_payment(
 
 
 @transaction.atomic
-def invoice_void(*, invoice: Invoice, actor: User, reason: str) -> Invoice:
+def invoice_void(*, invoice: Invoice, actor: User | None, reason: str) -> Invoice:
     """Cancel an invoice that is not paid; a paid one is never undone (TM-7).
 
-    An issued invoice keeps its number (numbers have no gaps); a draft cancelled before it
-    was issued never gets one, so the billing run will not issue it.
+    An issued invoice keeps its number (numbers have no gaps) and is cancelled by a credit
+    note, written in the same transaction (BZ-3); a draft cancelled before it was issued
+    never gets a number, so the billing run will not issue it. Voiding a void invoice
+    again changes nothing (a double click, a retried request): it returns it as it is.
     """
-    locked = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice.pk)
+    from .credit_notes import _credit_note_issue
+
+    locked = (
+        Invoice.objects.select_for_update(of=("self",))
+        .select_related("customer__user", "customer__group__owner")
+        .get(pk=invoice.pk)
+    )
+    if locked.status == Invoice.Status.VOID:
+        return locked
     if locked.status not in (Invoice.Status.DRAFT, Invoice.Status.OPEN):
         raise InvoiceNotPayable
+    was_issued = locked.status == Invoice.Status.OPEN
     locked.status = Invoice.Status.VOID
     locked.voided_at = _now()
     locked.save(update_fields=["status", "voided_at"])
     events.invoice_voided(invoice=locked, actor=actor, reason=reason)
+    if was_issued:
+        _credit_note_issue(invoice=locked, actor=actor, reason=reason)
     return locked
