@@ -1,9 +1,8 @@
-"""Pages of donations (TM-10): give, come back from Stripe, see one's donations."""
+"""Pages of donations (TM-10): give, come back from the payment page (Stripe's, or the demo provider's), see one's donations."""
 
 from __future__ import annotations
 
 from typing import Any, cast
-from urllib.parse import urlsplit
 from uuid import UUID
 
 from django.conf import settings
@@ -21,7 +20,7 @@ from django.views.generic import FormView
 from cloudmentor.accounts.http import AuthenticatedHttpRequest
 from cloudmentor.accounts.models import User
 from cloudmentor.billing.exceptions import PaymentProviderError
-from cloudmentor.billing.services import stripe_checkout_is_enabled
+from cloudmentor.billing.services import card_payment_form_action, card_payment_is_demo, card_payment_is_enabled
 from cloudmentor.core.formcookies import FormCookieMixin
 from cloudmentor.core.http import client_ip
 from cloudmentor.core.throttle import Limit, throttle_request
@@ -29,11 +28,6 @@ from cloudmentor.core.throttle import Limit, throttle_request
 from . import selectors, services
 from .forms import DonationForm
 from .models import Donation, DonationPayment
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def donate_limits(*, ip: str) -> tuple[Limit]:
@@ -64,15 +58,17 @@ class _DonateBase(FormView[DonationForm]):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["stripe_enabled"] = stripe_checkout_is_enabled()
+        context["stripe_enabled"] = card_payment_is_enabled()
+        context["demo_payments"] = context["stripe_enabled"] and card_payment_is_demo()
         context["currency"] = services.donation_currency()
         return context
 
     def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
         response: HttpResponse = super().render_to_response(context, **kwargs)
-        if stripe_checkout_is_enabled():
-            # The form is answered with a redirect to Stripe's page: form-action must allow it.
-            response._csp_update = {"form-action": [_origin(settings.BILLING_STRIPE_CHECKOUT_ORIGIN)]}  # type: ignore[attr-defined]  # django-csp reads this attribute off the response
+        form_action = card_payment_form_action()
+        if form_action:
+            # The form is answered with a redirect to the provider's page: form-action must allow it.
+            response._csp_update = {"form-action": [form_action]}  # type: ignore[attr-defined]  # django-csp reads this attribute off the response
         return response
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -83,7 +79,7 @@ class _DonateBase(FormView[DonationForm]):
         return response
 
     def form_valid(self, form: DonationForm) -> HttpResponse:
-        if not stripe_checkout_is_enabled():
+        if not card_payment_is_enabled():
             form.add_error(None, _("Les dons en ligne sont momentanément indisponibles."))
             return self.form_invalid(form)
         data = form.cleaned_data
