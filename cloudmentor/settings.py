@@ -367,6 +367,9 @@ LEARNING_ERROR_REPORT_MAX_PER_MEMBER = env.int("LEARNING_ERROR_REPORT_MAX_PER_ME
 LEARNING_ERROR_REPORT_WINDOW_SECONDS = env.int("LEARNING_ERROR_REPORT_WINDOW_SECONDS", default=3600)
 LEARNING_SEARCH_MAX_PER_IP = env.int("LEARNING_SEARCH_MAX_PER_IP", default=60)
 LEARNING_SEARCH_WINDOW_SECONDS = env.int("LEARNING_SEARCH_WINDOW_SECONDS", default=60)
+# The private key (PEM, P-256/ES256) that signs the Open Badges 3.0 credentials (LX-2, decision
+# 0121). Required in production; elsewhere, when empty, generated once into var/badge-signing-key.pem.
+LEARNING_BADGE_SIGNING_KEY = env.str("LEARNING_BADGE_SIGNING_KEY", default="", multiline=True)
 
 # Request log and statistics (PV-5, docs/analytics.md): one spool file per web process,
 # ingested into the database by `analytics_ingest`; raw records are kept this many days.

@@ -5,6 +5,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from cloudmentor.backoffice import views as backoffice_views
 from cloudmentor.billing import views as billing_views
 from cloudmentor.core import views as core_views
+from cloudmentor.learning import views as learning_views
 from cloudmentor.operations import views as operations_views
 
 admin.site.site_header = "CloudMentor@Scale — staff"
@@ -16,6 +17,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("favicon.ico", backoffice_views.favicon, name="favicon"),
     # Called by Stripe, not by a person: one address, whatever the language.
     path("billing/webhooks/stripe/", billing_views.stripe_webhook, name="billing_stripe_webhook"),
+    # The public key that signs the certificates' Open Badges (LX-2): one address, whatever the language.
+    path(".well-known/jwks.json", learning_views.jwks, name="jwks"),
 ]
 
 urlpatterns += i18n_patterns(

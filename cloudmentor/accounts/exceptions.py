@@ -112,3 +112,7 @@ class OwnerCannotLeave(GroupError):
 
 class GroupHasMembers(ErasureRefused):
     """An owner whose group still has members: they remove them first (PV-10, PV-1)."""
+
+
+class LegalNameLocked(AccountsError):
+    """A certificate carries the legal name: only support changes it now, re-issuing them (LX-2)."""

@@ -36,6 +36,10 @@ class User(AbstractUser):
     # Set when unauthorized use was reported (PV-14, TR-4): no login until a password reset
     # through the emailed link, which clears it.
     locked_at = models.DateTimeField(_("bloqué jusqu'à un nouveau mot de passe depuis le"), null=True, blank=True)
+    # The name certificates carry (LX-2): asked before the first one, locked once one is issued
+    # (a change then goes through support, which re-issues them: learning's CertificateReissue).
+    legal_name = models.CharField(_("nom légal"), max_length=200, blank=True)
+    legal_name_locked_at = models.DateTimeField(_("nom légal verrouillé le"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("utilisateur")

@@ -47,6 +47,8 @@ def accounts_export(subject: Subject) -> dict[str, Any]:
             "email": user.email,
             "first_name": user.first_name,
             "last_name": user.last_name,
+            "legal_name": user.legal_name,
+            "legal_name_locked_at": user.legal_name_locked_at,
             "language": user.language,
             "date_joined": user.date_joined,
             "last_login": user.last_login,
@@ -122,6 +124,7 @@ def accounts_erase(subject: Subject) -> Outcome:
     user.email = user.username
     user.set_unusable_password()
     user.first_name = user.last_name = ""
+    user.legal_name, user.legal_name_locked_at = "", None
     user.is_active = user.is_staff = user.is_superuser = False
     user.last_login = None
     user.access_ends_at = None

@@ -21,3 +21,35 @@ class EmptyLesson(LearningError):
 
 class ReportAlreadySettled(LearningError):
     """Staff already gave this report its outcome."""
+
+
+class QuizAlreadyPassed(LearningError):
+    """The member passed this exam: there is nothing more to attempt (LX-1)."""
+
+
+class QuizAttemptsExhausted(LearningError):
+    """Every allowed attempt was used (LX-1): support may grant more."""
+
+
+class QuizCooldown(LearningError):
+    """A new attempt opens only after the quiz's delay since the last failure (LX-1)."""
+
+    def __init__(self, available_at: object) -> None:
+        super().__init__(available_at)
+        self.available_at = available_at
+
+
+class QuizDrawClosed(LearningError):
+    """This draw was already answered: posting it again changes nothing (LX-1)."""
+
+    def __init__(self, attempt_id: int | None) -> None:
+        super().__init__(attempt_id)
+        self.attempt_id = attempt_id
+
+
+class LegalNameMissing(LearningError):
+    """A certificate carries the member's legal name: it must be given first (LX-2)."""
+
+
+class CertificateAlreadyRevoked(LearningError):
+    """Staff already revoked this certificate (LX-2)."""

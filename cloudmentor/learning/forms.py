@@ -7,8 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cloudmentor.billing.models import AccessLevel
 
-from .models import Level, Quiz
-from .rendering import inline_code
+from .models import Level
 
 
 class CatalogFilterForm(forms.Form):
@@ -52,33 +51,23 @@ class ErrorReportForm(forms.Form):
     )
 
 
-class QuizForm(forms.Form):
-    """One field per question: radio buttons, or checkboxes when several answers are right."""
+class LegalNameForm(forms.Form):
+    """The name certificates carry (LX-2): as on an identity document."""
 
-    def __init__(self, *args: Any, quiz: Quiz, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for number, question in enumerate(quiz.questions.all(), start=1):
-            choices = [(str(choice.pk), inline_code(choice.text)) for choice in question.choices.all()]
-            several = sum(1 for choice in question.choices.all() if choice.is_correct) > 1
-            label = _("Question %(number)d") % {"number": number}
-            field: forms.Field
-            if several:
-                field = forms.MultipleChoiceField(
-                    label=label,
-                    choices=choices,
-                    required=False,
-                    widget=forms.CheckboxSelectMultiple,
-                    help_text=_("Plusieurs réponses sont attendues."),
-                )
-            else:
-                field = forms.ChoiceField(label=label, choices=choices, required=False, widget=forms.RadioSelect)
-            field.question = question  # type: ignore[attr-defined]  # our own attribute: lessonpage reads it
-            self.fields[f"q{question.pk}"] = field
+    legal_name = forms.CharField(
+        label=_("Nom légal (prénom et nom)"),
+        min_length=2,
+        max_length=200,
+        help_text=_(
+            "Tel qu'il figure sur une pièce d'identité : il sera inscrit sur vos certificats et "
+            "ne pourra plus être modifié qu'en écrivant au support."
+        ),
+    )
 
-    def answers(self) -> dict[int, list[int]]:
-        """Return question id → picked choice ids (unanswered questions count as wrong)."""
-        picked: dict[int, list[int]] = {}
-        for name, value in self.cleaned_data.items():
-            values = value if isinstance(value, list) else [value] if value else []
-            picked[int(name[1:])] = [int(v) for v in values]
-        return picked
+    def clean_legal_name(self) -> str:
+        value = " ".join(str(self.cleaned_data["legal_name"]).split())
+        if len(value) < 2 or not any(char.isalpha() for char in value):
+            raise forms.ValidationError(_("Indiquez votre prénom et votre nom."))
+        if any(char in value for char in "<>{}[]\\/@#$%^*=|~`"):
+            raise forms.ValidationError(_("Un nom ne contient pas ces caractères : < > { } [ ] / @ # $ % ^ * = | ~"))
+        return value

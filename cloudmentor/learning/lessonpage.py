@@ -35,6 +35,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
@@ -44,15 +45,16 @@ from cloudmentor.core import pageparts, stamps
 from cloudmentor.core.pagecache import PAGES_STAMP
 
 from . import offers, rendering, selectors
-from .forms import ErrorReportForm, QuizForm
-from .models import Enrollment, Lesson, LessonKind
+from .forms import ErrorReportForm
+from .models import Enrollment, Lesson, LessonKind, Quiz
+from .rendering import inline_code
 
 # The marks where a reader's own values go are HTML comments: text an author types (a
 # title, a lesson, a question) reaches the page escaped, so it can never contain one.
 CSRF_MARK = mark_safe("<!--⁅csrf⁆-->")
 CACHE_SECONDS = 3600
 # Bump when `LessonPage` or its fragments change: entries of the previous release are ignored.
-PAGE_FORMAT = 3
+PAGE_FORMAT = 4
 _MARK = re.compile(r"<!--⁅([dm])(\d+)⁆-->")
 # The reader's parts of lesson.html (`reader.<name>`), plus the account menu and CSRF token of the layout.
 READER_PARTS = ("done", "quiz", "attempts", "actions", "report", "progress", "syllabus")
@@ -80,8 +82,12 @@ class LessonPage:
     image_origins: list[str] = field(default_factory=list)
     actions: dict[str, str] = field(default_factory=dict)  # visitor / todo / done
     report: dict[str, str] = field(default_factory=dict)  # visitor / member
-    quiz: dict[str, str] = field(default_factory=dict)  # visitor / member
+    quiz: dict[str, str] = field(default_factory=dict)  # visitor
     quiz_id: int | None = None
+    # The exam's rules (the quiz row, without its questions) and each question of its pool,
+    # rendered once: a member's draw picks and orders them (`exam_html`, LX-1).
+    quiz_rules: Quiz | None = None
+    quiz_questions: dict[int, ExamQuestion] = field(default_factory=dict)
     is_draft: bool = False
     done_badge: str = ""
     progress_block: str = ""  # with _PROGRESS_MARKS
@@ -89,6 +95,15 @@ class LessonPage:
 
     def syllabus_for(self, completed: set[int]) -> SafeString:
         return syllabus_with_progress(self.syllabus, completed, self.done_mark)
+
+
+@dataclass
+class ExamQuestion:
+    """A question of an exam's pool as shown: its text, each choice's label, whether several are right."""
+
+    text: str
+    choices: dict[int, str]
+    several: bool
 
 
 @dataclass
@@ -273,18 +288,61 @@ def lesson_page_build(
         quiz = selectors.quiz_get(lesson=lesson)
         if quiz is not None:
             page.quiz_id = quiz.pk
-            texts = {q.pk: mark_safe(rendering.render_text(q.text).html) for q in quiz.questions.all()}  # noqa: S308
-            form = QuizForm(quiz=quiz)
-            for quiz_field in form.fields.values():
-                quiz_field.question_html = texts[quiz_field.question.pk]  # type: ignore[attr-defined]  # QuizForm's `question`; quiz.html reads `question_html`
-            context = {**common, "quiz": quiz, "questions": [(q, texts[q.pk]) for q in quiz.questions.all()]}
-            page.quiz = {
-                "visitor": render_to_string("learning/fragments/quiz.html", context),
-                "member": render_to_string(
-                    "learning/fragments/quiz.html", {**context, "form": form, "csrf": CSRF_MARK}
-                ),
+            questions = list(quiz.questions.all())
+            texts = {q.pk: mark_safe(rendering.render_text(q.text).html) for q in questions}  # noqa: S308
+            page.quiz_questions = {
+                question.pk: ExamQuestion(
+                    text=texts[question.pk],
+                    choices={choice.pk: inline_code(choice.text) for choice in question.choices.all()},
+                    several=sum(1 for choice in question.choices.all() if choice.is_correct) > 1,
+                )
+                for question in questions
             }
+            page.quiz_rules = Quiz(
+                pk=quiz.pk,
+                lesson_id=quiz.lesson_id,
+                pass_mark_percent=quiz.pass_mark_percent,
+                draw_count=quiz.draw_count,
+                max_attempts=quiz.max_attempts,
+                cooldown_minutes=quiz.cooldown_minutes,
+                reveal_after_last_attempt=quiz.reveal_after_last_attempt,
+            )
+            context = {
+                **common,
+                "quiz": quiz,
+                "asked": _asked(quiz, len(questions)),
+                "questions": [(q, texts[q.pk]) for q in questions],
+            }
+            page.quiz = {"visitor": render_to_string("learning/fragments/quiz.html", context)}
     return page
+
+
+def _asked(quiz: Quiz, pool: int) -> int:
+    return min(quiz.draw_count, pool) if quiz.draw_count else pool
+
+
+def exam_html(request: HttpRequest, page: LessonPage, member: User, token: str) -> SafeString:
+    """The member's exam part: their open draw as a form, or how to start, wait, or that it is over (LX-1)."""
+    quiz = page.quiz_rules
+    assert quiz is not None
+    state = selectors.exam_state(user=member, quiz=quiz, now=timezone.now())
+    questions = []
+    if state.open_draw is not None:
+        for number, (question_id, choice_ids) in enumerate(state.open_draw.questions, start=1):
+            shown = page.quiz_questions.get(int(question_id))
+            if shown is None:
+                continue
+            choices = [(pk, shown.choices[pk]) for pk in map(int, choice_ids) if pk in shown.choices]
+            questions.append({"id": question_id, "number": number, "shown": shown, "choices": choices})
+    context = {
+        "state": state,
+        "quiz": quiz,
+        "asked": _asked(quiz, len(page.quiz_questions)),
+        "questions": questions,
+        "lesson_url": f"{page.course_url}{page.lesson.slug}/",
+        "csrf": token,
+    }
+    return mark_safe(render_to_string("learning/fragments/exam.html", context, request=request))  # noqa: S308
 
 
 def local_pages_forget() -> None:
@@ -393,7 +451,7 @@ def lesson_page_respond(
         reader["actions"] = with_token(page.actions["done" if is_completed else "todo"], token)
         reader["report"] = with_token(page.report["member"], token)
         if page.quiz_id is not None:
-            reader["quiz"] = with_token(page.quiz["member"], token)
+            reader["quiz"] = exam_html(request, page, member, token)
             attempts = list(selectors.attempt_list(user=member, quiz=page.quiz_id))
             reader["attempts"] = mark_safe(  # noqa: S308 - rendered by a template
                 render_to_string("learning/includes/attempts.html", {"attempts": attempts})

@@ -254,11 +254,37 @@ class Resource(models.Model):
         return PurePosixPath(self.file.name).name
 
 
+# An exam's rules when its author sets none (LX-1, decision 0120).
+QUIZ_DEFAULT_MAX_ATTEMPTS = 3
+QUIZ_DEFAULT_COOLDOWN_MINUTES = 24 * 60
+
+
 class Quiz(models.Model):
-    """The questions of a quiz lesson; a course's quizzes must be passed to complete it (LM-5)."""
+    """The question pool of a quiz lesson and its exam rules; a course's quizzes must be passed to complete it.
+
+    Each attempt draws `draw_count` questions of the pool (all when 0) in a random order,
+    fixed for that attempt (`QuizDraw`); attempts are capped and spaced (LM-5, LX-1).
+    """
 
     lesson = models.OneToOneField(Lesson, verbose_name=_("leçon"), on_delete=models.CASCADE, related_name="quiz")
     pass_mark_percent = models.PositiveSmallIntegerField(_("seuil de réussite (%)"), default=70)
+    draw_count = models.PositiveSmallIntegerField(
+        _("questions tirées par tentative"), default=0, help_text=_("0 : toutes les questions de la banque.")
+    )
+    max_attempts = models.PositiveSmallIntegerField(
+        _("tentatives autorisées"), default=QUIZ_DEFAULT_MAX_ATTEMPTS, help_text=_("0 : sans limite.")
+    )
+    cooldown_minutes = models.PositiveIntegerField(
+        _("délai avant une nouvelle tentative (minutes)"), default=QUIZ_DEFAULT_COOLDOWN_MINUTES
+    )
+    reveal_after_last_attempt = models.BooleanField(
+        _("correction après la dernière tentative"),
+        default=True,
+        help_text=_(
+            "La correction (réponses et explications) est toujours montrée après une réussite ; "
+            "cochée, elle l'est aussi après la dernière tentative autorisée."
+        ),
+    )
 
     class Meta:
         verbose_name = _("quiz")
@@ -272,6 +298,8 @@ class Question(models.Model):
     quiz = models.ForeignKey(Quiz, verbose_name=_("quiz"), on_delete=models.CASCADE, related_name="questions")
     text = models.TextField(_("question"))
     explanation = models.TextField(_("explication"), blank=True)
+    # The part of the course the question checks: a failed attempt shows the score per topic.
+    topic = models.CharField(_("thème de la question"), max_length=80, blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
@@ -338,6 +366,39 @@ class LessonCompletion(models.Model):
         return f"{self.user} · {self.lesson}"
 
 
+class QuizDraw(models.Model):
+    """The questions one attempt asks, in their order, drawn when the member starts it (LX-1).
+
+    Kept on the server: reloading the page or posting again never draws anew. A member has at
+    most one open draw per quiz (no attempt yet); submitting it makes its `attempt`.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("membre"), on_delete=models.CASCADE, related_name="quiz_draws"
+    )
+    quiz = models.ForeignKey(Quiz, verbose_name=_("quiz"), on_delete=models.CASCADE, related_name="draws")
+    # [[question id, [choice id, ...]], ...]: the questions and each one's choices, in the order shown.
+    questions = models.JSONField(_("questions tirées"), default=list)
+    is_open = models.BooleanField(_("en cours"), default=True)
+    drawn_at = models.DateTimeField(_("tirée le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tirage de questions")
+        verbose_name_plural = _("tirages de questions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "quiz"], condition=models.Q(is_open=True), name="learning_draw_one_open"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.quiz}"
+
+    @property
+    def question_ids(self) -> list[int]:
+        return [int(entry[0]) for entry in self.questions]
+
+
 class QuizAttempt(models.Model):
     """One submitted attempt: the answers given (question id → choice ids) and the score (LM-5)."""
 
@@ -345,7 +406,13 @@ class QuizAttempt(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("membre"), on_delete=models.CASCADE, related_name="quiz_attempts"
     )
     quiz = models.ForeignKey(Quiz, verbose_name=_("quiz"), on_delete=models.CASCADE, related_name="attempts")
+    # The draw it answers (none for attempts made before draws existed): one attempt per draw.
+    draw = models.OneToOneField(
+        QuizDraw, verbose_name=_("tirage"), on_delete=models.SET_NULL, null=True, blank=True, related_name="attempt"
+    )
     answers = models.JSONField(_("réponses"), default=dict)
+    # [{"topic": ..., "correct": n, "total": m}, ...]: what a failed attempt shows instead of the answers.
+    topic_scores = models.JSONField(_("score par thème"), default=list)
     correct_count = models.PositiveSmallIntegerField(_("bonnes réponses"))
     question_count = models.PositiveSmallIntegerField(_("questions"))
     score_percent = models.PositiveSmallIntegerField(_("score (%)"))
@@ -360,6 +427,51 @@ class QuizAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.score_percent} %"
+
+
+class AttemptAnswer(models.Model):
+    """Whether one question of an attempt was answered right: the staff's statistics per question (LX-1)."""
+
+    attempt = models.ForeignKey(
+        QuizAttempt, verbose_name=_("tentative"), on_delete=models.CASCADE, related_name="results"
+    )
+    question = models.ForeignKey(Question, verbose_name=_("question"), on_delete=models.CASCADE, related_name="results")
+    is_correct = models.BooleanField(_("bonne réponse"))
+
+    class Meta:
+        verbose_name = _("réponse à une question")
+        verbose_name_plural = _("réponses aux questions")
+        constraints = [models.UniqueConstraint(fields=["attempt", "question"], name="learning_attempt_answer_once")]
+
+    def __str__(self) -> str:
+        return f"{self.attempt_id} · {self.question_id}"
+
+
+class QuizAllowance(models.Model):
+    """Extra attempts staff grant a member on a quiz, with the reason (support, LX-1)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("membre"), on_delete=models.CASCADE, related_name="quiz_allowances"
+    )
+    quiz = models.ForeignKey(Quiz, verbose_name=_("quiz"), on_delete=models.CASCADE, related_name="allowances")
+    extra_attempts = models.PositiveSmallIntegerField(_("tentatives supplémentaires"), default=1)
+    reason = models.CharField(_("motif"), max_length=300)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("accordé par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    granted_at = models.DateTimeField(_("accordé le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tentatives supplémentaires")
+        verbose_name_plural = _("tentatives supplémentaires")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.quiz} · +{self.extra_attempts}"
 
 
 def _certificate_code() -> str:
@@ -382,6 +494,19 @@ class Certificate(models.Model):
     course_title = models.CharField(_("intitulé du cours"), max_length=160)
     issued_at = models.DateTimeField(_("délivré le"), default=timezone.now)
     pdf = models.BinaryField(_("PDF"), editable=False)
+    # The Open Badges 3.0 credential (a signed JWT, VC-JOSE), signed again at each re-issue (LX-2).
+    badge = models.TextField(_("badge Open Badges 3.0 (JWT signé)"), blank=True, editable=False)
+    # Set when staff revoke it: the public page then says so, with the date and the reason (LX-2).
+    revoked_at = models.DateTimeField(_("révoqué le"), null=True, blank=True)
+    revoked_reason = models.CharField(_("motif de la révocation"), max_length=300, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("révoqué par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("certificat")
@@ -391,6 +516,38 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} · {self.holder_name}"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class CertificateReissue(models.Model):
+    """A certificate issued again under a corrected legal name, through support (LX-2): the record."""
+
+    certificate = models.ForeignKey(
+        Certificate, verbose_name=_("certificat"), on_delete=models.CASCADE, related_name="reissues"
+    )
+    previous_name = models.CharField(_("ancien nom"), max_length=200)
+    new_name = models.CharField(_("nouveau nom"), max_length=200)
+    reason = models.CharField(_("motif"), max_length=300)
+    reissued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reissued_at = models.DateTimeField(_("le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("réédition de certificat")
+        verbose_name_plural = _("rééditions de certificats")
+        ordering = ["-reissued_at"]
+
+    def __str__(self) -> str:
+        return f"{self.certificate_id} · {self.previous_name} → {self.new_name}"
 
 
 class ReportStatus(models.TextChoices):

@@ -11,6 +11,7 @@ urlpatterns = [
     path("courses/<slug:course_slug>/<slug:lesson_slug>/", views.lesson_detail, name="lesson"),
     path("courses/<slug:course_slug>/<slug:lesson_slug>/complete/", views.lesson_complete, name="lesson_complete"),
     path("courses/<slug:course_slug>/<slug:lesson_slug>/quiz/", views.quiz_submit, name="quiz_submit"),
+    path("courses/<slug:course_slug>/<slug:lesson_slug>/quiz/start/", views.quiz_start, name="quiz_start"),
     path("courses/<slug:course_slug>/<slug:lesson_slug>/report/", views.report_error, name="report_error"),
     path(
         "courses/<slug:course_slug>/<slug:lesson_slug>/files/<int:resource_id>/",
@@ -20,7 +21,10 @@ urlpatterns = [
     path("learn/", views.dashboard, name="dashboard"),
     path("learn/attempts/<int:attempt_id>/", views.attempt_detail, name="attempt"),
     path("learn/certificates/<str:code>.pdf", views.certificate_download, name="certificate_download"),
+    path("learn/certificates/name/", views.legal_name, name="legal_name"),
     path("certificates/<str:code>/", views.certificate_verify, name="certificate_verify"),
+    path("certificates/<str:code>/badge.jwt", views.certificate_badge, name="certificate_badge"),
+    path("certificates/<str:code>/status.json", views.certificate_status, name="certificate_status"),
     path("account/reports/", views.report_list, name="reports"),
     path("account/group/progress/", views.group_progress, name="group_progress"),
 ]

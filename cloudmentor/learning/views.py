@@ -9,25 +9,36 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import formats, timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from cloudmentor.accounts import roles
+from cloudmentor.accounts import services as accounts_services
+from cloudmentor.accounts.exceptions import LegalNameLocked
 from cloudmentor.accounts.http import AuthenticatedHttpRequest
 from cloudmentor.accounts.models import User
-from cloudmentor.accounts.selectors import user_is_verified_staff
 from cloudmentor.billing import selectors as billing
 from cloudmentor.core.http import client_ip
 from cloudmentor.core.pagecache import anonymous_page_cache
 from cloudmentor.core.throttle import Limit, throttle_request
 
-from . import lessonpage, offers, rendering, selectors, services
-from .exceptions import LearningError, LessonLocked, NotPublished
-from .forms import CatalogFilterForm, ErrorReportForm, QuizForm
+from . import badges, lessonpage, offers, rendering, selectors, services
+from .exceptions import (
+    LearningError,
+    LessonLocked,
+    NotPublished,
+    QuizAlreadyPassed,
+    QuizAttemptsExhausted,
+    QuizCooldown,
+    QuizDrawClosed,
+)
+from .forms import CatalogFilterForm, ErrorReportForm, LegalNameForm
 from .models import Certificate, Course, Lesson, QuizAttempt, Resource
 
 CATALOG_QUERY = frozenset({"q", "topic", "level", "plan", "page"})
@@ -65,7 +76,7 @@ def _member(request: HttpRequest) -> User | None:
 def _can_preview(request: HttpRequest) -> bool:
     """Creators and staff see drafts on the site, to check them before publishing (LM-6)."""
     user: Any = request.user
-    return user_is_verified_staff(user) and user.has_perm("learning.view_lesson")
+    return roles.user_has_staff_capability(user, roles.DRAFTS)
 
 
 @anonymous_page_cache()
@@ -198,59 +209,128 @@ def lesson_complete(request: AuthenticatedHttpRequest, course_slug: str, lesson_
     return redirect("learning:course", course_slug=course_slug)
 
 
+def _exam_refusal(request: HttpRequest, error: LearningError) -> None:
+    """Tell the member why no attempt can start or be sent now (LX-1)."""
+    if isinstance(error, QuizAlreadyPassed):
+        messages.info(request, _("Vous avez déjà réussi cet examen."))
+    elif isinstance(error, QuizAttemptsExhausted):
+        messages.error(
+            request,
+            _("Vous avez utilisé toutes vos tentatives. Pour en obtenir une autre, écrivez au support."),
+        )
+    elif isinstance(error, QuizCooldown):
+        when = formats.date_format(timezone.localtime(error.available_at), "DATETIME_FORMAT")  # type: ignore[arg-type]  # a datetime, typed loosely by the exception
+        messages.error(request, _("Prochaine tentative possible à partir du %(date)s.") % {"date": when})
+    elif isinstance(error, LessonLocked):
+        messages.error(request, _("Votre offre n'ouvre pas ce quiz."))
+    else:
+        raise Http404
+
+
 @login_required
 @require_POST
-def quiz_submit(request: AuthenticatedHttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
-    """Score an attempt and show its review (LM-5)."""
+def quiz_start(request: AuthenticatedHttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
+    """Draw the questions of the member's next attempt, then show them on the lesson page (LX-1)."""
     lesson = _lesson_or_404(request, course_slug, lesson_slug)
     quiz = selectors.quiz_get(lesson=lesson)
     if quiz is None:
         raise Http404
-    form = QuizForm(request.POST, quiz=quiz)
-    form.is_valid()  # an invalid pick is dropped and counts as wrong
     try:
-        attempt = services.quiz_attempt_submit(user=request.user, quiz=quiz, answers=form.answers())
-    except LessonLocked:
-        messages.error(request, _("Votre offre n'ouvre pas ce quiz."))
-        return redirect("learning:lesson", course_slug=course_slug, lesson_slug=lesson_slug)
+        services.quiz_draw_start(user=request.user, quiz=quiz)
     except NotPublished:
         raise Http404 from None
+    except LearningError as error:
+        _exam_refusal(request, error)
+    return redirect(
+        reverse("learning:lesson", kwargs={"course_slug": course_slug, "lesson_slug": lesson_slug}) + "#quiz"
+    )
+
+
+def _posted_answers(request: HttpRequest) -> dict[int, list[int]]:
+    """Return question id → picked choice ids from the form (anything else is ignored and counts as wrong)."""
+    answers: dict[int, list[int]] = {}
+    for name in request.POST:
+        if name.startswith("q") and name[1:].isdigit() and len(name) < 12:
+            answers[int(name[1:])] = [int(v) for v in request.POST.getlist(name)[:20] if v.isdigit() and len(v) < 12]
+    return answers
+
+
+@login_required
+@require_POST
+def quiz_submit(request: AuthenticatedHttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
+    """Score the member's answers to their draw and show the result (LM-5, LX-1)."""
+    lesson = _lesson_or_404(request, course_slug, lesson_slug)
+    quiz = selectors.quiz_get(lesson=lesson)
+    if quiz is None:
+        raise Http404
+    lesson_url = reverse("learning:lesson", kwargs={"course_slug": course_slug, "lesson_slug": lesson_slug})
+    draw = request.POST.get("draw", "")
+    if not (draw.isdigit() and len(draw) < 12):
+        messages.error(request, _("Commencez l'examen pour recevoir vos questions."))
+        return redirect(lesson_url + "#quiz")
+    try:
+        attempt = services.quiz_attempt_submit(
+            user=request.user, quiz=quiz, answers=_posted_answers(request), draw_id=int(draw)
+        )
+    except NotPublished:
+        raise Http404 from None
+    except QuizDrawClosed as closed:
+        messages.info(request, _("Ces réponses ont déjà été envoyées : votre résultat n'a pas changé."))
+        if closed.attempt_id is not None:
+            return redirect("learning:attempt", attempt_id=closed.attempt_id)
+        return redirect(lesson_url + "#quiz")
+    except LearningError as error:
+        _exam_refusal(request, error)
+        return redirect(lesson_url + "#quiz")
     return redirect("learning:attempt", attempt_id=attempt.pk)
 
 
 @login_required
 @never_cache
 def attempt_detail(request: AuthenticatedHttpRequest, attempt_id: int) -> HttpResponse:
-    """Review an attempt: each answer given, the right ones, and why (LM-5)."""
+    """An attempt's result: after a pass (or the last attempt), each answer and why; else the score per topic."""
     try:
         attempt = selectors.attempt_get_for_review(user=request.user, attempt_id=attempt_id)
     except QuizAttempt.DoesNotExist:
         raise Http404 from None
     quiz = selectors.quiz_get(lesson=attempt.quiz.lesson)
     assert quiz is not None
+    state = selectors.exam_state(user=request.user, quiz=quiz, now=timezone.now())
     review = []
-    for number, question in enumerate(quiz.questions.all(), start=1):
-        picked = set(attempt.answers.get(str(question.pk), []))
-        choices = [{"choice": choice, "picked": choice.pk in picked} for choice in question.choices.all()]
-        right = {choice.pk for choice in question.choices.all() if choice.is_correct}
-        review.append(
-            {
-                "number": number,
-                "question": question,
-                "text": mark_safe(rendering.render_text(question.text).html),  # noqa: S308 - nh3
-                "explanation": mark_safe(rendering.render_text(question.explanation).html),  # noqa: S308 - nh3
-                "choices": choices,
-                "is_right": picked == right,
-            }
-        )
+    if state.reveals_answers:
+        by_id = {question.pk: question for question in quiz.questions.all()}
+        if attempt.draw_id is not None and attempt.draw is not None:
+            order = [int(entry[0]) for entry in attempt.draw.questions]
+        else:
+            order = [int(pk) for pk in attempt.answers]
+        for number, question in enumerate((by_id[pk] for pk in order if pk in by_id), start=1):
+            picked = set(attempt.answers.get(str(question.pk), []))
+            choices = [{"choice": choice, "picked": choice.pk in picked} for choice in question.choices.all()]
+            right = {choice.pk for choice in question.choices.all() if choice.is_correct}
+            review.append(
+                {
+                    "number": number,
+                    "question": question,
+                    "text": mark_safe(rendering.render_text(question.text).html),  # noqa: S308 - nh3
+                    "explanation": mark_safe(rendering.render_text(question.explanation).html),  # noqa: S308 - nh3
+                    "choices": choices,
+                    "is_right": picked == right,
+                }
+            )
     lesson = attempt.quiz.lesson
+    certificate = Certificate.objects.filter(user=attempt.user_id, course=lesson.course).defer("pdf").first()
     context = {
         "attempt": attempt,
         "lesson": lesson,
         "course": lesson.course,
+        "state": state,
+        "reveals": state.reveals_answers,
         "review": review,
         "attempts": list(selectors.attempt_list(user=request.user, quiz=quiz)),
-        "certificate": Certificate.objects.filter(user=attempt.user_id, course=lesson.course).defer("pdf").first(),
+        "certificate": certificate,
+        "certificate_waits": certificate is None
+        and attempt.is_passed
+        and selectors.certificate_pending_courses(user=request.user).filter(pk=lesson.course_id).exists(),
     }
     return render(request, "learning/attempt.html", context)
 
@@ -295,7 +375,7 @@ def group_progress(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @anonymous_page_cache()
 def certificate_verify(request: HttpRequest, code: str) -> HttpResponse:
-    """Public verification of a certificate: who, which course, when (LM-5)."""
+    """Public verification of a certificate: who (legal name), which course, when; revoked or not (LM-5, LX-2)."""
     try:
         certificate = selectors.certificate_get_by_code(code=code)
     except Certificate.DoesNotExist:
@@ -314,6 +394,73 @@ def certificate_download(request: AuthenticatedHttpRequest, code: str) -> HttpRe
     response["Content-Disposition"] = f'attachment; filename="cloudmentor-certificat-{certificate.code}.pdf"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def certificate_badge(request: HttpRequest, code: str) -> HttpResponse:
+    """The certificate's Open Badges 3.0 credential, a signed JWT anyone may check (LX-2)."""
+    try:
+        certificate = selectors.certificate_get_by_code(code=code)
+    except Certificate.DoesNotExist:
+        raise Http404 from None
+    token = services.certificate_badge(certificate=certificate)
+    response = HttpResponse(token, content_type=badges.MEDIA_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="cloudmentor-badge-{certificate.code}.jwt"'
+    return response
+
+
+def certificate_status(request: HttpRequest, code: str) -> JsonResponse:
+    """The badge's status (its ``credentialStatus``): a 1EdTech revocation list naming it once revoked (LX-2)."""
+    try:
+        certificate = selectors.certificate_get_by_code(code=code)
+    except Certificate.DoesNotExist:
+        raise Http404 from None
+    with translation.override(settings.LANGUAGE_CODE):
+        credential_id = settings.SITE_URL + reverse("learning:certificate_verify", kwargs={"code": certificate.code})
+        status_id = settings.SITE_URL + reverse("learning:certificate_status", kwargs={"code": certificate.code})
+    revoked = []
+    if certificate.revoked_at is not None:
+        revoked.append(
+            {
+                "id": credential_id,
+                "revocationReason": certificate.revoked_reason,
+                "revokedAt": certificate.revoked_at.isoformat(),
+            }
+        )
+    body = {"id": status_id, "issuer": settings.SITE_URL + "/", "revokedCredentials": revoked}
+    response = JsonResponse(body)
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def jwks(request: HttpRequest) -> JsonResponse:
+    """The public key that signs the badges, as a JSON Web Key Set (LX-2)."""
+    response = JsonResponse(badges.public_jwks())
+    response["Cache-Control"] = "public, max-age=3600"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@login_required
+@never_cache
+def legal_name(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Ask the legal name certificates carry, then issue those that waited for it (LX-2)."""
+    member = request.user
+    if member.legal_name_locked_at is not None:
+        return render(request, "learning/legal_name.html", {"locked": True, "member": member})
+    form = LegalNameForm(request.POST or None, initial={"legal_name": member.legal_name or member.get_full_name()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            accounts_services.user_legal_name_set(user=member, legal_name=form.cleaned_data["legal_name"])
+        except LegalNameLocked:
+            return render(request, "learning/legal_name.html", {"locked": True, "member": member})
+        issued = services.certificates_issue_pending(user=member)
+        if issued:
+            messages.success(request, _("Votre certificat est prêt."))
+        else:
+            messages.success(request, _("Votre nom légal est enregistré : il figurera sur vos certificats."))
+        return redirect("learning:dashboard")
+    pending = list(selectors.certificate_pending_courses(user=member))
+    return render(request, "learning/legal_name.html", {"form": form, "pending": pending, "member": member})
 
 
 @login_required

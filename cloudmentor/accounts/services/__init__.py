@@ -12,6 +12,8 @@ from .groups import group_member_remove as group_member_remove
 from .groups import group_members_changed as group_members_changed
 from .groups import group_set_seats as group_set_seats
 from .groups import invitation_token_hash as invitation_token_hash
+from .legal_name import user_legal_name_lock as user_legal_name_lock
+from .legal_name import user_legal_name_set as user_legal_name_set
 from .profile import ERASED_EMAIL_TEMPLATE as ERASED_EMAIL_TEMPLATE
 from .profile import account_data_export as account_data_export
 from .profile import account_erase as account_erase

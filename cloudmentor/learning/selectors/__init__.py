@@ -15,7 +15,12 @@ from .catalog import (
     lessons_published,
     topic_list_with_counts,
 )
-from .certificates import certificate_get_by_code, certificate_get_for_download
+from .certificates import (
+    certificate_get_by_code,
+    certificate_get_for_download,
+    certificate_pending_courses,
+    course_has_final_exam,
+)
 from .courses import (
     SyllabusModule,
     course_get_for_page,
@@ -37,7 +42,16 @@ from .progress import (
     dashboard_get,
     progress_stamp,
 )
-from .quizzes import attempt_get_for_review, attempt_list, quiz_get
+from .quizzes import (
+    ExamState,
+    QuestionStatistics,
+    QuizStatistics,
+    attempt_get_for_review,
+    attempt_list,
+    exam_state,
+    quiz_get,
+    quiz_statistics,
+)
 from .reports import error_report_list
 
 __all__ = [
@@ -46,10 +60,13 @@ __all__ = [
     "CourseProgress",
     "Dashboard",
     "DashboardCourse",
+    "ExamState",
     "GroupProgress",
     "MemberCourse",
     "MemberProgress",
     "PlanMaterial",
+    "QuestionStatistics",
+    "QuizStatistics",
     "SyllabusModule",
     "access_group_progress",
     "attempt_get_for_review",
@@ -57,13 +74,16 @@ __all__ = [
     "catalog_list",
     "certificate_get_by_code",
     "certificate_get_for_download",
+    "certificate_pending_courses",
     "course_get_for_page",
+    "course_has_final_exam",
     "course_list_featured",
     "course_progress",
     "course_syllabus",
     "courses_published",
     "dashboard_get",
     "error_report_list",
+    "exam_state",
     "group_progress",
     "learning_export_for_user",
     "lesson_get_for_page",
@@ -72,6 +92,7 @@ __all__ = [
     "material_summary",
     "progress_stamp",
     "quiz_get",
+    "quiz_statistics",
     "resource_get",
     "resource_list",
     "topic_list_with_counts",

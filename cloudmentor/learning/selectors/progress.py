@@ -113,6 +113,12 @@ class Dashboard:
     certificates: list[Certificate]
     resume: DashboardCourse | None
 
+    @property
+    def has_waiting_certificate(self) -> bool:
+        """A course finished without its certificate: it may wait for the legal name (LX-2)."""
+        certified = {certificate.course_id for certificate in self.certificates}
+        return any(entry.enrollment.course_id not in certified for entry in self.completed)
+
 
 def dashboard_get(*, user: User) -> Dashboard:
     """Return the member's courses (most recent first), certificates and where to resume."""
@@ -133,7 +139,9 @@ def dashboard_get(*, user: User) -> Dashboard:
     ]
     in_progress = [entry for entry in entries if entry.enrollment.completed_at is None]
     certificates = list(
-        Certificate.objects.filter(user=user).select_related("course").defer("pdf", "course__description")
+        Certificate.objects.filter(user=user)
+        .select_related("course")
+        .defer("pdf", "badge", "course__description", "course__search_document")
     )
     resume = next((entry for entry in in_progress if entry.enrollment.last_lesson_id is not None), None)
     return Dashboard(

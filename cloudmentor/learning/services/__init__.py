@@ -6,19 +6,29 @@ One module per flow; every name callers use is exported here (``services.lesson_
 
 from __future__ import annotations
 
-from .certificates import certificate_issue
+from .certificates import (
+    certificate_badge,
+    certificate_issue,
+    certificate_legal_name_correct,
+    certificate_revoke,
+    certificates_issue_pending,
+)
 from .creators import CREATOR_GROUP, CREATOR_PERMISSIONS, creator_group_ensure, user_is_creator
 from .erasure import learning_erase_for_user
 from .material import course_publish, course_search_document_update, course_withdraw, lesson_publish, lesson_withdraw
 from .progress import VISIT_TOUCH, course_completion_check, lesson_complete, lesson_uncomplete, lesson_visit
-from .quizzes import quiz_attempt_submit
+from .quizzes import quiz_allowance_grant, quiz_attempt_submit, quiz_draw_start
 from .reports import error_report_create, error_report_settle
 
 __all__ = [
     "CREATOR_GROUP",
     "CREATOR_PERMISSIONS",
     "VISIT_TOUCH",
+    "certificate_badge",
     "certificate_issue",
+    "certificate_legal_name_correct",
+    "certificate_revoke",
+    "certificates_issue_pending",
     "course_completion_check",
     "course_publish",
     "course_search_document_update",
@@ -32,6 +42,8 @@ __all__ = [
     "lesson_uncomplete",
     "lesson_visit",
     "lesson_withdraw",
+    "quiz_allowance_grant",
     "quiz_attempt_submit",
+    "quiz_draw_start",
     "user_is_creator",
 ]

@@ -7,7 +7,7 @@ from django.db import transaction
 from cloudmentor.accounts.models import User
 from cloudmentor.core.pagecache import pages_invalidate
 
-from ..models import Certificate, Enrollment, ErrorReport, LessonCompletion, QuizAttempt
+from ..models import Certificate, Enrollment, ErrorReport, LessonCompletion, QuizAllowance, QuizAttempt, QuizDraw
 from ._common import _progress_changed
 
 
@@ -25,6 +25,9 @@ def learning_erase_for_user(*, user: User) -> dict[str, int]:
         "certificates": Certificate.objects.filter(user=user).delete()[0],
         "error_reports_kept": ErrorReport.objects.filter(reporter=user).count(),
     }
+    # What only served the attempts (the questions drawn, extra attempts granted) goes with them.
+    QuizDraw.objects.filter(user=user).delete()
+    QuizAllowance.objects.filter(user=user).delete()
     _progress_changed(user)
     transaction.on_commit(pages_invalidate)  # certificate verification pages
     return counts

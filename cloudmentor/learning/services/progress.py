@@ -11,6 +11,7 @@ from cloudmentor.accounts.models import User
 from ..exceptions import LessonLocked
 from ..models import Certificate, Course, Enrollment, Lesson, LessonCompletion, LessonKind
 from ..selectors import lessons_published
+from ..selectors.certificates import course_has_final_exam
 from ._common import _now, _progress_changed, _require_open
 from .certificates import certificate_issue
 
@@ -72,7 +73,12 @@ def lesson_uncomplete(*, user: User, lesson: Lesson) -> None:
 
 
 def course_completion_check(*, user: User, course: Course) -> Certificate | None:
-    """Issue the certificate once every published lesson of the course is done (LM-5)."""
+    """Complete the course once every published lesson is done; then issue its certificate (LM-5, LX-1, LX-2).
+
+    A quiz lesson is done only by passing its exam, and a course certifies only through one
+    (`course_has_final_exam`). The certificate carries the legal name: without one, it waits
+    (`selectors.certificate_pending_courses`) until the member gives it.
+    """
     lesson_ids = set(lessons_published(course=course).values_list("pk", flat=True))
     if not lesson_ids:
         return None
@@ -81,4 +87,6 @@ def course_completion_check(*, user: User, course: Course) -> Certificate | None
         return None
     Enrollment.objects.filter(user=user, course=course, completed_at__isnull=True).update(completed_at=_now())
     _progress_changed(user)
+    if not course_has_final_exam(course=course) or not user.legal_name:
+        return None
     return certificate_issue(user=user, course=course)

@@ -13,7 +13,7 @@ from django.test import Client, RequestFactory
 from cloudmentor.accounts.models import User
 from cloudmentor.billing.models import AccessLevel
 from cloudmentor.learning import lessonpage, views
-from cloudmentor.learning.models import Enrollment, Lesson, LessonCompletion, Resource
+from cloudmentor.learning.models import Enrollment, Lesson, LessonCompletion, QuizDraw, Resource
 from conftest import log_in_client
 
 from .factories import CourseFactory, LessonFactory, ModuleFactory, QuizFactory, UserFactory, question_with_choices
@@ -29,7 +29,10 @@ def lessons() -> list[Lesson]:
     first = LessonFactory(module=module, slug="pods", title="Les pods", position=1)
     resource = Resource(lesson=first, title="Manifestes")
     resource.file.save("pods.yaml", ContentFile(b"kind: Pod\n"), save=True)
-    quiz = QuizFactory(lesson=LessonFactory(module=module, slug="examen", kind="quiz", body="Examen.", position=2))
+    quiz = QuizFactory(
+        lesson=LessonFactory(module=module, slug="examen", kind="quiz", body="Examen.", position=2),
+        cooldown_minutes=0,
+    )
     question_with_choices(quiz, "Qui place les pods ?", [("kube-scheduler", True), ("kubelet", False)])
     return [first, quiz.lesson]
 
@@ -64,7 +67,10 @@ def test_lm2_the_filled_shell_is_the_page_the_template_renders(
 ) -> None:
     access(member, AccessLevel.PRO)
     LessonCompletion.objects.create(user=member, lesson=lessons[0])
-    member_client.post("/courses/k8s/examen/quiz/", {})  # an attempt to list
+    member_client.post("/courses/k8s/examen/quiz/start/")
+    draw = QuizDraw.objects.get(user=member)
+    member_client.post("/courses/k8s/examen/quiz/", {"draw": draw.pk})  # a failed attempt to list
+    member_client.post("/courses/k8s/examen/quiz/start/")  # and the next attempt's questions
     member_client.get(url)  # the enrollment and the message of the attempt: done
 
     filled = _filled(member_client, url)
@@ -169,6 +175,8 @@ def test_tr7_lm2_markers_typed_by_an_author_are_shown_as_typed_never_filled(
     LessonFactory(module=module, slug="one", title=f"Leçon {text}", body=f"Avant {text} après.", position=1)
     quiz = QuizFactory(lesson=LessonFactory(module=module, slug="quiz", kind="quiz", body=f"Q {text}", position=2))
     question_with_choices(quiz, f"Question {text} ?", [("oui", True), ("non", False)])
+
+    member_client.post("/courses/odd/quiz/quiz/start/")  # the questions show once an attempt is started
 
     pages = [member_client.get(f"/courses/odd/{slug}/") for slug in ("one", "one", "quiz", "quiz")]
 

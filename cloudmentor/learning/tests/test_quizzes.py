@@ -11,7 +11,7 @@ from reportlab.lib.pagesizes import A4  # noqa: F401 - reportlab is what draws t
 from cloudmentor.accounts.models import User
 from cloudmentor.billing.models import AccessLevel
 from cloudmentor.learning import services
-from cloudmentor.learning.models import Certificate, Enrollment, Lesson, LessonCompletion, Quiz, QuizAttempt
+from cloudmentor.learning.models import Certificate, Enrollment, Lesson, LessonCompletion, Quiz, QuizAttempt, QuizDraw
 
 from .factories import CourseFactory, LessonFactory, ModuleFactory, QuizFactory, UserFactory, question_with_choices
 
@@ -25,7 +25,9 @@ def course_with_quiz() -> tuple[Lesson, Quiz]:
     )
     lesson = LessonFactory(module=module, slug="pods", position=1)
     quiz = QuizFactory(
-        lesson=LessonFactory(module=module, slug="examen", kind="quiz", body="Examen final.", position=2)
+        lesson=LessonFactory(module=module, slug="examen", kind="quiz", body="Examen final.", position=2),
+        max_attempts=0,
+        cooldown_minutes=0,
     )
     question_with_choices(
         quiz,
@@ -43,11 +45,18 @@ def course_with_quiz() -> tuple[Lesson, Quiz]:
     return lesson, quiz
 
 
-def _choices(quiz: Quiz, picks: list[list[bool]]) -> dict[str, list[str]]:
-    """Build the POST of a quiz: for each question, pick the choices marked True."""
-    data: dict[str, list[str]] = {}
+def _choices(quiz: Quiz, picks: list[list[bool]], client: Client | None = None) -> dict[str, object]:
+    """Build the POST of a quiz: for each question (in the pool's order), pick the choices marked True.
+
+    With `client`, the member's attempt is started first and the POST names its draw.
+    """
+    data: dict[str, object] = {}
     for question, wanted in zip(quiz.questions.all(), picks, strict=True):
         data[f"q{question.pk}"] = [str(c.pk) for c, pick in zip(question.choices.all(), wanted, strict=True) if pick]
+    if client is not None:
+        client.post(f"/courses/k8s/{quiz.lesson.slug}/quiz/start/")
+        draw = QuizDraw.objects.filter(quiz=quiz, is_open=True).first()
+        data["draw"] = str(draw.pk) if draw else ""
     return data
 
 
@@ -60,7 +69,7 @@ def test_lm5_an_attempt_is_scored_and_a_question_counts_only_with_exactly_its_ri
     _lesson, quiz = course_with_quiz
     picks = [[True, False], [True, False, False], [False, True], [True, False]]  # 2nd: incomplete; 3rd: wrong
 
-    response = member_client.post("/courses/k8s/examen/quiz/", _choices(quiz, picks))
+    response = member_client.post("/courses/k8s/examen/quiz/", _choices(quiz, picks, member_client))
 
     attempt = QuizAttempt.objects.get(user=subscriber)
     assert response["Location"] == f"/learn/attempts/{attempt.pk}/"
@@ -76,16 +85,21 @@ def test_lm5_an_attempt_is_scored_and_a_question_counts_only_with_exactly_its_ri
 def test_lm5_the_review_shows_each_answer_the_right_ones_and_the_explanations(
     member_client: Client, subscriber: User, course_with_quiz: tuple[Lesson, Quiz]
 ) -> None:
+    """Once the exam is passed (LX-1: never before), each attempt's review shows the answers and why."""
     _lesson, quiz = course_with_quiz
     response = member_client.post(
-        "/courses/k8s/examen/quiz/", _choices(quiz, [[False, True], *ALL_RIGHT[1:]]), follow=True
+        "/courses/k8s/examen/quiz/", _choices(quiz, [[False, True], *ALL_RIGHT[1:3], [False, True]], member_client)
     )
+    failed = member_client.get(response["Location"]).content.decode()
+    member_client.post("/courses/k8s/examen/quiz/", _choices(quiz, [[False, True], *ALL_RIGHT[1:]], member_client))
+    response = member_client.get(response["Location"])  # the failed attempt, now that the exam is passed
     html = response.content.decode()
 
-    assert "3 bonne(s) réponse(s) sur 4 : 75 %" in html
+    assert "Le <strong>scheduler</strong> choisit le nœud." not in failed and "Votre score par thème" in failed
+    assert "2 bonne(s) réponse(s) sur 4 : 50 %" in html
     assert "<code>kube-scheduler</code>" in html
     assert "Le <strong>scheduler</strong> choisit le nœud." in html
-    assert html.count('class="badge badge--error">Faux') == 1
+    assert html.count('class="badge badge--error">Faux') == 2
     assert "Historique de vos tentatives" in html
 
 
@@ -93,13 +107,15 @@ def test_lm5_the_attempt_history_is_kept_and_private(
     member_client: Client, subscriber: User, course_with_quiz: tuple[Lesson, Quiz], client: Client
 ) -> None:
     _lesson, quiz = course_with_quiz
-    member_client.post("/courses/k8s/examen/quiz/", _choices(quiz, [[False, True]] * 1 + ALL_RIGHT[1:]))
-    member_client.post("/courses/k8s/examen/quiz/", _choices(quiz, ALL_RIGHT))
+    member_client.post(
+        "/courses/k8s/examen/quiz/", _choices(quiz, [[False, True], *ALL_RIGHT[1:3], [False, True]], member_client)
+    )
+    member_client.post("/courses/k8s/examen/quiz/", _choices(quiz, ALL_RIGHT, member_client))
     attempts = list(QuizAttempt.objects.filter(user=subscriber))
 
     lesson_page = member_client.get("/courses/k8s/examen/").content.decode()
 
-    assert [a.score_percent for a in attempts] == [100, 75]
+    assert [a.score_percent for a in attempts] == [100, 50]
     assert lesson_page.count('href="/learn/attempts/') == 2
     other = log_in_other(client)
     assert other.get(f"/learn/attempts/{attempts[0].pk}/").status_code == 404
@@ -116,7 +132,7 @@ def test_lm5_a_locked_quiz_cannot_be_attempted(
 ) -> None:
     _lesson, quiz = course_with_quiz
 
-    member_client.post("/courses/k8s/examen/quiz/", _choices(quiz, ALL_RIGHT))
+    member_client.post("/courses/k8s/examen/quiz/", _choices(quiz, ALL_RIGHT, member_client))
 
     assert not QuizAttempt.objects.exists()
 
@@ -126,7 +142,9 @@ def test_lm5_a_course_is_complete_when_every_lesson_is_done_and_the_quiz_passed(
 ) -> None:
     """Passing the quiz alone is not enough; the certificate comes with the last lesson done."""
     _lesson, quiz = course_with_quiz
-    member_client.post("/courses/k8s/examen/quiz/", _choices(quiz, ALL_RIGHT))
+    subscriber.legal_name = "Alice Martin"
+    subscriber.save()
+    member_client.post("/courses/k8s/examen/quiz/", _choices(quiz, ALL_RIGHT, member_client))
     assert not Certificate.objects.exists()
 
     response = member_client.post("/courses/k8s/pods/complete/")
@@ -139,11 +157,13 @@ def test_lm5_a_course_is_complete_when_every_lesson_is_done_and_the_quiz_passed(
 
 def test_lm5_the_certificate_is_issued_once(subscriber: User, course_with_quiz: tuple[Lesson, Quiz]) -> None:
     lesson, quiz = course_with_quiz
+    subscriber.legal_name = "Alice Martin"
+    subscriber.save()
     services.lesson_complete(user=subscriber, lesson=lesson)
     answers = {q.pk: [c.pk for c in q.choices.all() if c.is_correct] for q in quiz.questions.all()}
 
     services.quiz_attempt_submit(user=subscriber, quiz=quiz, answers=answers)
-    services.quiz_attempt_submit(user=subscriber, quiz=quiz, answers=answers)
+    services.certificate_issue(user=subscriber, course=lesson.course)
     again = services.certificate_issue(user=subscriber, course=lesson.course)
 
     assert Certificate.objects.count() == 1 and again == Certificate.objects.get()
@@ -153,6 +173,8 @@ def test_lm5_the_certificate_pdf_names_the_member_course_date_code_and_verificat
     member_client: Client, subscriber: User, course_with_quiz: tuple[Lesson, Quiz]
 ) -> None:
     lesson, quiz = course_with_quiz
+    subscriber.legal_name = "Alice Martin"
+    subscriber.save()
     services.lesson_complete(user=subscriber, lesson=lesson)
     answers = {q.pk: [c.pk for c in q.choices.all() if c.is_correct] for q in quiz.questions.all()}
     services.quiz_attempt_submit(user=subscriber, quiz=quiz, answers=answers)

@@ -69,6 +69,7 @@ def fully_used(username: str, email: str, *, ip: str, requests: int = 2) -> Used
     )
     user.first_name, user.last_name = username.capitalize(), "Martin"
     user.save(update_fields=["first_name", "last_name"])
+    services.user_legal_name_set(user=user, legal_name=f"{username.capitalize()} Martin")  # certificates carry it
     # Billing: a paid period, its invoice paid; an extension, its invoice open.
     plan = PlanFactory(price=Decimal("49.00"))
     customer = billing_services.customer_for_user(user=user)
@@ -276,7 +277,7 @@ def test_pv10_erasure_removes_each_item_or_keeps_it_with_its_reason(
     # The account: anonymised, disabled, no session, no history but the erasure record.
     assert user.username == f"deleted-{user.pk}" and "@" not in user.email
     assert not user.has_usable_password() and not user.is_active and user.erased_at is not None
-    assert (user.first_name, user.last_name) == ("", "")
+    assert (user.first_name, user.last_name, user.legal_name) == ("", "", "")
     assert not AccountSession.objects.filter(user=user).exists()
     record = AccountEvent.objects.get(user=user)
     assert record.kind == AccountEvent.Kind.ERASED and record.ip is None and record.browser == ""
