@@ -95,6 +95,9 @@ def _expiry(morsel: Morsel[str]) -> float | None:
 
 # The methods the site answers; anything else (TRACE, PUT, WebDAV…) never reaches a view.
 ALLOWED_METHODS = ("GET", "HEAD", "POST", "OPTIONS")
+# Machine APIs (SCIM, RFC 7644) also take these, under the path prefixes their app adds in ready().
+API_METHODS = ("PUT", "PATCH", "DELETE")
+API_PREFIXES: list[str] = []
 
 
 class MethodAllowedMiddleware:
@@ -104,7 +107,9 @@ class MethodAllowedMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if request.method not in ALLOWED_METHODS:
+        if request.method not in ALLOWED_METHODS and not (
+            request.method in API_METHODS and request.path.startswith(tuple(API_PREFIXES))
+        ):
             return HttpResponseNotAllowed(ALLOWED_METHODS)
         return self.get_response(request)
 
