@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "cloudmentor.newsletter",
     "cloudmentor.billing",
     "cloudmentor.donations",
+    "cloudmentor.sso",
     "cloudmentor.learning",
     "cloudmentor.legal",
     "cloudmentor.analytics",
@@ -277,6 +278,16 @@ DONATIONS_ABANDON_AFTER_HOURS = env.int("DONATIONS_ABANDON_AFTER_HOURS", default
 DONATIONS_MAX_PER_IP = env.int("DONATIONS_MAX_PER_IP", default=20)
 DONATIONS_WINDOW_SECONDS = env.int("DONATIONS_WINDOW_SECONDS", default=3600)
 BILLING_PLAN_MATERIAL_LOOKUP = "cloudmentor.learning.selectors.material_summary"
+# Single sign-on (ID-1, docs/sso.md): a sign-in at a company's provider must come back within
+# SSO_SIGN_IN_SECONDS; calls to the provider wait SSO_HTTP_TIMEOUT_SECONDS; ID token times
+# allow SSO_CLOCK_SKEW_SECONDS of clock skew; starts per IP and window are throttled. Issuers
+# must be https:// unless SSO_ALLOW_HTTP_ISSUERS (never in production: a local test provider).
+SSO_SIGN_IN_SECONDS = env.int("SSO_SIGN_IN_SECONDS", default=600)
+SSO_HTTP_TIMEOUT_SECONDS = env.float("SSO_HTTP_TIMEOUT_SECONDS", default=5.0)
+SSO_CLOCK_SKEW_SECONDS = env.int("SSO_CLOCK_SKEW_SECONDS", default=60)
+SSO_START_MAX_PER_IP = env.int("SSO_START_MAX_PER_IP", default=30)
+SSO_START_WINDOW_SECONDS = env.int("SSO_START_WINDOW_SECONDS", default=900)
+SSO_ALLOW_HTTP_ISSUERS = env.bool("SSO_ALLOW_HTTP_ISSUERS", default=not PRODUCTION)
 
 # Policies (docs/legal.md): the home page's banner of a new version lasts this many days;
 # members are emailed about it this many at a time (one transaction per batch).

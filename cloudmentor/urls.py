@@ -7,6 +7,7 @@ from cloudmentor.billing import views as billing_views
 from cloudmentor.core import views as core_views
 from cloudmentor.learning import views as learning_views
 from cloudmentor.operations import views as operations_views
+from cloudmentor.sso import views as sso_views
 
 admin.site.site_header = "CloudMentor@Scale — staff"
 admin.site.site_title = "CloudMentor@Scale staff"
@@ -17,6 +18,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("favicon.ico", backoffice_views.favicon, name="favicon"),
     # Called by Stripe, not by a person: one address, whatever the language.
     path("billing/webhooks/stripe/", billing_views.stripe_webhook, name="billing_stripe_webhook"),
+    # Where every company's identity provider sends people back (ID-1): one address to register there.
+    path("sso/callback/", sso_views.callback, name="sso_callback"),
     # The public key that signs the certificates' Open Badges (LX-2): one address, whatever the language.
     path(".well-known/jwks.json", learning_views.jwks, name="jwks"),
 ]
@@ -34,6 +37,7 @@ urlpatterns += i18n_patterns(
     path("", include("cloudmentor.accounts.urls")),
     path("", include("cloudmentor.billing.urls")),
     path("", include("cloudmentor.donations.urls")),
+    path("", include("cloudmentor.sso.urls")),
     # The staff home answers /staff/ (the staff site's index), before the staff site itself (BZ-5).
     path("", include("cloudmentor.backoffice.urls")),
     path("staff/", admin.site.urls),

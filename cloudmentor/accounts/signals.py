@@ -14,3 +14,14 @@ from django.dispatch import Signal
 member_registered = Signal()
 # A member's email address changed: kwargs ``user`` (new address set) and ``old_email``.
 member_email_changed = Signal()
+# A password was found right for an active account, before its session opens: kwargs ``user``.
+# A receiver refuses the login by raising PasswordLoginRefused (single sign-on required, ID-1).
+password_login_checked = Signal()
+
+
+class PasswordLoginRefused(Exception):
+    """A receiver of `password_login_checked` refuses this password login; `message` says why and what to do."""
+
+    def __init__(self, message: object) -> None:
+        super().__init__(str(message))
+        self.message = message

@@ -19,6 +19,7 @@ from ..caching import user_changed
 from ..exceptions import AccountDisabled, AccountLocked, InvalidCredentials
 from ..models import AccountEvent, AccountSession, SecurityNotice, User
 from ..selectors import user_by_identifier
+from ..signals import password_login_checked
 from .base import _now, _staff_alert
 
 BACKEND = "cloudmentor.accounts.backends.UsernameOrEmailBackend"
@@ -26,6 +27,9 @@ BACKEND = "cloudmentor.accounts.backends.UsernameOrEmailBackend"
 
 # Session key holding what the expiry was computed from, to follow billing's changes.
 EXPIRY_BASIS_KEY = "_cm_expiry_basis"
+# Session key holding the page (a local path) logout leads to; set by the login path that
+# knows better than the home page (single sign-on offers the company's sign-out there).
+AFTER_LOGOUT_KEY = "_cm_after_logout"
 
 
 def expiry_basis(user: Any) -> str:
@@ -67,7 +71,8 @@ def credentials_check(*, identifier: str, password: str, ip: str | None = None, 
 
     Raises InvalidCredentials, or AccountDisabled when the password is right but the
     account is disabled (it then gets nothing else: no session), or AccountLocked (an
-    AccountDisabled) when unauthorized use was reported and no new password set since.
+    AccountDisabled) when unauthorized use was reported and no new password set since, or
+    PasswordLoginRefused when an app above refuses passwords for this account (`signals`).
     """
     user = user_by_identifier(identifier)
     if user is None:
@@ -81,6 +86,7 @@ def credentials_check(*, identifier: str, password: str, ip: str | None = None, 
     if user.locked_at is not None:
         events.account_login_refused_locked(user=user, ip=ip, user_agent=user_agent)
         raise AccountLocked
+    password_login_checked.send(sender=User, user=user)
     return user
 
 

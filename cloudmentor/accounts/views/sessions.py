@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -23,6 +24,8 @@ from ..forms import LoginForm
 from ..http import AuthenticatedHttpRequest
 from ..limits import login_limits
 from ..selectors import session_device_id, session_list
+from ..services.sessions import AFTER_LOGOUT_KEY
+from ..signals import PasswordLoginRefused
 from .base import VisitorFormView, _safe_next
 
 
@@ -66,6 +69,10 @@ class LoginView(VisitorFormView[LoginForm]):
         except AccountDisabled:
             throttle_refund(*self.limits)
             return render(self.request, "accounts/disabled.html", status=403)
+        except PasswordLoginRefused as error:  # the group requires its company's sign-on (ID-1)
+            throttle_refund(*self.limits)
+            form.add_error(None, str(error.message))
+            return self.form_invalid(form)
         throttle_refund(*self.limits)
         services.session_start(request=self.request, user=user)
         return redirect(_safe_next(self.request, reverse("accounts:profile")))
@@ -73,8 +80,14 @@ class LoginView(VisitorFormView[LoginForm]):
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
-    """End this device's session (CK-7); other devices stay logged in."""
+    """End this device's session (CK-7); other devices stay logged in.
+
+    Then the page the login path chose (single sign-on offers the company's sign-out), or home.
+    """
+    after = str(request.session.get(AFTER_LOGOUT_KEY, "") or "")
     services.session_end(request=request)
+    if after.startswith("/") and url_has_allowed_host_and_scheme(after, allowed_hosts={request.get_host()}):
+        return redirect(after)
     return redirect("core:home")
 
 
