@@ -26,7 +26,7 @@ from cloudmentor.accounts.models import User
 from cloudmentor.core.admin import ReadOnlyAdminMixin
 from cloudmentor.core.pagecache import pages_invalidate
 
-from . import rendering, services
+from . import admin_exams, rendering, services
 from .exceptions import EmptyLesson, ReportAlreadySettled
 from .models import (
     Author,
@@ -302,16 +302,29 @@ class LessonRevisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[LessonRevision]):
 class QuestionInline(admin.StackedInline[Question, Quiz]):
     model = Question
     extra = 0
-    fields = ("position", "text", "explanation")
+    fields = ("position", "topic", "text", "explanation")
     show_change_link = True
 
 
 @admin.register(Quiz)
 class QuizAdmin(MaterialAdmin[Quiz]):
-    list_display = ("lesson", "pass_mark_percent")
+    list_display = ("lesson", "pass_mark_percent", "draw_count", "max_attempts", "cooldown_minutes")
     list_select_related = ("lesson",)
     raw_id_fields = ("lesson",)
     inlines = (QuestionInline,)
+    fieldsets = (
+        (None, {"fields": ("lesson", "pass_mark_percent")}),
+        (
+            _("Règles de l'examen (LX-1)"),
+            {"fields": ("draw_count", "max_attempts", "cooldown_minutes", "reveal_after_last_attempt")},
+        ),
+        (_("Statistiques des tentatives"), {"fields": ("statistics",)}),
+    )
+    readonly_fields = ("statistics",)
+
+    @admin.display(description=_("statistiques par question"))
+    def statistics(self, obj: Quiz) -> str:
+        return admin_exams.quiz_statistics_html(obj)
 
 
 class ChoiceInline(admin.TabularInline[Choice, Question]):
@@ -426,23 +439,33 @@ class ErrorReportAdmin(admin.ModelAdmin[ErrorReport]):
 
 @admin.register(Certificate)
 class CertificateAdmin(admin.ModelAdmin[Certificate]):
-    list_display = ("code", "holder_name", "course_title", "issued_at")
+    list_display = ("code", "holder_name", "course_title", "issued_at", "revoked_at")
+    list_filter = ("revoked_at",)
     search_fields = ("code", "holder_name", "user__username", "user__email")
-    readonly_fields = ("code", "user", "course", "holder_name", "course_title", "issued_at", "links")
-    exclude = ("pdf",)
+    readonly_fields = (
+        "code",
+        "user",
+        "course",
+        "holder_name",
+        "course_title",
+        "issued_at",
+        "revoked_at",
+        "revoked_reason",
+        "revoked_by",
+        "links",
+    )
+    exclude = ("pdf", "badge")
+    inlines = (admin_exams.CertificateReissueInline,)
 
     @admin.display(description=_("liens"))
     def links(self, obj: Certificate) -> str:
-        return format_html(
-            '<a href="{}">{}</a> · <a href="{}">{}</a>',
-            reverse("learning:certificate_verify", args=[obj.code]),
-            gettext("page de vérification"),
-            reverse("learning:certificate_download", args=[obj.code]),
-            gettext("PDF"),
-        )
+        return admin_exams.certificate_links(obj)
+
+    def get_urls(self) -> list[Any]:
+        return [*admin_exams.certificate_urls(self), *super().get_urls()]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Certificate]:
-        return super().get_queryset(request).defer("pdf")
+        return super().get_queryset(request).defer("pdf", "badge")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -247,3 +247,17 @@ def test_lx1_staff_see_each_questions_success_hardest_first(subscriber: User, ex
     assert sum(row.answered for row in asked) == 12 and sum(row.correct for row in asked) == 6
     rates = [row.success_percent for row in asked]
     assert rates == sorted(rates)
+
+
+def test_lx1_the_staff_site_shows_a_quizs_statistics_per_question(
+    staff_client: Client, subscriber: User, exam: Quiz
+) -> None:
+    draw = services.quiz_draw_start(user=subscriber, quiz=exam)
+    services.quiz_attempt_submit(user=subscriber, quiz=exam, answers=_answers(draw, right=3), draw_id=draw.pk)
+
+    html = staff_client.get(f"/staff/learning/quiz/{exam.pk}/change/").content.decode()
+
+    assert 'id="question-statistics"' in html
+    assert "1 tentative(s), 1 réussie(s), score moyen 75.0 %." in html
+    assert html.count("<tr><td>Question numéro") == 10  # every question of the pool, asked or not
+    assert 'name="draw_count"' in html and 'name="max_attempts"' in html and 'name="cooldown_minutes"' in html
