@@ -18,11 +18,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from cloudmentor.accounts import roles
 from cloudmentor.accounts import services as accounts_services
 from cloudmentor.accounts.exceptions import LegalNameLocked
 from cloudmentor.accounts.http import AuthenticatedHttpRequest
 from cloudmentor.accounts.models import User
+from cloudmentor.accounts.selectors import user_is_verified_staff
 from cloudmentor.billing import selectors as billing
 from cloudmentor.core.http import client_ip
 from cloudmentor.core.pagecache import anonymous_page_cache
@@ -76,7 +76,7 @@ def _member(request: HttpRequest) -> User | None:
 def _can_preview(request: HttpRequest) -> bool:
     """Creators and staff see drafts on the site, to check them before publishing (LM-6)."""
     user: Any = request.user
-    return roles.user_has_staff_capability(user, roles.DRAFTS)
+    return user_is_verified_staff(user) and user.has_perm("learning.view_lesson")
 
 
 @anonymous_page_cache()
