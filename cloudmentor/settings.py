@@ -270,6 +270,11 @@ DONATIONS_MAX = env.str("DONATIONS_MAX", default="1000")
 DONATIONS_CURRENCY = env.str("DONATIONS_CURRENCY", default="EUR")
 # Credit notes (avoirs) cancelling voided issued invoices: their own gapless series (BZ-3).
 BILLING_CREDIT_NOTE_PREFIX = env.str("BILLING_CREDIT_NOTE_PREFIX", default="CM-AV")
+# Reminders before a validity end, offering the extension: days before the end, comma-separated (BZ-4).
+BILLING_REMINDER_DAYS = env.list("BILLING_REMINDER_DAYS", cast=int, default=[14, 3])
+# The billing run disables no one during a maintenance window nor this many hours after its end:
+# members could not log in to pay meanwhile (BZ-4, docs/billing.md).
+BILLING_MAINTENANCE_GRACE_HOURS = env.int("BILLING_MAINTENANCE_GRACE_HOURS", default=24)
 DONATIONS_RECEIPT_PREFIX = env.str("DONATIONS_RECEIPT_PREFIX", default="DON")
 # Empty: receipts say they are not tax receipts. Set it (e.g. the article of the CGI) only if
 # the seller is eligible to issue tax receipts; it is then printed on every receipt.
@@ -404,6 +409,8 @@ SCHEDULER_JOBS: dict[str, dict[str, Any]] = {
     "analytics_rollup": {"command": "analytics_rollup", "every": 300},
     "analytics_purge": {"command": "analytics_purge", "every": 3600},
     "billing_run": {"command": "billing_run", "every": 3600},
+    # Reminders before validity ends (BZ-4): each once per period end and day count; idempotent.
+    "billing_reminders": {"command": "billing_reminders", "every": 3600},
     # Donations whose checkout was left unpaid for a day (TM-10); idempotent.
     "donations_abandon": {"command": "donations_abandon", "every": 3600},
     # Emails about a new policy version: resumes what the publication's task left (TM-1).

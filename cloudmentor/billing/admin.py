@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -24,7 +25,7 @@ from . import services
 from .exceptions import ChangeNotAllowed, InvoiceNotPayable
 from .forms import ChangeDurationForm, GrantForm, RecordPaymentForm, VoidForm
 from .models import BillingEvent, CreditNote, Customer, Invoice, Payment, Plan, Subscription
-from .selectors import history_for_user
+from .selectors import dunning_timeline, history_for_user
 
 
 def _action_page(
@@ -106,7 +107,7 @@ class BillingEventInline(ReadOnlyAdminMixin, admin.TabularInline[BillingEvent, C
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin[Customer]):
-    list_display = ("__str__", "kind", "billing_name", "created_at", "history_link")
+    list_display = ("__str__", "kind", "billing_name", "created_at", "history_link", "dunning_link")
     list_filter = ("kind",)
     search_fields = ("user__username", "user__email", "billing_name", "group__name", "group__owner__username")
     list_select_related = ("user", "group")
@@ -125,8 +126,18 @@ class CustomerAdmin(admin.ModelAdmin[Customer]):
         url = reverse("admin:billing_customer_history", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("voir"))
 
+    @admin.display(description=_("relances et échéances"))
+    def dunning_link(self, obj: Customer) -> str:
+        url = reverse("admin:billing_customer_dunning", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("voir"))
+
     def get_urls(self) -> list[Any]:
         extra = [
+            path(
+                "<int:customer_id>/dunning/",
+                self.admin_site.admin_view(self.dunning_timeline_view),
+                name="billing_customer_dunning",
+            ),
             path(
                 "<int:customer_id>/history/",
                 self.admin_site.admin_view(self.registration_history_view),
@@ -134,6 +145,20 @@ class CustomerAdmin(admin.ModelAdmin[Customer]):
             ),
         ]
         return extra + super().get_urls()
+
+    def dunning_timeline_view(self, request: HttpRequest, customer_id: int) -> HttpResponse:
+        """Read-only: an account's invoices, reminders, deadlines, disabling, payments, re-enabling (BZ-4)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        customer = get_object_or_404(Customer.objects.select_related("user", "group__owner"), pk=customer_id)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Relances et échéances de %(member)s") % {"member": customer},
+            "rows": dunning_timeline(customer=customer),
+            "customer": customer,
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/billing/dunning.html", context)
 
     def registration_history_view(self, request: HttpRequest, customer_id: int) -> HttpResponse:
         """The member's registration history as they see it (PV-3), for staff."""

@@ -520,6 +520,8 @@ class DemoCheckoutSession(models.Model):
 
     def __str__(self) -> str:
         return self.id
+
+
 class CreditNoteSequence(models.Model):
     """The last credit note number given in a year: a series of its own, gapless like the invoices'."""
 
@@ -721,3 +723,32 @@ class BillingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class ExpiryReminder(models.Model):
+    """A reminder sent before a customer's validity end, offering the extension (BZ-4).
+
+    One row per customer, validity end and day count (``BILLING_REMINDER_DAYS``): the unique
+    constraint makes the job idempotent, even with two runs at once. An extension moves the
+    end, so the next end gets its own reminders.
+    """
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("client"), on_delete=models.PROTECT, related_name="expiry_reminders"
+    )
+    validity_end_at = models.DateTimeField(_("fin de validité annoncée"))
+    days_before = models.PositiveSmallIntegerField(_("jours avant la fin"))
+    sent_at = models.DateTimeField(_("envoyée le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("relance avant la fin de validité")
+        verbose_name_plural = _("relances avant la fin de validité")
+        ordering = ["-sent_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "validity_end_at", "days_before"], name="billing_expiry_reminder_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"J-{self.days_before} ({self.validity_end_at:%Y-%m-%d})"

@@ -358,3 +358,93 @@ def access_credit_note(*, viewer: User, credit_note_id: int) -> CreditNote:
     if user_is_verified_staff(viewer) or note.customer.is_held_by(viewer):
         return note
     raise PermissionDenied
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    """One step of an account's dunning timeline (BZ-4): what happened or is due, and when."""
+
+    at: datetime
+    label: str
+    detail: str = ""
+    is_future: bool = False
+
+
+_TIMELINE_BILLING_KINDS = (
+    BillingEvent.Kind.PURCHASED,
+    BillingEvent.Kind.EXTENDED,
+    BillingEvent.Kind.GRANTED,
+    BillingEvent.Kind.STAFF_CHANGED,
+    BillingEvent.Kind.INVOICE_ISSUED,
+    BillingEvent.Kind.INVOICE_PAID,
+    BillingEvent.Kind.INVOICE_VOIDED,
+    BillingEvent.Kind.CREDIT_NOTE_ISSUED,
+    BillingEvent.Kind.PAYMENT_REJECTED,
+    BillingEvent.Kind.PERIOD_ENDED,
+)
+
+
+def _deadline_detail(invoice: Invoice, now: datetime) -> tuple[str, bool]:
+    """Return what became of an invoice's deadline, and whether it is still to come."""
+    due = invoice.due_at
+    assert due is not None  # issued invoices only
+    if invoice.status == Invoice.Status.PAID and invoice.paid_at is not None:
+        state = _("payée avant l'échéance") if invoice.paid_at <= due else _("payée après l'échéance")
+    elif invoice.status == Invoice.Status.VOID:
+        state = _("annulée")
+    elif due > now:
+        state = _("à venir")
+    else:
+        state = _("impayée à l'échéance")
+    return f"{invoice.number} — {state}", due > now
+
+
+def dunning_timeline(*, customer: Customer, limit: int = 500) -> list[TimelineRow]:
+    """Return a customer's dunning timeline for staff, oldest first (BZ-4, TM-6, PV-3).
+
+    Invoices issued, reminders before the validity end, each invoice's deadline and what
+    became of it, the account disabled and re-enabled, payments, credit notes. Five
+    queries whatever the length (the subscriber's account events come from accounts).
+    """
+    now = timezone.now()
+    rows: list[TimelineRow] = []
+    events = (
+        BillingEvent.objects.filter(customer=customer, kind__in=_TIMELINE_BILLING_KINDS)
+        .select_related("invoice", "subscription__plan")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    for event in events:
+        if event.invoice is not None:
+            detail = " — ".join(part for part in (event.invoice.number or "", event.detail) if part)
+        else:
+            detail = _subscription_detail(event.subscription)
+        rows.append(TimelineRow(at=event.created_at, label=str(event.get_kind_display()), detail=detail))
+    for reminder in customer.expiry_reminders.order_by("-sent_at")[:limit]:
+        rows.append(
+            TimelineRow(
+                at=reminder.sent_at,
+                label=_("Relance avant la fin de validité (J-%(days)s)") % {"days": reminder.days_before},
+                detail=_("fin le %(end)s")
+                % {"end": date_format(timezone.localtime(reminder.validity_end_at), "DATETIME_FORMAT")},
+            )
+        )
+    issued = customer.invoices.filter(due_at__isnull=False).order_by("-due_at")[:limit]
+    for invoice in issued:
+        detail, is_future = _deadline_detail(invoice, now)
+        assert invoice.due_at is not None
+        rows.append(
+            TimelineRow(at=invoice.due_at, label=_("Échéance de la facture"), detail=detail, is_future=is_future)
+        )
+    contact = customer.contact
+    if contact is not None:
+        kinds = (AccountEvent.Kind.DISABLED, AccountEvent.Kind.ENABLED)
+        for account_event in event_list(user=contact, limit=limit, kinds=kinds):
+            rows.append(
+                TimelineRow(
+                    at=account_event.created_at,
+                    label=str(account_event.get_kind_display()),
+                    detail=account_event.reason,
+                )
+            )
+    rows.sort(key=lambda row: row.at)
+    return rows

@@ -35,6 +35,7 @@ from .purchases import subscription_extend as subscription_extend
 from .purchases import subscription_extend_with_password as subscription_extend_with_password
 from .purchases import subscription_grant as subscription_grant
 from .purchases import subscription_purchase as subscription_purchase
+from .reminders import expiry_reminders_send as expiry_reminders_send
 from .stripe import CheckoutSession as CheckoutSession
 from .stripe import card_payment_form_action as card_payment_form_action
 from .stripe import card_payment_is_demo as card_payment_is_demo

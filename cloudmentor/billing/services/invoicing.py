@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from cloudmentor.accounts.services import user_disable
 from cloudmentor.mailing.services import email_queue
+from cloudmentor.operations.models import MaintenanceWindow
 
 from .. import events
 from ..models import (
@@ -366,20 +367,43 @@ def periods_record_ended(*, now: datetime | None = None, batch_size: int = 5000)
             return recorded
 
 
+def disabling_held_until(*, now: datetime) -> datetime | None:
+    """Return until when no account may be disabled for non-payment, or None (BZ-4).
+
+    During a maintenance window members cannot log in to pay (TM-5), so the billing run
+    waits for the window's end plus ``BILLING_MAINTENANCE_GRACE_HOURS``: a window in
+    progress, or one that ended less than that many hours ago, holds every disabling.
+    Cancelled windows hold nothing. One query on the windows (operations' table).
+    """
+    grace = timedelta(hours=float(settings.BILLING_MAINTENANCE_GRACE_HOURS))
+    end: datetime | None = (
+        MaintenanceWindow.objects.filter(cancelled_at__isnull=True, starts_at__lte=now, ends_at__gt=now - grace)
+        .order_by("-ends_at")
+        .values_list("ends_at", flat=True)
+        .first()
+    )
+    return end + grace if end is not None else None
+
+
 @dataclass(frozen=True)
 class BillingRunReport:
     disabled: int
     issued: int
     ended: int
+    # Set when a maintenance window (or its grace hours) held every disabling of this run (BZ-4).
+    disabling_held_until: datetime | None = None
 
 
 def billing_run(*, now: datetime | None = None) -> BillingRunReport:
     """Do what is due: disable overdue accounts, issue invoices and notices, record ended periods.
 
+    No account is disabled during a maintenance window nor in the grace hours after it
+    (`disabling_held_until`): those deadlines are acted on by the first run after.
     Idempotent and safe to run twice at once (row locks, skip-locked batches).
     """
     now = now or _now()
-    disabled = invoices_disable_overdue(now=now)
+    held_until = disabling_held_until(now=now)
+    disabled = 0 if held_until is not None else invoices_disable_overdue(now=now)
     issued = invoice_issue_due(now=now)
     ended = periods_record_ended(now=now)
-    return BillingRunReport(disabled=disabled, issued=issued, ended=ended)
+    return BillingRunReport(disabled=disabled, issued=issued, ended=ended, disabling_held_until=held_until)

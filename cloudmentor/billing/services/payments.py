@@ -7,15 +7,19 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
+from django.utils import translation
+from django.utils.translation import gettext as _
 
-from cloudmentor.accounts.models import User
+from cloudmentor.accounts.models import AccountEvent, User
+from cloudmentor.accounts.selectors import event_list
 from cloudmentor.accounts.services import user_enable
 from cloudmentor.mailing.services import email_queue
 
 from .. import events
 from ..exceptions import InvoiceNotPayable
 from ..models import Invoice, Payment
-from ._common import _absolute, _now, _staff_alert
+from ._common import _absolute, _login_then, _now, _staff_alert
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ def _payment_record(
     actor: User | None,
     detail: str = "",
     notify: bool = True,
+    reenable_reason: str = "",
 ) -> PaymentOutcome:
     """Record money received for an invoice, once per (provider, reference); pay the invoice if it matches.
 
@@ -75,7 +80,10 @@ def _payment_record(
         invoice.paid_at = now
         invoice.save(update_fields=["status", "paid_at"])
         events.invoice_paid(invoice=invoice, payment=payment)
-        if notify:
+        if _late_payment_reenable(invoice, actor=actor, reason=reenable_reason):
+            if notify:
+                _account_reenabled_send(invoice)
+        elif notify:
             _payment_received_send(invoice)
     else:
         events.payment_rejected(invoice=invoice, payment=payment)
@@ -92,6 +100,55 @@ def _payment_record(
             },
         )
     return PaymentOutcome(payment=payment, created=True)
+
+
+def _late_payment_reenable(invoice: Invoice, *, actor: User | None, reason: str = "") -> bool:
+    """Re-enable at once the account the billing run disabled for this invoice, now paid (BZ-4).
+
+    Only when the run acted on this invoice's missed deadline, the account's last disabling
+    was the run's (no actor: staff who disabled it for another reason decide themselves),
+    and no other invoice of the subscriber is still unpaid past its deadline.
+    """
+    user = invoice.customer.contact
+    if invoice.overdue_processed_at is None or user is None or user.is_active:
+        return False
+    latest = list(event_list(user=user, limit=1, kinds=(AccountEvent.Kind.DISABLED, AccountEvent.Kind.ENABLED)))
+    last = latest[0] if latest else None
+    if last is None or last.kind != AccountEvent.Kind.DISABLED or last.actor_id is not None:
+        return False
+    still_overdue = (
+        Invoice.objects.filter(Q(customer__user=user) | Q(customer__group__owner=user))
+        .filter(status=Invoice.Status.OPEN, overdue_processed_at__isnull=False)
+        .exclude(pk=invoice.pk)
+        .exists()
+    )
+    if still_overdue:
+        return False
+    if not reason:
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            reason = _("Paiement de la facture %(number)s reçu après l'échéance") % {"number": invoice.number}
+    user_enable(user=user, actor=actor, reason=reason)
+    return True
+
+
+def _account_reenabled_send(invoice: Invoice) -> None:
+    """Tell the subscriber the payment arrived and the account is open again (one email, not two)."""
+    user = invoice.customer.contact
+    if user is None:
+        return
+    language = user.language or settings.LANGUAGE_CODE
+    email_queue(
+        to=user.email,
+        template="billing/emails/account_reenabled",
+        context={
+            "username": user.username,
+            "number": invoice.number,
+            "amount": invoice.amount_total,
+            "currency": invoice.currency,
+            "login_url": _login_then(language, "billing:account"),
+        },
+        language=language,
+    )
 
 
 def _payment_received_send(invoice: Invoice) -> None:
@@ -134,6 +191,7 @@ def invoice_record_payment(
         currency=currency,
         actor=actor,
         notify=notify,
+        reenable_reason=reason,
     )
     invoice.refresh_from_db()
     user = invoice.customer.contact

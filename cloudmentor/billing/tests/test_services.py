@@ -351,7 +351,8 @@ def test_tm6_staff_record_a_late_payment_and_re_enable_the_account(
     assert invoice.status == Invoice.Status.PAID
     assert (payment.provider, payment.status, payment.recorded_by) == ("manual", "succeeded", staff)
     assert AccountEvent.objects.get(user=member, kind=AccountEvent.Kind.ENABLED).reason == "virement reçu en retard"
-    assert [email.subject for email in mail.outbox] == ["Paiement reçu pour la facture CM-2027-000001"]
+    # One email says both: the payment arrived and the account is open again (BZ-4).
+    assert [email.subject for email in mail.outbox] == ["Paiement reçu : votre compte CloudMentor@Scale est réactivé"]
 
 
 def test_tm6_a_staff_re_enable_is_not_undone_by_the_next_billing_run(

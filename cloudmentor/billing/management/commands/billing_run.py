@@ -15,7 +15,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         report = billing_run()
+        held = (
+            f" (disabling held until {report.disabling_held_until.isoformat()}: maintenance window)"
+            if report.disabling_held_until is not None
+            else ""
+        )
         self.stdout.write(
-            f"billing run: {report.disabled} account(s) disabled, {report.issued} invoice(s) issued, "
+            f"billing run: {report.disabled} account(s) disabled{held}, {report.issued} invoice(s) issued, "
             f"{report.ended} period(s) ended"
         )
