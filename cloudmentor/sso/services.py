@@ -207,6 +207,15 @@ def _seat(group: Group, user: User) -> None:
         raise InAnotherGroup from error
 
 
+def email_verified(claims: dict[str, Any]) -> bool:
+    """Tell whether the provider vouches for the address: `email_verified`, or Entra ID's `xms_edov`.
+
+    Microsoft Entra ID sends no `email_verified`; its optional claim `xms_edov` (the email
+    domain's owner is verified) says the same for a tenant's own addresses.
+    """
+    return claims.get("email_verified") in (True, "true") or claims.get("xms_edov") in (True, "true", 1, "1")
+
+
 def _username_hint(claims: dict[str, Any], email: str) -> str:
     preferred = claims.get("preferred_username")
     return preferred if isinstance(preferred, str) and preferred.strip() else email
@@ -218,7 +227,7 @@ def _resolve(sign_in: SignIn, claims: dict[str, Any]) -> SignInResult:
     email = claims.get("email")
     if not isinstance(email, str) or "@" not in email:
         raise EmailUnverified("no email claim")
-    if claims.get("email_verified") not in (True, "true"):
+    if not email_verified(claims):
         raise EmailUnverified(email)
     if not provider.domains.filter(domain=domain_of(email)).exists():
         raise EmailOutsideDomains(domain_of(email))

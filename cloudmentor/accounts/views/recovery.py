@@ -25,6 +25,7 @@ from ..forms import NewPasswordForm, PasswordForgotForm
 from ..http import AuthenticatedHttpRequest
 from ..limits import recovery_account_limits, recovery_ip_limits
 from ..selectors import user_by_email
+from ..signals import PasswordLoginRefused, password_login_checked
 from ..tokens import password_reset_user
 from .base import VisitorFormView
 
@@ -97,6 +98,11 @@ class PasswordResetView(FormCookieMixin, FormView[NewPasswordForm]):
         )
         if not user.is_active:
             return render(self.request, "accounts/disabled.html", status=403)
+        try:  # a group that requires its company's sign-on: the password is set, no session opens (ID-1)
+            password_login_checked.send(sender=type(user), user=user)
+        except PasswordLoginRefused as error:
+            messages.warning(self.request, str(error.message))
+            return redirect("accounts:login")
         # The reset's own email already says from where: no second one for a new device.
         services.session_start(request=self.request, user=user, new_device_notice=False)
         messages.success(self.request, _("Votre nouveau mot de passe est enregistré. Vous êtes connecté."))

@@ -66,3 +66,27 @@ def test_pv9_the_data_page_lists_the_sso_section(linked: Any) -> None:
 def test_ck9_the_cookie_policy_lists_the_sign_in_cookie() -> None:
     page = Client().get("/legal/cookies/").content.decode()
     assert "cm_sso" in page
+
+
+def test_id1_the_callbacks_code_and_state_never_reach_the_request_log() -> None:
+    """The provider's code and our state travel in the callback's query: the request log keeps neither (PV-5)."""
+    from cloudmentor.core.redaction import redact_query
+
+    query = "code=Zx81kQ2&state=abcdefghijklmnopqrstuvwxyz0123456789"
+    assert "Zx81kQ2" not in redact_query(query) and "abcdefghij" not in redact_query(query)
+
+
+@pytest.mark.parametrize(
+    ("claims", "verified"),
+    [
+        ({"email_verified": True}, True),
+        ({"email_verified": "true"}, True),
+        ({"xms_edov": True}, True),
+        ({"email_verified": False}, False),
+        ({"email_verified": "false", "xms_edov": False}, False),
+        ({}, False),
+    ],
+)
+def test_id1_only_a_vouched_address_counts_as_verified(claims: dict[str, object], verified: bool) -> None:
+    """`email_verified` true, or Entra ID's `xms_edov` true; anything else is unverified."""
+    assert services.email_verified(claims) is verified

@@ -277,3 +277,24 @@ def test_pv1_a_colleague_seated_by_sso_reads_a_pro_lesson_of_the_groups_plan(com
     sso_sign_in(client, company, username, email)
     response = client.get("/courses/k8s-pro/l1/")
     assert response.status_code == 200 and "Réservé au niveau Pro" in _body(response)
+
+
+def test_tm2_a_password_reset_opens_no_session_for_a_member_whose_group_requires_sso(company: Company) -> None:
+    """The reset sets the password, but the member is sent to the login page with the rule, not logged in."""
+    from cloudmentor.accounts.tokens import password_reset_link_token
+
+    member = UserFactory(username="rita", email="rita@acme.example")
+    GroupMembership.objects.create(group=company.group, user=member)
+    company.provider.require_sso = True
+    company.provider.save()
+    client = Client()
+    response = submit(
+        client,
+        f"/accounts/password/reset/{password_reset_link_token(member)}/",
+        {"password": "a brand new passphrase 7"},
+    )
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+    member.refresh_from_db()
+    assert member.check_password("a brand new passphrase 7")
+    assert client.get("/account/").status_code == 302
+    assert not AccountSession.objects.filter(user=member).exists()
