@@ -219,6 +219,9 @@ ACCOUNTS_EMAIL_CHANGE_SECONDS = 24 * 3600
 ACCOUNTS_GROUP_INVITATION_DAYS = env.int("ACCOUNTS_GROUP_INVITATION_DAYS", default=7)
 # Days a « Ce n'était pas moi » link of a security email stays valid (TR-4, docs/accounts.md).
 ACCOUNTS_SECURITY_LINK_DAYS = env.int("ACCOUNTS_SECURITY_LINK_DAYS", default=7)
+# Records of staff opening a member's personal data (TR-2) are kept this many days, then
+# deleted by the scheduler's staff_access_purge (decision 0104).
+ACCOUNTS_STAFF_ACCESS_RETENTION_DAYS = env.int("ACCOUNTS_STAFF_ACCESS_RETENTION_DAYS", default=365)
 ACCOUNTS_TERMS_LOOKUP = "cloudmentor.legal.selectors.policy_current"
 # Throttling (TM-9, SC-2): N attempts at once, then N per window, counted in the database
 # (core.throttle: one shared bucket per subject; decision 0091).
@@ -423,6 +426,8 @@ SCHEDULER_JOBS: dict[str, dict[str, Any]] = {
     "core_purge": {"command": "core_purge", "every": 3600},
     # A checked copy of the database, expired copies deleted (TR-5, docs/deployment.md "Backups and recovery").
     "backup": {"command": "backup", "every": 24 * 3600},
+    # Records of staff accesses to members' data past ACCOUNTS_STAFF_ACCESS_RETENTION_DAYS (TR-2); idempotent.
+    "staff_access_purge": {"command": "staff_access_purge", "every": 24 * 3600},
 }
 SCHEDULER_TICK_SECONDS = env.int("SCHEDULER_TICK_SECONDS", default=5)
 # Task recovery (SC-4, operations/workers.py): a RUNNING task whose worker is on another

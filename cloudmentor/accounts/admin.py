@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -19,11 +20,11 @@ from cloudmentor.core import personal_data
 from cloudmentor.core.admin import ReadOnlyAdminMixin
 from cloudmentor.core.http import client_ip, user_agent_of
 
-from . import events, services
+from . import events, roles, services
 from .exceptions import AlreadyErased, GroupHasMembers, StaffAccountErasure
 from .forms import StaffEraseForm, StaffReasonForm
 from .http import AuthenticatedHttpRequest
-from .models import AccountEvent, AccountSession, Group, GroupInvitation, GroupMembership, User
+from .models import AccountEvent, AccountSession, Group, GroupInvitation, GroupMembership, StaffAccess, User
 from .selectors import session_list
 
 
@@ -73,8 +74,14 @@ class AccountEventInline(admin.TabularInline[AccountEvent, User]):
         return False
 
 
+# Who holds the rights of the staff: only an administrator changes them (TR-1).
+RIGHTS_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+
 @admin.register(User)
-class MemberAdmin(UserAdmin[User]):
+class MemberAdmin(roles.StaffAccessAuditMixin, UserAdmin[User]):
+    audit_kind = StaffAccess.Kind.PROFILE
+    audit_search_kind = StaffAccess.Kind.MEMBER_SEARCH
     list_display = ("username", "email", "is_active", "is_staff", "access_ends_at", "sharing_flagged_at", "date_joined")
     list_filter = ("is_active", "is_staff", SharingFilter, LockedFilter, "date_joined")
     search_fields = ("username", "email")
@@ -126,9 +133,28 @@ class MemberAdmin(UserAdmin[User]):
             return str(_("aucune"))
         return format_html("<ul>{}</ul>", format_html_join("", "{}", ((row,) for row in rows)))
 
+    def audit_member_id(self, obj: User) -> int | None:
+        return obj.pk
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """A staff account is changed by an administrator only: support editing one (its email, its
+        password) would take over its rights (TR-1)."""
+        if obj is not None and (obj.is_staff or obj.is_superuser) and not roles.user_is_administrator(request.user):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        """Setting someone's password is an administrator's right: members reset theirs by email (TR-1)."""
+        if not roles.user_is_administrator(request.user):
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        """An erased account (PV-10) is a shell for kept invoices: nothing of it is edited again."""
+        """An erased account (PV-10) is a shell for kept invoices: nothing of it is edited again.
+        The staff's rights are shown, and changed by administrators only (TR-1)."""
         fields = tuple(super().get_readonly_fields(request, obj))
+        if not roles.user_is_administrator(request.user):
+            fields = (*fields, *RIGHTS_FIELDS)
         if obj is not None and obj.erased_at is not None:
             return (
                 *fields,
@@ -180,9 +206,9 @@ class MemberAdmin(UserAdmin[User]):
 
     def erase_view(self, request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse:
         """PV-10 at staff's hands: for a member who cannot log in (disabled, TM-6) or asks by email."""
-        if not self.has_change_permission(request):
-            return HttpResponseRedirect(reverse("admin:index"))
         member = get_object_or_404(User, pk=user_id)
+        if not self.has_change_permission(request, member):
+            raise PermissionDenied
         form = StaffEraseForm(request.POST or None)
         outcomes = None
         if request.method == "POST" and form.is_valid():
@@ -211,9 +237,9 @@ class MemberAdmin(UserAdmin[User]):
         return render(request, "admin/accounts/user/erase_form.html", context)
 
     def _reason_view(self, request: AuthenticatedHttpRequest, user_id: int, *, action: str) -> HttpResponse:
-        if not self.has_change_permission(request):
-            return HttpResponseRedirect(reverse("admin:index"))
         member = get_object_or_404(User, pk=user_id)
+        if not self.has_change_permission(request, member):
+            raise PermissionDenied
         form = StaffReasonForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             actor = request.user
@@ -245,7 +271,7 @@ class MemberAdmin(UserAdmin[User]):
 
 
 @admin.register(AccountSession)
-class AccountSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[AccountSession]):
+class AccountSessionAdmin(ReadOnlyAdminMixin, roles.StaffAccessAuditMixin, admin.ModelAdmin[AccountSession]):
     """Every open session, read-only. No links, no actions: their primary key is the session
     key, which must never appear in a page or a URL (the request log records URLs)."""
 
@@ -255,10 +281,14 @@ class AccountSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[AccountSession]):
     search_fields = ("user__username", "user__email", "ip")
     list_select_related = ("user",)
     actions = None
+    audit_kind = StaffAccess.Kind.SESSIONS
 
 
 @admin.register(AccountEvent)
-class AccountEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[AccountEvent]):
+class AccountEventAdmin(ReadOnlyAdminMixin, roles.StaffAccessAuditMixin, admin.ModelAdmin[AccountEvent]):
+    audit_kind = StaffAccess.Kind.PROFILE
+    audit_search_kind = StaffAccess.Kind.MEMBER_SEARCH
+
     list_display = ("created_at", "user", "kind", "actor", "ip")
     list_filter = ("kind",)
     search_fields = ("user__username", "user__email", "ip", "reason")
@@ -320,3 +350,16 @@ class GroupAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Group]):
         # Billing (a layer above) holds the periods: link to its customer list, filtered on this group.
         url = reverse("admin:billing_customer_changelist") + f"?group__id__exact={obj.pk}"
         return format_html('<a href="{}">{}</a>', url, _("Périodes et factures du groupe"))
+
+
+@admin.register(StaffAccess)
+class StaffAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[StaffAccess]):
+    """Who of the staff opened whose personal data, when (TR-2): administrators only (their role's
+    permission ``accounts.view_staffaccess``), never changed by hand."""
+
+    list_display = ("created_at", "staff_username", "roles", "member", "kind", "reference")
+    list_filter = ("kind",)
+    search_fields = ("=staff_username", "=member__username", "=member__email", "reference")
+    list_select_related = ("member",)
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-pk")

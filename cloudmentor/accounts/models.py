@@ -263,3 +263,59 @@ class GroupInvitation(models.Model):
     def is_pending(self, now: Any = None) -> bool:
         now = now or timezone.now()
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > now
+
+
+class StaffAccess(models.Model):
+    """A staff member opened a member's personal data (TR-2): who, whose, what, when.
+
+    Written by `record_staff_access` at each place staff read a member's data; administrators
+    read these rows in the staff site, the member on their account page and in their export.
+    Kept ``ACCOUNTS_STAFF_ACCESS_RETENTION_DAYS`` days (decision 0104).
+    """
+
+    class Kind(models.TextChoices):
+        PROFILE = "profile", _("Fiche de votre compte")
+        MEMBER_SEARCH = "member_search", _("Votre compte dans une recherche")
+        SESSIONS = "sessions", _("Vos sessions et appareils")
+        REQUEST_LOG = "request_log", _("Votre journal des requêtes")
+        BILLING = "billing", _("Vos données de facturation")
+        INVOICE = "invoice", _("Une facture")
+        INVOICE_PDF = "invoice_pdf", _("Le PDF d'une facture")
+        CONTACT_MESSAGE = "contact_message", _("Un message de contact")
+        CERTIFICATE = "certificate", _("Un certificat")
+        EMAILS = "emails", _("Un e-mail qui vous a été envoyé")
+        DATA_EXPORT = "data_export", _("L'export de vos données")
+
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("membre de l'équipe"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    # Kept as they were at the time, even if the staff account changes or goes.
+    staff_username = models.CharField(_("identifiant du membre de l'équipe"), max_length=150)
+    roles = models.CharField(_("rôles"), max_length=200, blank=True)
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("membre"), on_delete=models.CASCADE, related_name="staff_accesses"
+    )
+    kind = models.CharField(_("données consultées"), max_length=40, choices=Kind.choices)
+    reference = models.CharField(_("référence"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("consultées le"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("consultation par l'équipe")
+        verbose_name_plural = _("consultations par l'équipe")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["member", "-created_at"], name="accounts_access_member_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.staff_username} → {self.member_id}: {self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def roles_display(self) -> str:
+        """The staff member's roles in the reader's language: what a member is shown of who it was."""
+        from .roles import ROLE_NAMES, role_get
+
+        labels = [str(role_get(name).label) for name in self.roles.split(",") if name in ROLE_NAMES]
+        return ", ".join(labels) or str(_("Équipe"))

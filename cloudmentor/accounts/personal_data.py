@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from cloudmentor.core.personal_data import Item, Outcome, Section, Subject
 from cloudmentor.mailing.services import mailing_erase_for_address, mailing_export_for_address
 
-from .models import AccountEvent, AccountSession, SecurityNotice, User
+from .models import AccountEvent, AccountSession, SecurityNotice, StaffAccess, User
 
 ORDER = 100
 # Usernames with this prefix are reserved for erased accounts (registration refuses them).
@@ -38,7 +38,8 @@ def _by(event: AccountEvent, user: User) -> str:
 
 
 def accounts_export(subject: Subject) -> dict[str, Any]:
-    """Return the profile, the sessions (devices), the account history and the security emails. Three queries."""
+    """Return the profile, the sessions (devices), the account history, the security emails and the staff's
+    accesses to the member's data (TR-2). Four queries."""
     user: User = subject.user
     return {
         "profile": {
@@ -96,6 +97,17 @@ def accounts_export(subject: Subject) -> dict[str, Any]:
             }
             for notice in SecurityNotice.objects.filter(user=user).order_by("created_at", "pk")
         ],
+        # Who of the staff opened the member's data (TR-2): their role, never their name.
+        "staff_accesses": [
+            {
+                "at": access.created_at,
+                "what": access.kind,
+                "label": str(access.get_kind_display()),
+                "reference": access.reference,
+                "by_role": access.roles_display,
+            }
+            for access in StaffAccess.objects.filter(member=user).order_by("created_at", "pk")
+        ],
     }
 
 
@@ -117,6 +129,7 @@ def accounts_erase(subject: Subject) -> Outcome:
     sessions = AccountSession.objects.filter(user=user).delete()[0]  # the delete signal logs each device out
     history = AccountEvent.objects.filter(user=user).delete()[0]
     history += SecurityNotice.objects.filter(user=user).delete()[0]
+    accesses = StaffAccess.objects.filter(member=user).delete()[0]
     TOTPDevice.objects.filter(user=user).delete()
     user.username = erased_username(user)
     # Not an address (no "@"): nothing can be sent to it, no login by email can match it,
@@ -142,6 +155,7 @@ def accounts_erase(subject: Subject) -> Outcome:
             Item("profile", _("Nom d'utilisateur, adresse e-mail, mot de passe, nom et préférences")),
             Item("sessions", _("Sessions ouvertes (appareils, adresses IP)"), sessions),
             Item("events", _("Historique du compte (connexions, changements, adresses IP)"), history),
+            Item("staff_accesses", _("Consultations de vos données par l'équipe"), accesses),
         ],
         kept=[
             Item(
@@ -170,11 +184,13 @@ SECTION = Section(
         ("profile", _("votre profil : nom d'utilisateur, adresse e-mail, langue, dates, consentements")),
         ("sessions", _("vos sessions ouvertes : appareil, navigateur, adresse IP, dates")),
         ("events", _("l'historique de votre compte : inscription, connexions, changements, avec adresse IP")),
+        ("staff_accesses", _("qui, dans l'équipe, a consulté vos données : son rôle, quoi, quand")),
     ),
     erases=(
         _("votre nom d'utilisateur, votre adresse e-mail, votre mot de passe et vos préférences"),
         _("toutes vos sessions : vous êtes déconnecté de tous vos appareils"),
         _("l'historique de votre compte (connexions, adresses IP)"),
+        _("la liste des consultations de vos données par l'équipe"),
     ),
     keeps=(
         (_("un compte anonyme « deleted-<numéro> » sans nom, adresse ni mot de passe"), WHY_SHELL),

@@ -10,8 +10,14 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from cloudmentor.core import stamps
+
 from .caching import user_stamp as user_stamp  # other apps' caches key on the account's stamp
-from .models import AccountEvent, AccountSession, Group, GroupInvitation, GroupMembership, User
+from .models import AccountEvent, AccountSession, Group, GroupInvitation, GroupMembership, StaffAccess, User
+
+# A member's account page shows the latest staff accesses to their data (TR-2) from the cache.
+STAFF_ACCESS_CACHE_SECONDS = 3600
+STAFF_ACCESS_SHOWN = 10
 
 
 def user_by_identifier(identifier: str) -> User | None:
@@ -104,3 +110,23 @@ def user_is_verified_staff(user: object) -> bool:
         return False
     is_verified = getattr(user, "is_verified", None)
     return bool(is_verified is not None and is_verified())
+
+
+def staff_access_stamp(member_id: int) -> str:
+    """The change stamp of a member's list of staff accesses: bumped by every record and purge."""
+    return f"accounts:staff-accesses:{member_id}"
+
+
+def staff_access_list(*, member: User, limit: int = STAFF_ACCESS_SHOWN) -> list[StaffAccess]:
+    """Return the latest staff accesses to `member`'s data (TR-2), from the cache when unchanged.
+
+    Most members have none: the account page must not pay a query for an empty list on
+    every visit, so the list is cached against the member's stamp.
+    """
+    key = f"accounts:staff-access-list:{member.pk}:{limit}"
+    found = stamps.lookup(key, staff_access_stamp(member.pk))
+    if found.value is not None:
+        return list(found.value)
+    rows = list(StaffAccess.objects.filter(member=member).order_by("-created_at", "-pk")[:limit])
+    stamps.store(key, rows, found, STAFF_ACCESS_CACHE_SECONDS)
+    return rows

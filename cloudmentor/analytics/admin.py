@@ -10,6 +10,8 @@ from django.db import connection
 from django.db.models import Model
 from django.utils.functional import cached_property
 
+from cloudmentor.accounts.models import StaffAccess
+from cloudmentor.accounts.roles import StaffAccessAuditMixin
 from cloudmentor.core.admin import ReadOnlyAdminMixin
 
 from .models import FillState, RequestRecord, SpoolFile
@@ -39,7 +41,9 @@ class EstimatedCountPaginator(Paginator[RequestRecord]):
 
 
 @admin.register(RequestRecord)
-class RequestRecordAdmin(ReadOnlyAdmin[RequestRecord]):
+class RequestRecordAdmin(StaffAccessAuditMixin, ReadOnlyAdmin[RequestRecord]):
+    # A search by address or username is a look at someone's requests (TR-2).
+    audit_kind = StaffAccess.Kind.REQUEST_LOG
     list_display = ["requested_at", "method", "path", "status", "user", "ip_address", "browser", "operating_system"]
     list_filter = ["device", "method"]
     list_select_related = ["user"]

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,6 +22,10 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
+
+from cloudmentor.accounts import roles
+from cloudmentor.accounts.models import StaffAccess
+from cloudmentor.accounts.services import record_staff_access
 
 from .charts import time_chart
 from .forms import DateRangeForm
@@ -61,21 +66,31 @@ PRESETS = (7, 30, 90, 365)
 STAFF_PAGE_SIZE = 100
 
 
-def staff_view(view: View) -> View:
-    """Guard a view like the staff site itself (staff, verified second factor, no cache)."""
+def staff_view(permission: str) -> Callable[[View], View]:
+    """Guard a view like the staff site itself (staff, verified second factor, no cache), and
+    let in only the roles holding `permission` (TR-1)."""
 
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        return admin.site.admin_view(view)(request, *args, **kwargs)
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not roles.user_has_staff_capability(request.user, permission):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
 
-    return wrapper
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            return admin.site.admin_view(checked)(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def _staff_context(request: HttpRequest, title: str) -> dict[str, Any]:
     return {**admin.site.each_context(request), "title": title}
 
 
-@staff_view
+@staff_view(roles.STATISTICS)
 def dashboard(request: HttpRequest) -> HttpResponse:
     form = DateRangeForm(request.GET or None)
     start_on, end_on = form.dates()
@@ -155,7 +170,7 @@ def _times_chart(data: Dashboard) -> Any:
     )
 
 
-@staff_view
+@staff_view(roles.STATISTICS)
 def export_csv(request: HttpRequest, table: str) -> HttpResponse:
     """Download one table of the dashboard, for the same range, as CSV."""
     if table != "series" and table not in TABLES:
@@ -190,7 +205,7 @@ def csv_safe(value: str) -> str:
     return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-@staff_view
+@staff_view(roles.MEMBER_REQUESTS)
 def member_search(request: HttpRequest) -> HttpResponse:
     """Find a member by username or email and show their recent requests (support)."""
     query = request.GET.get("q", "").strip()
@@ -203,11 +218,13 @@ def member_search(request: HttpRequest) -> HttpResponse:
     return render(request, "analytics/member_search.html", context, status=404 if query else 200)
 
 
-@staff_view
+@staff_view(roles.MEMBER_REQUESTS)
 def member_requests(request: HttpRequest, user_id: int) -> HttpResponse:
     """A member's recent requests, for staff helping them (support, PV-5)."""
     member = get_object_or_404(get_user_model(), pk=user_id)
     page = _records_page(request, member, STAFF_PAGE_SIZE)
+    # The member will see that staff read their request log (TR-2).
+    record_staff_access(staff=request.user, member=member, kind=StaffAccess.Kind.REQUEST_LOG)
     context = {
         **_staff_context(request, _("Requêtes récentes de %(name)s") % {"name": member.get_username()}),
         "member": member,

@@ -18,7 +18,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from cloudmentor.accounts import roles
 from cloudmentor.accounts.http import AuthenticatedHttpRequest
+from cloudmentor.accounts.models import StaffAccess
+from cloudmentor.accounts.services import record_staff_access
 from cloudmentor.core.admin import ReadOnlyAdminMixin
 
 from . import services
@@ -46,6 +49,39 @@ def _action_page(
         "opts": model_admin.model._meta,
     }
     return render(request, "admin/billing/action_form.html", context)
+
+
+def _require(request: HttpRequest, permission: str) -> None:
+    """A custom staff page needs its role's permission, as the model pages do (TR-1)."""
+    if not roles.user_has_staff_capability(request.user, permission):
+        raise PermissionDenied
+
+
+def _customer_member_id(customer: Customer) -> int | None:
+    """The member whose data a customer is: the member, or a group's owner (the subscriber, TM-2)."""
+    if customer.user_id:
+        return int(customer.user_id)
+    contact = customer.contact
+    return contact.pk if contact is not None else None
+
+
+VAT_NUMBER = _("N° TVA")  # as on the PDF
+
+
+def party_block(party: dict[str, Any]) -> str:
+    """Show the seller or buyer recorded on an invoice as on its PDF: one line each, escaped (BZ-5)."""
+    if not party:
+        return str(_("Fixé à l'émission de la facture"))
+    lines = [
+        party.get("name"),
+        *str(party.get("address") or "").splitlines(),
+        f"SIRET {party['siret']}" if party.get("siret") else "",
+        f"{VAT_NUMBER} {party['vat_number']}" if party.get("vat_number") else "",
+        party.get("email"),
+        f"IBAN {party['iban']}" + (f" — BIC {party['bic']}" if party.get("bic") else "") if party.get("iban") else "",
+    ]
+    kept = [line for line in lines if line]
+    return format_html("<br>".join(["{}"] * len(kept)), *kept) if kept else "—"
 
 
 @admin.register(Plan)
@@ -106,7 +142,9 @@ class BillingEventInline(ReadOnlyAdminMixin, admin.TabularInline[BillingEvent, C
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin[Customer]):
+class CustomerAdmin(roles.StaffAccessAuditMixin, admin.ModelAdmin[Customer]):
+    audit_kind = StaffAccess.Kind.BILLING
+
     list_display = ("__str__", "kind", "billing_name", "created_at", "history_link", "dunning_link")
     list_filter = ("kind",)
     search_fields = ("user__username", "user__email", "billing_name", "group__name", "group__owner__username")
@@ -120,6 +158,9 @@ class CustomerAdmin(admin.ModelAdmin[Customer]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def audit_member_id(self, obj: Customer) -> int | None:
+        return _customer_member_id(obj)
 
     @admin.display(description=_("historique d'inscription"))
     def history_link(self, obj: Customer) -> str:
@@ -162,7 +203,12 @@ class CustomerAdmin(admin.ModelAdmin[Customer]):
 
     def registration_history_view(self, request: HttpRequest, customer_id: int) -> HttpResponse:
         """The member's registration history as they see it (PV-3), for staff."""
+        _require(request, "billing.view_customer")
         customer = get_object_or_404(Customer.objects.select_related("user", "group__owner"), pk=customer_id)
+        if (member_id := _customer_member_id(customer)) is not None:
+            record_staff_access(
+                staff=request.user, member=member_id, kind=StaffAccess.Kind.BILLING, reference="history"
+            )
         # A group's history is its owner's, the subscriber (TM-2): their own rows and the group's.
         contact = customer.contact
         rows = history_for_user(user=contact) if contact is not None else []
@@ -177,7 +223,9 @@ class CustomerAdmin(admin.ModelAdmin[Customer]):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin[Subscription]):
+class SubscriptionAdmin(roles.StaffAccessAuditMixin, admin.ModelAdmin[Subscription]):
+    audit_kind = StaffAccess.Kind.BILLING
+
     list_display = ("customer", "plan", "access_level", "starts_at", "ends_at", "price", "currency", "source")
     list_filter = ("source", "access_level", "plan")
     search_fields = ("customer__user__username", "customer__user__email")
@@ -208,6 +256,9 @@ class SubscriptionAdmin(admin.ModelAdmin[Subscription]):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def audit_member_id(self, obj: Subscription) -> int | None:
+        return _customer_member_id(obj.customer)
+
     @admin.display(description=_("changer la durée"))
     def change_link(self, obj: Subscription) -> str:
         url = reverse("admin:billing_subscription_change_duration", args=[obj.pk])
@@ -226,8 +277,7 @@ class SubscriptionAdmin(admin.ModelAdmin[Subscription]):
 
     def grant_view(self, request: AuthenticatedHttpRequest) -> HttpResponse:
         """TM-4: free access at any level for a period; no invoice; recorded."""
-        if not self.has_view_permission(request):
-            return HttpResponseRedirect(reverse("admin:index"))
+        _require(request, "billing.add_subscription")
         form = GrantForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
@@ -245,6 +295,7 @@ class SubscriptionAdmin(admin.ModelAdmin[Subscription]):
 
     def change_duration_view(self, request: AuthenticatedHttpRequest, subscription_id: int) -> HttpResponse:
         """TM-8: on the member's request, move a running subscription to a longer plan."""
+        _require(request, "billing.change_subscription")
         subscription = get_object_or_404(
             Subscription.objects.select_related("plan", "customer__user"), pk=subscription_id
         )
@@ -301,7 +352,9 @@ class InvoiceStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin[Invoice]):
+class InvoiceAdmin(roles.StaffAccessAuditMixin, admin.ModelAdmin[Invoice]):
+    audit_kind = StaffAccess.Kind.INVOICE
+
     list_display = ("__str__", "customer", "status", "amount_total", "currency", "issued_at", "due_at", "paid_at")
     list_filter = (InvoiceStatusFilter, "status", "year")
     search_fields = ("number", "customer__user__username", "customer__user__email")
@@ -340,6 +393,20 @@ class InvoiceAdmin(admin.ModelAdmin[Invoice]):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def audit_member_id(self, obj: Invoice) -> int | None:
+        return _customer_member_id(obj.customer)
+
+    def audit_reference(self, obj: Invoice) -> str:
+        return obj.number or f"#{obj.pk}"
+
+    @admin.display(description=_("vendeur"))
+    def seller_block(self, obj: Invoice) -> str:
+        return party_block(obj.seller)
+
+    @admin.display(description=_("acheteur"))
+    def buyer_block(self, obj: Invoice) -> str:
+        return party_block(obj.buyer)
+
     @admin.display(description=_("actions"))
     def actions_links(self, obj: Invoice) -> str:
         links: list[tuple[str, Any]] = []
@@ -371,6 +438,7 @@ class InvoiceAdmin(admin.ModelAdmin[Invoice]):
 
     def record_payment_view(self, request: AuthenticatedHttpRequest, invoice_id: int) -> HttpResponse:
         """A bank transfer received, or a late payment: the invoice is paid; the account may be re-enabled."""
+        _require(request, "billing.change_invoice")
         invoice = get_object_or_404(Invoice.objects.select_related("customer__user"), pk=invoice_id)
         form = RecordPaymentForm(
             request.POST or None,
@@ -397,6 +465,7 @@ class InvoiceAdmin(admin.ModelAdmin[Invoice]):
         return _action_page(self, request, title=_("Enregistrer un paiement"), form=form, subject=invoice)
 
     def void_view(self, request: AuthenticatedHttpRequest, invoice_id: int) -> HttpResponse:
+        _require(request, "billing.change_invoice")
         invoice = get_object_or_404(Invoice, pk=invoice_id)
         form = VoidForm(request.POST or None)
         if request.method == "POST" and form.is_valid():

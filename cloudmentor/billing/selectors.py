@@ -15,7 +15,8 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from cloudmentor.accounts.models import AccountEvent, Group, GroupMembership, User
-from cloudmentor.accounts.selectors import event_list, user_is_verified_staff, user_stamp
+from cloudmentor.accounts.roles import ALL_MATERIAL, INVOICES, user_has_staff_capability
+from cloudmentor.accounts.selectors import event_list, user_stamp
 from cloudmentor.core import stamps
 
 from .models import (
@@ -72,7 +73,7 @@ def user_access_level(*, user: User | None) -> AccessLevel:
     """
     if user is None or not user.is_authenticated:
         return AccessLevel.FREE
-    if user_is_verified_staff(user):
+    if user_has_staff_capability(user, ALL_MATERIAL):
         return AccessLevel.EXPERT
     if not user.is_active:
         return AccessLevel.FREE
@@ -147,7 +148,7 @@ def access_invoice(*, viewer: User, invoice_id: int) -> Invoice:
     invoice = Invoice.objects.select_related("customer__user", "customer__group", "subscription__plan").get(
         pk=invoice_id, number__isnull=False
     )
-    if user_is_verified_staff(viewer) or invoice.customer.is_held_by(viewer):
+    if invoice.customer.is_held_by(viewer) or user_has_staff_capability(viewer, INVOICES):
         return invoice
     raise PermissionDenied
 
@@ -355,7 +356,7 @@ def access_credit_note(*, viewer: User, credit_note_id: int) -> CreditNote:
     Raises CreditNote.DoesNotExist for an unknown one, PermissionDenied for someone else's.
     """
     note = CreditNote.objects.select_related("customer__user", "customer__group", "invoice").get(pk=credit_note_id)
-    if user_is_verified_staff(viewer) or note.customer.is_held_by(viewer):
+    if note.customer.is_held_by(viewer) or user_has_staff_capability(viewer, INVOICES):
         return note
     raise PermissionDenied
 

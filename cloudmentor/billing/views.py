@@ -22,7 +22,7 @@ from cloudmentor.accounts import services as accounts_services
 from cloudmentor.accounts.exceptions import AccountDisabled as AccountDisabledLogin
 from cloudmentor.accounts.exceptions import EmailTaken, InvalidCredentials, UsernameTaken
 from cloudmentor.accounts.http import AuthenticatedHttpRequest
-from cloudmentor.accounts.models import User
+from cloudmentor.accounts.models import StaffAccess, User
 from cloudmentor.accounts.registration import login_limits, registration_arguments, registration_throttled
 from cloudmentor.accounts.selectors import group_membership_of
 from cloudmentor.core.formcookies import FormCookieMixin
@@ -294,11 +294,21 @@ def account(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-def _invoice_for(request: AuthenticatedHttpRequest, invoice_id: int) -> Invoice:
+def _invoice_for(
+    request: AuthenticatedHttpRequest, invoice_id: int, *, kind: str = StaffAccess.Kind.INVOICE
+) -> Invoice:
     try:
-        return selectors.access_invoice(viewer=request.user, invoice_id=invoice_id)
+        invoice = selectors.access_invoice(viewer=request.user, invoice_id=invoice_id)
     except Invoice.DoesNotExist as error:
         raise Http404 from error
+    if not invoice.customer.is_held_by(request.user):
+        # A staff member reading someone's invoice: the member will see it (TR-2).
+        contact = invoice.customer.contact
+        if contact is not None:
+            accounts_services.record_staff_access(
+                staff=request.user, member=contact.pk, kind=kind, reference=invoice.number or ""
+            )
+    return invoice
 
 
 @login_required
@@ -331,7 +341,7 @@ def invoice_detail(request: AuthenticatedHttpRequest, invoice_id: int) -> HttpRe
 @never_cache
 def invoice_pdf(request: AuthenticatedHttpRequest, invoice_id: int) -> HttpResponse:
     """The invoice's PDF, as rendered once when it was issued."""
-    invoice = _invoice_for(request, invoice_id)
+    invoice = _invoice_for(request, invoice_id, kind=StaffAccess.Kind.INVOICE_PDF)
     document = services.invoice_pdf_render(invoice_id=invoice.pk)
     if document is None:
         raise Http404

@@ -22,6 +22,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from cloudmentor.accounts import roles
 from cloudmentor.accounts.models import User
 from cloudmentor.core.admin import ReadOnlyAdminMixin
 from cloudmentor.core.pagecache import pages_invalidate
@@ -59,7 +60,40 @@ def _staff(request: HttpRequest) -> User:
     return cast(User, request.user)
 
 
-class MaterialAdmin(admin.ModelAdmin[_M]):
+# How each kind of material reaches the accounts that wrote its course: a content creator
+# sees and changes only their own courses (TR-1); topics and authors are shared.
+OWNER_PATHS: dict[type[Model], str] = {
+    Course: "authors__user",
+    Module: "course__authors__user",
+    Lesson: "course__authors__user",
+    LessonRevision: "lesson__course__authors__user",
+    Quiz: "lesson__course__authors__user",
+    Question: "quiz__lesson__course__authors__user",
+    ErrorReport: "lesson__course__authors__user",
+}
+
+
+def _own(request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+    """Narrow `queryset` to the requester's own courses unless their role sees all the material."""
+    path = OWNER_PATHS.get(queryset.model)
+    if path is None or roles.user_sees_all_material(request.user):
+        return queryset
+    return queryset.filter(**{path: request.user}).distinct()
+
+
+class OwnMaterialMixin:
+    """A creator's pages of material show, and let them pick, only what belongs to their courses."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return _own(request, super().get_queryset(request))  # type: ignore[misc]  # a mixin of ModelAdmin
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.related_model in OWNER_PATHS:
+            kwargs["queryset"] = _own(request, kwargs.get("queryset") or db_field.related_model._default_manager.all())
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]  # a mixin of ModelAdmin
+
+
+class MaterialAdmin(OwnMaterialMixin, admin.ModelAdmin[_M]):
     """Every change made here makes the cached pages stale (catalog, course and lesson pages)."""
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
@@ -95,7 +129,7 @@ class AuthorAdmin(MaterialAdmin[Author]):
     raw_id_fields = ("user",)
 
 
-class ModuleInline(admin.TabularInline[Module, Course]):
+class ModuleInline(OwnMaterialMixin, admin.TabularInline[Module, Course]):
     model = Module
     extra = 0
     fields = ("position", "title")
@@ -127,6 +161,12 @@ class CourseAdmin(MaterialAdmin[Course]):
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
+        if not roles.user_sees_all_material(request.user):
+            # A creator's new course is theirs: without their author profile they would lose it.
+            author = Author.objects.filter(user=_staff(request)).first() or Author.objects.create(
+                name=_staff(request).get_full_name() or _staff(request).get_username(), user=_staff(request)
+            )
+            form.instance.authors.add(author)
         services.course_search_document_update(course=form.instance)
 
     @admin.action(description=_("Publier les cours sélectionnés"))
@@ -154,6 +194,8 @@ class LessonForm(forms.ModelForm[Lesson]):
         help_text=_("Enregistre le brouillon puis le publie comme nouvelle révision, visible des membres."),
     )
     revision_note = forms.CharField(label=_("Note de version"), required=False, max_length=200)
+    # The modules the editor may choose (a content creator: their own courses'); None: all.
+    module_queryset: QuerySet[Module] | None = None
 
     class Meta:
         model = Lesson
@@ -162,8 +204,11 @@ class LessonForm(forms.ModelForm[Lesson]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        modules = self.module_queryset
         self.fields["module"] = ModuleChoiceField(
-            queryset=Module.objects.select_related("course").order_by("course__title", "position"),
+            queryset=Module.objects.select_related("course").order_by("course__title", "position")
+            if modules is None
+            else modules,
             label=_("module"),
         )
         self.fields["body"].help_text = MARKDOWN_HELP
@@ -249,6 +294,11 @@ class LessonAdmin(MaterialAdmin[Lesson]):
             raise PermissionDenied
         return require_POST(_preview)(request)
 
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form_class = super().get_form(request, obj, change, **kwargs)
+        modules = _own(request, Module.objects.select_related("course").order_by("course__title", "position"))
+        return type(form_class.__name__, (form_class,), {"module_queryset": modules})
+
     def save_model(self, request: HttpRequest, obj: Lesson, form: Any, change: bool) -> None:
         obj.course_id = obj.module.course_id
         super().save_model(request, obj, form, change)
@@ -292,7 +342,7 @@ def _preview(request: HttpRequest) -> HttpResponse:
 
 
 @admin.register(LessonRevision)
-class LessonRevisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[LessonRevision]):
+class LessonRevisionAdmin(ReadOnlyAdminMixin, OwnMaterialMixin, admin.ModelAdmin[LessonRevision]):
     list_display = ("lesson", "number", "note", "created_by", "created_at")
     list_select_related = ("lesson", "created_by")
     search_fields = ("lesson__title",)
@@ -365,8 +415,11 @@ class ErrorReportForm(forms.ModelForm[ErrorReport]):
 
 
 @admin.register(ErrorReport)
-class ErrorReportAdmin(admin.ModelAdmin[ErrorReport]):
-    """Staff triage of error reports: correct, withdraw or reject with a reply (TM-11)."""
+class ErrorReportAdmin(OwnMaterialMixin, admin.ModelAdmin[ErrorReport]):
+    """Staff triage of error reports: correct, withdraw or reject with a reply (TM-11).
+
+    A content creator sees the reports on their own courses, without who sent them (TR-1).
+    """
 
     form = ErrorReportForm
     list_display = ("created_at", "lesson", "course", "reporter", "status", "settled_at")
@@ -421,9 +474,22 @@ class ErrorReportAdmin(admin.ModelAdmin[ErrorReport]):
         return self.readonly_fields
 
     def get_fields(self, request: HttpRequest, obj: ErrorReport | None = None) -> Any:
+        fields = list(self.fields)
         if obj is not None and obj.is_settled:
-            return [name for name in self.fields if name != "outcome"]
-        return self.fields
+            fields = [name for name in fields if name != "outcome"]
+        if not roles.user_sees_all_material(request.user):
+            fields = [name for name in fields if name != "reporter"]
+        return fields
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        if roles.user_sees_all_material(request.user):
+            return self.list_display
+        return [name for name in self.list_display if name != "reporter"]
+
+    def get_search_fields(self, request: HttpRequest) -> Any:
+        if roles.user_sees_all_material(request.user):
+            return self.search_fields
+        return [name for name in self.search_fields if not name.startswith("reporter")]
 
     def save_model(self, request: HttpRequest, obj: ErrorReport, form: Any, change: bool) -> None:
         outcome = form.cleaned_data.get("outcome")

@@ -18,11 +18,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from cloudmentor.accounts import roles
 from cloudmentor.accounts import services as accounts_services
 from cloudmentor.accounts.exceptions import LegalNameLocked
 from cloudmentor.accounts.http import AuthenticatedHttpRequest
-from cloudmentor.accounts.models import User
-from cloudmentor.accounts.selectors import user_is_verified_staff
+from cloudmentor.accounts.models import StaffAccess, User
 from cloudmentor.billing import selectors as billing
 from cloudmentor.core.http import client_ip
 from cloudmentor.core.pagecache import anonymous_page_cache
@@ -76,7 +76,7 @@ def _member(request: HttpRequest) -> User | None:
 def _can_preview(request: HttpRequest) -> bool:
     """Creators and staff see drafts on the site, to check them before publishing (LM-6)."""
     user: Any = request.user
-    return user_is_verified_staff(user) and user.has_perm("learning.view_lesson")
+    return roles.user_has_staff_capability(user, roles.DRAFTS)
 
 
 @anonymous_page_cache()
@@ -390,6 +390,14 @@ def certificate_download(request: AuthenticatedHttpRequest, code: str) -> HttpRe
         certificate = selectors.certificate_get_for_download(user=request.user, code=code)
     except Certificate.DoesNotExist:
         raise Http404 from None
+    if certificate.user_id != request.user.pk:
+        # A staff member downloading someone's certificate: the member will see it (TR-2).
+        accounts_services.record_staff_access(
+            staff=request.user,
+            member=certificate.user_id,
+            kind=StaffAccess.Kind.CERTIFICATE,
+            reference=certificate.code,
+        )
     response = HttpResponse(bytes(certificate.pdf), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="cloudmentor-certificat-{certificate.code}.pdf"'
     response["Cache-Control"] = "private, no-store"

@@ -13,6 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cloudmentor.accounts.http import AuthenticatedHttpRequest
+from cloudmentor.accounts.models import StaffAccess
+from cloudmentor.accounts.roles import StaffAccessAuditMixin
+from cloudmentor.accounts.selectors import user_by_email
 
 from . import services
 from .banner import time_text
@@ -23,11 +26,21 @@ from .selectors import notice_period
 
 
 @admin.register(ContactMessage)
-class ContactMessageAdmin(admin.ModelAdmin[ContactMessage]):
+class ContactMessageAdmin(StaffAccessAuditMixin, admin.ModelAdmin[ContactMessage]):
     list_display = ["created_at", "name", "email", "subject", "is_handled"]
     list_filter = ["is_handled", "language"]
     search_fields = ["name", "email", "subject", "message"]
     readonly_fields = ["name", "email", "subject", "message", "language", "created_at"]
+    # A message from a member's address, opened, is recorded for that member (TR-2).
+    audit_kind = StaffAccess.Kind.CONTACT_MESSAGE
+    audit_searches = False  # each row's member is a query: the messages opened are recorded
+
+    def audit_member_id(self, obj: ContactMessage) -> int | None:
+        member = user_by_email(obj.email)
+        return member.pk if member is not None else None
+
+    def audit_reference(self, obj: ContactMessage) -> str:
+        return f"#{obj.pk}"
 
 
 @admin.register(JobRun)

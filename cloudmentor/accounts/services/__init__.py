@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from .audit import record_staff_access as record_staff_access
+from .audit import record_staff_access_many as record_staff_access_many
+from .audit import staff_access_purge as staff_access_purge
 from .groups import group_create as group_create
 from .groups import group_for_owner as group_for_owner
 from .groups import group_invitation_revoke as group_invitation_revoke

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.forms import BaseForm
@@ -24,7 +25,7 @@ from ..exceptions import AlreadyErased, EmailTaken, GroupHasMembers, InvalidToke
 from ..forms import AccountEraseForm, PasswordChangeForm, PasswordConfirmForm, ProfileForm
 from ..http import AuthenticatedHttpRequest
 from ..limits import data_export_limits, password_confirm_limits
-from ..selectors import event_list, session_list
+from ..selectors import event_list, session_list, staff_access_list
 from .base import MemberFormView
 
 _FormT = TypeVar("_FormT", bound=BaseForm)
@@ -46,6 +47,8 @@ class ProfileView(MemberFormView[ProfileForm]):
         context["member"] = user
         context["events"] = event_list(user=user)
         context["sessions"] = list(session_list(user=user))
+        context["staff_accesses"] = staff_access_list(member=user)
+        context["staff_access_retention_days"] = settings.ACCOUNTS_STAFF_ACCESS_RETENTION_DAYS
         return context
 
     def form_valid(self, form: ProfileForm) -> HttpResponse:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from cloudmentor.accounts.models import User
-from cloudmentor.accounts.selectors import user_is_verified_staff
+from cloudmentor.accounts.roles import CERTIFICATES, user_has_staff_capability
 
 from ..models import Certificate, Course, LessonKind, Status
 
@@ -16,7 +16,11 @@ def certificate_get_by_code(*, code: str) -> Certificate:
 
 
 def certificate_get_for_download(*, user: User, code: str) -> Certificate:
-    certificates = Certificate.objects.all() if user_is_verified_staff(user) else Certificate.objects.filter(user=user)
+    certificates = (
+        Certificate.objects.all()
+        if user_has_staff_capability(user, CERTIFICATES)
+        else Certificate.objects.filter(user=user)
+    )
     return certificates.get(code=code.strip().upper()[:40])
 
 

@@ -14,14 +14,17 @@ from cloudmentor.learning.exceptions import EmptyLesson
 from cloudmentor.learning.models import Course, Lesson, LessonRevision, Module, Status
 
 from .conftest import csrf_token
-from .factories import CourseFactory, LessonFactory, ModuleFactory
+from .factories import AuthorFactory, CourseFactory, LessonFactory, ModuleFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def module() -> Module:
-    return ModuleFactory(course=CourseFactory(slug="aws", title="AWS", access_level=AccessLevel.FREE))
+def module(creator: User) -> Module:
+    """A module of a course the creator writes (a creator sees only their own courses, TR-1)."""
+    course = CourseFactory(slug="aws", title="AWS", access_level=AccessLevel.FREE)
+    course.authors.add(AuthorFactory(name="Claire", user=creator))
+    return ModuleFactory(course=course)
 
 
 def _lesson_form(lesson: Lesson | None, module: Module, **changes: object) -> dict[str, object]:
