@@ -80,10 +80,19 @@ def _course_create(folder: Path, data: dict[str, Any]) -> Course:
                 position=position,
             )
     quiz_data = data["quiz"]
-    quiz = Quiz.objects.create(lesson=lessons[quiz_data["lesson"]], pass_mark_percent=quiz_data.get("pass_mark", 70))
+    # An exam is a pool: "draw" questions of it per attempt (all when absent), the model's rules otherwise (LX-1).
+    quiz = Quiz.objects.create(
+        lesson=lessons[quiz_data["lesson"]],
+        pass_mark_percent=quiz_data.get("pass_mark", 70),
+        draw_count=quiz_data.get("draw", 0),
+    )
     for position, question_data in enumerate(quiz_data["questions"], start=1):
         question = Question.objects.create(
-            quiz=quiz, text=question_data["text"], explanation=question_data.get("explanation", ""), position=position
+            quiz=quiz,
+            text=question_data["text"],
+            explanation=question_data.get("explanation", ""),
+            topic=question_data.get("topic", ""),
+            position=position,
         )
         Choice.objects.bulk_create(
             Choice(question=question, text=text, is_correct=is_correct, position=index)
