@@ -613,65 +613,6 @@ class CreditNoteDocument(models.Model):
         return f"PDF {self.credit_note_id}"
 
 
-class CheckoutConsent(models.Model):
-    """The buyer's express request for immediate access, with the loss of the withdrawal right (BZ-2).
-
-    One per order, written in the order's transaction: the date, the exact text the buyer
-    ticked (its version and SHA-256) and the order key of the summary page, unique so that
-    a second submission of the same summary finds the first order instead of making another.
-    Printed on the invoice of the period it came with.
-    """
-
-    subscription = models.OneToOneField(
-        Subscription, verbose_name=_("abonnement"), on_delete=models.PROTECT, related_name="consent"
-    )
-    order_key = models.UUIDField(_("clé de commande"), unique=True)
-    consented_at = models.DateTimeField(_("consenti le"))
-    text_version = models.CharField(_("version du texte"), max_length=20)
-    text_sha256 = models.CharField(_("empreinte SHA-256 du texte"), max_length=64)
-    language = models.CharField(_("langue"), max_length=10)
-
-    class Meta:
-        verbose_name = _("consentement à l'exécution immédiate")
-        verbose_name_plural = _("consentements à l'exécution immédiate")
-
-    def __str__(self) -> str:
-        return f"{self.text_version} ({self.consented_at:%Y-%m-%d %H:%M})"
-
-
-class DemoCheckoutSession(models.Model):
-    """A payment opened with the demo provider, outside production (BZ-1).
-
-    What Stripe keeps for a Checkout Session, kept here instead so that every process
-    (and every web node) sees the same session.
-    """
-
-    class Status(models.TextChoices):
-        OPEN = "open", _("Ouverte")
-        COMPLETE = "complete", _("Payée")
-        EXPIRED = "expired", _("Abandonnée")
-
-    id = models.CharField(_("identifiant"), max_length=64, primary_key=True)
-    metadata = models.JSONField(_("métadonnées"), default=dict, blank=True)
-    client_reference_id = models.CharField(_("référence"), max_length=255, blank=True)
-    description = models.CharField(_("désignation"), max_length=300)
-    amount = models.DecimalField(_("montant"), max_digits=10, decimal_places=2)
-    currency = models.CharField(_("devise"), max_length=3)
-    customer_email = models.CharField(_("e-mail"), max_length=254, blank=True)
-    success_url = models.TextField(_("adresse de retour (succès)"))
-    cancel_url = models.TextField(_("adresse de retour (abandon)"))
-    status = models.CharField(_("état"), max_length=10, choices=Status.choices, default=Status.OPEN)
-    declines = models.PositiveIntegerField(_("cartes refusées"), default=0)
-    created_at = models.DateTimeField(_("créée le"), default=timezone.now)
-
-    class Meta:
-        verbose_name = _("paiement de démonstration")
-        verbose_name_plural = _("paiements de démonstration")
-
-    def __str__(self) -> str:
-        return self.id
-
-
 class BillingEvent(models.Model):
     """One row of a customer's registration history (PV-3); never deleted (PV-8).
 

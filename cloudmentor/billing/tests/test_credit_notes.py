@@ -258,6 +258,9 @@ def test_bz3_the_member_downloads_the_credit_note_pdf_and_no_one_else_can(
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == 'attachment; filename="CM-AV-2027-000001.pdf"'
     assert response.content.startswith(b"%PDF")
+    page = owner.get(f"/account/billing/invoices/{invoice.pk}/").content.decode()
+    assert "par l'avoir CM-AV-2027-000001 : rien à payer" in page
+    assert url in page
 
 
 @pytest.mark.django_db(transaction=True)
