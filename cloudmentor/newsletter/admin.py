@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -100,7 +101,13 @@ class IssueAdmin(admin.ModelAdmin[Issue]):
             {**self.admin_site.each_context(request), "opts": self.model._meta, "issue": issue, **context},
         )
 
+    def _require(self, request: HttpRequest, action: str) -> None:
+        """The custom pages need the role's permission, as the model pages do (TR-1)."""
+        if not request.user.has_perm(f"newsletter.{action}_issue"):
+            raise PermissionDenied
+
     def preview_view(self, request: HttpRequest, issue_id: int) -> HttpResponse:
+        self._require(request, "view")
         issue = get_object_or_404(Issue, pk=issue_id)
         versions = [
             {"language": name, "subject": issue.subject(code), "html": render_markdown(issue.body(code))}
@@ -109,6 +116,7 @@ class IssueAdmin(admin.ModelAdmin[Issue]):
         return self._page(request, "admin/newsletter/issue/preview.html", issue, title=_("Aperçu"), versions=versions)
 
     def send_test_view(self, request: AuthenticatedHttpRequest, issue_id: int) -> HttpResponse:
+        self._require(request, "change")
         issue = get_object_or_404(Issue, pk=issue_id)
         address = request.user.email
         if not address:
@@ -123,6 +131,7 @@ class IssueAdmin(admin.ModelAdmin[Issue]):
         return HttpResponseRedirect(reverse("admin:newsletter_issue_change", args=[issue.pk]))
 
     def send_view(self, request: HttpRequest, issue_id: int) -> HttpResponse:
+        self._require(request, "change")
         issue = get_object_or_404(Issue, pk=issue_id)
         if request.method == "POST":
             try:

@@ -15,6 +15,8 @@ import pytest
 from cloudmentor.accounts.models import StaffAccess
 from cloudmentor.billing.models import Invoice
 from cloudmentor.learning.models import ErrorReport
+from cloudmentor.newsletter.models import Issue
+from cloudmentor.newsletter.tests.factories import IssueFactory
 
 from .staff_world import ALICE_EMAIL, ALICE_PATH, World, client_of
 
@@ -166,3 +168,30 @@ def test_tr1_no_role_but_billing_acts_on_an_invoice(person: str, world: World) -
     assert void.status_code in (302, 403) and paid.status_code in (302, 403)
     invoice.refresh_from_db()
     assert invoice.status == Invoice.Status.OPEN and not invoice.payments.exists()
+
+
+@pytest.mark.parametrize("person", ["support", "billing", "creator"])
+def test_tr1_only_an_administrator_sends_the_newsletter(person: str, world: World) -> None:
+    """The newsletter's preview, test and send pages had no permission check: any verified staff could send it."""
+    issue = IssueFactory()
+    client = client_of(person)
+    client.handler.enforce_csrf_checks = False  # the permission is what is tested, not the CSRF token
+
+    pages = [
+        client.get(f"/staff/newsletter/issue/{issue.pk}/preview/"),
+        client.get(f"/staff/newsletter/issue/{issue.pk}/send/"),
+        client.post(f"/staff/newsletter/issue/{issue.pk}/send/"),
+        client.post(f"/staff/newsletter/issue/{issue.pk}/send-test/"),
+    ]
+
+    assert [response.status_code for response in pages] == [403, 403, 403, 403]
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.DRAFT
+
+
+def test_tr1_an_administrator_still_previews_and_sends_the_newsletter(world: World) -> None:
+    issue = IssueFactory()
+    client = client_of("administrator")
+
+    assert client.get(f"/staff/newsletter/issue/{issue.pk}/preview/").status_code == 200
+    assert client.get(f"/staff/newsletter/issue/{issue.pk}/send/").status_code == 200
