@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "cloudmentor.billing",
     "cloudmentor.donations",
     "cloudmentor.sso",
+    "cloudmentor.scim",
     "cloudmentor.learning",
     "cloudmentor.legal",
     "cloudmentor.analytics",
@@ -386,6 +387,13 @@ LEARNING_ERROR_REPORT_MAX_PER_MEMBER = env.int("LEARNING_ERROR_REPORT_MAX_PER_ME
 LEARNING_ERROR_REPORT_WINDOW_SECONDS = env.int("LEARNING_ERROR_REPORT_WINDOW_SECONDS", default=3600)
 LEARNING_SEARCH_MAX_PER_IP = env.int("LEARNING_SEARCH_MAX_PER_IP", default=60)
 LEARNING_SEARCH_WINDOW_SECONDS = env.int("LEARNING_SEARCH_WINDOW_SECONDS", default=60)
+
+# SCIM 2.0 provisioning per group (ID-2, docs/scim.md): requests per token and refused tokens per
+# address, per window (core.throttle, exact across processes), and the largest page of a list.
+SCIM_MAX_REQUESTS_PER_TOKEN = env.int("SCIM_MAX_REQUESTS_PER_TOKEN", default=600)
+SCIM_MAX_AUTH_FAILURES_PER_IP = env.int("SCIM_MAX_AUTH_FAILURES_PER_IP", default=20)
+SCIM_THROTTLE_WINDOW_SECONDS = env.int("SCIM_THROTTLE_WINDOW_SECONDS", default=60)
+SCIM_PAGE_SIZE_MAX = env.int("SCIM_PAGE_SIZE_MAX", default=200)
 # The private key (PEM, P-256/ES256) that signs the Open Badges 3.0 credentials (LX-2, decision
 # 0121). Required in production; elsewhere, when empty, generated once into var/badge-signing-key.pem.
 LEARNING_BADGE_SIGNING_KEY = env.str("LEARNING_BADGE_SIGNING_KEY", default="", multiline=True)

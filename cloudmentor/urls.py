@@ -18,6 +18,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("favicon.ico", backoffice_views.favicon, name="favicon"),
     # Called by Stripe, not by a person: one address, whatever the language.
     path("billing/webhooks/stripe/", billing_views.stripe_webhook, name="billing_stripe_webhook"),
+    # SCIM 2.0 (ID-2): called by a group's directory, not by a person: one address, whatever the language.
+    path("scim/v2/", include("cloudmentor.scim.api_urls")),
     # Where every company's identity provider sends people back (ID-1): one address to register there.
     path("sso/callback/", sso_views.callback, name="sso_callback"),
     # The public key that signs the certificates' Open Badges (LX-2): one address, whatever the language.
@@ -37,6 +39,7 @@ urlpatterns += i18n_patterns(
     path("", include("cloudmentor.accounts.urls")),
     path("", include("cloudmentor.billing.urls")),
     path("", include("cloudmentor.donations.urls")),
+    path("", include("cloudmentor.scim.urls")),
     path("", include("cloudmentor.sso.urls")),
     # The staff home answers /staff/ (the staff site's index), before the staff site itself (BZ-5).
     path("", include("cloudmentor.backoffice.urls")),

@@ -317,3 +317,43 @@ def test_tm2_the_owner_is_never_listed_nor_deprovisioned(group: Group, scim: Sci
     assert response.status_code == 409
     assert scim.get("Users").data["totalResults"] == 0
     assert GroupMembership.objects.filter(group=group, user=group.owner).exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('externalId eq "00U-ADA"', ["ada@corp.example"]),
+        ('displayName eq "ada lovelace"', ["ada@corp.example"]),
+        ('name.familyName eq "Lovelace"', ["ada@corp.example", "bob@corp.example"]),
+        ('emails.value eq "BOB@corp.example"', ["bob@corp.example"]),
+        ("active eq false", ["bob@corp.example"]),
+        ("active eq true", ["ada@corp.example"]),
+        ('urn:ietf:params:scim:schemas:core:2.0:User:userName eq "bob@corp.example"', ["bob@corp.example"]),
+    ],
+)
+def test_id2_every_published_attribute_filters_with_eq(scim: ScimClient, text: str, expected: list[str]) -> None:
+    _create(scim, "ada@corp.example", externalId="00u-ada", displayName="Ada Lovelace")
+    _create(scim, "bob@corp.example", active=False)
+
+    found = scim.get("Users", data={"filter": text}).data
+
+    assert [r["userName"] for r in found["Resources"]] == expected
+
+
+def test_id2_filter_by_id_and_search_by_post(scim: ScimClient) -> None:
+    ada = _create(scim, "ada@corp.example")
+
+    by_id = scim.get("Users", data={"filter": f'id eq "{ada["id"]}"'}).data
+    searched = scim.post(
+        "Users/.search",
+        {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+            "filter": 'userName eq "ada@corp.example"',
+            "attributes": ["userName"],
+        },
+    ).data
+
+    assert by_id["totalResults"] == 1
+    assert searched["Resources"] == [
+        {"schemas": ada["schemas"], "id": ada["id"], "userName": "ada@corp.example", "meta": ada["meta"]}
+    ]
