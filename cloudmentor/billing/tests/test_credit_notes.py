@@ -280,3 +280,46 @@ def test_bz3_voids_racing_each_other_give_one_credit_note_per_invoice_and_gaples
     assert all(isinstance(result, Invoice) for result in results), results
     assert sorted(CreditNote.objects.values_list("sequence", flat=True)) == [1, 2, 3, 4, 5]
     assert CreditNote.objects.values("invoice").distinct().count() == 5
+
+
+@pytest.fixture
+def staff_client(client: Client) -> Client:
+    from django_otp.oath import totp
+
+    from cloudmentor.accounts import services as accounts_services
+
+    from .conftest import log_in
+
+    staff = StaffFactory(username="root", email="root@cloudmentor.example")
+    device = accounts_services.staff_totp_device_create(user=staff)
+    log_in(client, "root")
+    code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):0{device.digits}d}"
+    client.post("/accounts/staff/verify/", {"token": code, "next": "/staff/"})
+    return client
+
+
+def test_bz3_staff_void_an_issued_invoice_in_the_staff_site_and_read_its_credit_note_only(
+    member: User, plan: Plan, staff_client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The void page issues the avoir; the avoir is read-only (no add, change nor delete), its PDF one click away."""
+    invoice = _issued(member, plan, django_capture_on_commit_callbacks)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            f"/staff/billing/invoice/{invoice.pk}/void/", {"reason": "erreur de prix"}, follow=True
+        )
+
+    note = CreditNote.objects.get()
+    page = response.content.decode()
+    assert "La facture est annulée par l&#x27;avoir CM-AV-" in page or "par l'avoir CM-AV-" in page
+    assert f"/account/billing/credit-notes/{note.pk}/pdf/" in page
+    listing = staff_client.get("/staff/billing/creditnote/")
+    detail = staff_client.get(f"/staff/billing/creditnote/{note.pk}/change/")
+    assert listing.status_code == detail.status_code == 200
+    assert note.number in listing.content.decode()
+    assert 'name="reason"' not in detail.content.decode() and "deletelink" not in detail.content.decode()
+    assert staff_client.get("/staff/billing/creditnote/add/").status_code == 403
+    assert staff_client.post(f"/staff/billing/creditnote/{note.pk}/delete/").status_code == 403
+    assert staff_client.get(f"/account/billing/credit-notes/{note.pk}/pdf/").status_code == 200
+    invoice_page = staff_client.get(f"/staff/billing/invoice/{invoice.pk}/change/").content.decode()
+    assert 'name="amount_total"' not in invoice_page  # issued invoices are read-only in the staff site too
