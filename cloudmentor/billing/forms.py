@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any, cast
 
@@ -17,6 +18,7 @@ from cloudmentor.accounts.models import User
 from cloudmentor.accounts.selectors import user_by_email, user_by_identifier
 
 from .models import AccessLevel, Plan, Subscription
+from .orders import consent_text
 from .selectors import plan_list_for_members
 
 
@@ -29,6 +31,26 @@ def _plan_field(form: forms.Form) -> forms.ModelChoiceField[Plan]:
     """Return the form's own copy of its ``plan`` field, whose plans are chosen per instance."""
     # `form.fields` is typed as plain Fields; every form here declares `plan` as a ModelChoiceField of plans.
     return cast("forms.ModelChoiceField[Plan]", form.fields["plan"])
+
+
+def consent_field() -> forms.BooleanField:
+    """The unticked box by which the buyer asks for immediate access and gives up the withdrawal right (BZ-2).
+
+    Its label is set per form instance (`consent_label`): the words shown are the ones recorded.
+    """
+    return forms.BooleanField(
+        required=True,
+        error_messages={
+            "required": _(
+                "Pour commander, cochez la case : l'accès est ouvert dès la commande, ce qui suppose votre accord "
+                "et la renonciation au droit de rétractation."
+            )
+        },
+    )
+
+
+def consent_label(form: forms.Form) -> None:
+    form.fields["consent"].label = consent_text()
 
 
 class SubscribeForm(forms.Form):
@@ -64,10 +86,12 @@ class SubscribeForm(forms.Form):
         required=False,
         initial=False,
     )
+    consent = consent_field()  # BZ-2: immediate access, withdrawal right given up; recorded with the order
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _plan_field(self).queryset = plan_list_for_members()
+        consent_label(self)
         self.extension_of: User | None = None
 
     def clean_email(self) -> str:
@@ -96,13 +120,41 @@ class SubscribeForm(forms.Form):
 
 
 class ExtendForm(forms.Form):
-    """A logged-in member adds a period of a plan to their own account (TM-8)."""
+    """A logged-in member orders a period of a plan for their own account, from its summary (TM-8, BZ-2).
+
+    ``order_key`` identifies the summary page: submitting it twice places one order.
+    """
 
     plan = PlanChoiceField(label=_("Offre"), queryset=Plan.objects.none(), to_field_name="slug", empty_label=None)
+    consent = consent_field()
+    order_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _plan_field(self).queryset = plan_list_for_members()
+        consent_label(self)
+        if not self.is_bound:
+            self.initial.setdefault("order_key", uuid.uuid4())
+
+    def clean_order_key(self) -> uuid.UUID:
+        return self.cleaned_data.get("order_key") or uuid.uuid4()
+
+
+class GroupOrderForm(forms.Form):
+    """A group's owner orders a group plan, from its summary (TM-2, BZ-2)."""
+
+    group_name = forms.CharField(max_length=100, required=False)
+    consent = consent_field()
+    order_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        consent_label(self)
+        if not self.is_bound:
+            self.initial.setdefault("order_key", uuid.uuid4())
+
+    def clean_order_key(self) -> uuid.UUID:
+        return self.cleaned_data.get("order_key") or uuid.uuid4()
 
 
 class BillingDetailsForm(forms.Form):

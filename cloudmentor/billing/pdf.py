@@ -20,7 +20,7 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from .models import CreditNote, Invoice
+from .models import CheckoutConsent, CreditNote, Invoice
 
 
 def money(amount: Decimal | None, currency: str) -> str:
@@ -31,6 +31,22 @@ def money(amount: Decimal | None, currency: str) -> str:
 
 def _lines(*values: Any) -> str:
     return "<br/>".join(escape(str(value)) for value in values if value)
+
+
+def _consent_line(invoice: Invoice) -> str:
+    """The buyer's consent to immediate access recorded with the period, if the order had one (BZ-2)."""
+    consent = CheckoutConsent.objects.filter(subscription_id=invoice.subscription_id).first()
+    if consent is None:
+        return ""
+    return _(
+        "Exécution immédiate demandée par le client le %(at)s, avec renonciation expresse à son droit de "
+        "rétractation (art. L221-28 13° du Code de la consommation) ; texte accepté : version %(version)s, "
+        "SHA-256 %(sha)s."
+    ) % {
+        "at": date_format(timezone.localtime(consent.consented_at), "DATETIME_FORMAT"),
+        "version": consent.text_version,
+        "sha": consent.text_sha256[:16],
+    }
 
 
 def invoice_pdf_bytes(invoice: Invoice) -> bytes:
@@ -119,6 +135,9 @@ def _draw(invoice: Invoice) -> bytes:
     story += [table, Spacer(1, 6 * mm)]
     if invoice.vat_mention:
         story.append(Paragraph(escape(invoice.vat_mention), styles["Normal"]))
+    consent = _consent_line(invoice)
+    if consent:
+        story += [Spacer(1, 3 * mm), Paragraph(escape(consent), small)]
     payment = [_("Règlement depuis votre espace membre, rubrique Facturation.")]
     if seller.get("iban"):
         payment.append(f"IBAN {seller['iban']}" + (f" — BIC {seller['bic']}" if seller.get("bic") else ""))

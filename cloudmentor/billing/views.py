@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -12,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -40,8 +43,9 @@ from .exceptions import (
     PlanNotAvailable,
     WebhookRejected,
 )
-from .forms import BillingDetailsForm, ExtendForm, SubscribeForm
+from .forms import BillingDetailsForm, ExtendForm, GroupOrderForm, SubscribeForm
 from .models import Invoice, Plan, Subscription
+from .orders import consent_text, order_summary
 
 
 def plans(request: HttpRequest) -> HttpResponse:
@@ -92,6 +96,7 @@ class SubscribeView(FormCookieMixin, FormView[SubscribeForm]):
                 {
                     "plan": plan,
                     "form": ExtendForm(initial={"plan": plan.slug}),
+                    "summary": order_summary(plan=plan, validity_end=selectors.validity_end(user=user)),
                     "validity_end": selectors.validity_end(user=user),
                     "now": timezone.now(),
                 },
@@ -108,6 +113,7 @@ class SubscribeView(FormCookieMixin, FormView[SubscribeForm]):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["plan"] = _plan_or_404(self.kwargs["slug"])
+        context["summary"] = order_summary(plan=context["plan"], validity_end=None)  # a new account (BZ-2)
         return context
 
     def form_valid(self, form: SubscribeForm) -> HttpResponse:
@@ -116,7 +122,7 @@ class SubscribeView(FormCookieMixin, FormView[SubscribeForm]):
         data = form.cleaned_data
         try:
             user, subscription = services.member_register_with_plan(
-                plan=data["plan"], **registration_arguments(self.request, data)
+                plan=data["plan"], **registration_arguments(self.request, data), consent=_consent(self.request)
             )
         except EmailTaken:
             form.add_error("email", _("Un compte vient d'être créé avec cette adresse : soumettez à nouveau."))
@@ -150,6 +156,7 @@ class SubscribeView(FormCookieMixin, FormView[SubscribeForm]):
                 password=data["password"],
                 ip=ip,
                 user_agent=user_agent_of(self.request),
+                consent=_consent(self.request),
             )
         except InvalidCredentials:
             form.add_error(
@@ -184,30 +191,44 @@ def group_subscribe(request: AuthenticatedHttpRequest, slug: str) -> HttpRespons
     membership = group_membership_of(user=user)
     if membership is not None and membership.group.owner_id != user.pk:
         return _group_refused(request, NotTheGroupOwner())
-    if request.method == "POST":
+    form = GroupOrderForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
         try:
-            subscription = services.group_subscription_buy(
-                owner=user, plan=plan, group_name=request.POST.get("group_name", "")[:100]
+            order = services.order_group(
+                owner=user,
+                plan=plan,
+                group_name=form.cleaned_data["group_name"],
+                consent=services.Consent(order_key=form.cleaned_data["order_key"], language=_language(request)),
             )
         except AccountDisabled:
             return _disabled(request)
         except (NotTheGroupOwner, GroupTooLargeForPlan, PlanNotAvailable) as error:
             return _group_refused(request, error, status=400)
-        messages.success(
-            request,
-            _("Votre groupe a l'offre %(plan)s du %(start)s au %(end)s. Invitez ses membres.")
-            % {"plan": plan.display_name, "start": _date(subscription.starts_at), "end": _date(subscription.ends_at)},
-        )
+        subscription = order.subscription
+        if order.created:
+            messages.success(
+                request,
+                _("Votre groupe a l'offre %(plan)s du %(start)s au %(end)s. Invitez ses membres.")
+                % {
+                    "plan": plan.display_name,
+                    "start": _date(subscription.starts_at),
+                    "end": _date(subscription.ends_at),
+                },
+            )
         return redirect("accounts:group")
+    validity_end = selectors.group_validity_end(user=user)
     return render(
         request,
         "billing/group_subscribe.html",
         {
             "plan": plan,
+            "form": form,
+            "summary": order_summary(plan=plan, validity_end=validity_end),
             "group": membership.group if membership is not None else None,
-            "validity_end": selectors.group_validity_end(user=user),
+            "validity_end": validity_end,
             "now": timezone.now(),
         },
+        status=400 if form.is_bound else 200,
     )
 
 
@@ -238,24 +259,61 @@ def _extended_message(subscription: Subscription) -> str:
 @login_required
 @require_POST
 def extend(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """A logged-in member adds a period to their own account (TM-8)."""
+    """A logged-in member orders a period for their own account from its summary, consent given (TM-8, BZ-2).
+
+    Without the consent box, the summary comes back with the reason and nothing is written;
+    the same summary sent twice shows the one order it placed.
+    """
     form = ExtendForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Cette offre n'est plus en vente."))
-        return redirect("billing:plans")
+        plan = form.cleaned_data.get("plan")
+        if plan is None:
+            messages.error(request, _("Cette offre n'est plus en vente."))
+            return redirect("billing:plans")
+        validity_end = selectors.validity_end(user=request.user)
+        context = {"plan": plan, "form": form, "summary": order_summary(plan=plan, validity_end=validity_end)}
+        return render(request, "billing/extend.html", context, status=400)
     try:
-        subscription = services.subscription_extend(
+        order = services.order_extend(
             holder=request.user,
             plan=form.cleaned_data["plan"],
-            actor=request.user,
+            consent=services.Consent(order_key=form.cleaned_data["order_key"], language=_language(request)),
         )
     except AccountDisabled:
         return _disabled(request)
     except PlanNotAvailable:
         messages.error(request, _("Cette offre n'est plus en vente."))
         return redirect("billing:plans")
-    messages.success(request, _extended_message(subscription))
-    return redirect("billing:account")
+    if order.created:
+        messages.success(request, _extended_message(order.subscription))
+    return redirect("billing:order", order_key=order.consent.order_key)
+
+
+def _language(request: HttpRequest) -> str:
+    return get_language() or settings.LANGUAGE_CODE
+
+
+def _consent(request: HttpRequest) -> services.Consent:
+    """The consent of a form whose consent box is required and was ticked, under a fresh order key."""
+    return services.Consent(order_key=uuid.uuid4(), language=_language(request))
+
+
+@login_required
+@never_cache
+def order_detail(request: AuthenticatedHttpRequest, order_key: uuid.UUID) -> HttpResponse:
+    """An order as placed: what was bought, when the invoice comes, the consent recorded (BZ-2)."""
+    order = services.order_find(order_key=order_key)
+    if order is None or not order.subscription.customer.is_held_by(request.user):
+        raise Http404
+    return render(
+        request,
+        "billing/order.html",
+        {
+            "subscription": order.subscription,
+            "consent": order.consent,
+            "consent_text": consent_text(order.consent.language),
+        },
+    )
 
 
 @login_required
@@ -279,6 +337,16 @@ def account(request: AuthenticatedHttpRequest) -> HttpResponse:
             {"billing_name": customer.billing_name, "billing_address": customer.billing_address} if customer else {}
         )
         form = BillingDetailsForm(initial=initial)
+    subscriptions = list(selectors.subscription_list(user=user))
+    # The group's periods describe the page too (item 6 of issue 13): the owner holds them (they
+    # are in the list), a member enjoys them; either way the page names the group and its end.
+    membership = group_membership_of(user=user)
+    group = membership.group if membership is not None else None
+    group_ends = [period.ends_at for period in subscriptions if period.customer.group_id is not None]
+    if group is not None and group.owner_id != user.pk:
+        group_validity_end = selectors.group_validity_end(user=user)
+    else:
+        group_validity_end = max(group_ends, default=None)
     return render(
         request,
         "billing/account.html",
@@ -286,7 +354,10 @@ def account(request: AuthenticatedHttpRequest) -> HttpResponse:
             "member": user,
             "access_level": selectors.user_access_level(user=user),
             "validity_end": selectors.validity_end(user=user),
-            "subscriptions": list(selectors.subscription_list(user=user)),
+            "group": group,
+            "is_group_owner": group is not None and group.owner_id == user.pk,
+            "group_validity_end": group_validity_end,
+            "subscriptions": subscriptions,
             "invoices": list(selectors.invoice_list(user=user)),
             "form": form,
             "now": timezone.now(),

@@ -6,52 +6,75 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0003_customer_group'),
+        ("billing", "0003_customer_group"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DemoCheckoutSession',
+            name="DemoCheckoutSession",
             fields=[
-                ('id', models.CharField(max_length=64, primary_key=True, serialize=False, verbose_name='identifiant')),
-                ('metadata', models.JSONField(blank=True, default=dict, verbose_name='métadonnées')),
-                ('client_reference_id', models.CharField(blank=True, max_length=255, verbose_name='référence')),
-                ('description', models.CharField(max_length=300, verbose_name='désignation')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=10, verbose_name='montant')),
-                ('currency', models.CharField(max_length=3, verbose_name='devise')),
-                ('customer_email', models.CharField(blank=True, max_length=254, verbose_name='e-mail')),
-                ('success_url', models.TextField(verbose_name='adresse de retour (succès)')),
-                ('cancel_url', models.TextField(verbose_name='adresse de retour (abandon)')),
-                ('status', models.CharField(choices=[('open', 'Ouverte'), ('complete', 'Payée'), ('expired', 'Abandonnée')], default='open', max_length=10, verbose_name='état')),
-                ('declines', models.PositiveIntegerField(default=0, verbose_name='cartes refusées')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='créée le')),
+                ("id", models.CharField(max_length=64, primary_key=True, serialize=False, verbose_name="identifiant")),
+                ("metadata", models.JSONField(blank=True, default=dict, verbose_name="métadonnées")),
+                ("client_reference_id", models.CharField(blank=True, max_length=255, verbose_name="référence")),
+                ("description", models.CharField(max_length=300, verbose_name="désignation")),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=10, verbose_name="montant")),
+                ("currency", models.CharField(max_length=3, verbose_name="devise")),
+                ("customer_email", models.CharField(blank=True, max_length=254, verbose_name="e-mail")),
+                ("success_url", models.TextField(verbose_name="adresse de retour (succès)")),
+                ("cancel_url", models.TextField(verbose_name="adresse de retour (abandon)")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Ouverte"), ("complete", "Payée"), ("expired", "Abandonnée")],
+                        default="open",
+                        max_length=10,
+                        verbose_name="état",
+                    ),
+                ),
+                ("declines", models.PositiveIntegerField(default=0, verbose_name="cartes refusées")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="créée le")),
             ],
             options={
-                'verbose_name': 'paiement de démonstration',
-                'verbose_name_plural': 'paiements de démonstration',
+                "verbose_name": "paiement de démonstration",
+                "verbose_name_plural": "paiements de démonstration",
             },
         ),
         migrations.AlterField(
-            model_name='payment',
-            name='provider',
-            field=models.CharField(choices=[('manual', 'Virement bancaire'), ('stripe', 'Carte bancaire (Stripe)'), ('demo', 'Carte de démonstration (hors production)')], max_length=20, verbose_name='moyen'),
+            model_name="payment",
+            name="provider",
+            field=models.CharField(
+                choices=[
+                    ("manual", "Virement bancaire"),
+                    ("stripe", "Carte bancaire (Stripe)"),
+                    ("demo", "Carte de démonstration (hors production)"),
+                ],
+                max_length=20,
+                verbose_name="moyen",
+            ),
         ),
         migrations.CreateModel(
-            name='CheckoutConsent',
+            name="CheckoutConsent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order_key', models.UUIDField(unique=True, verbose_name='clé de commande')),
-                ('consented_at', models.DateTimeField(verbose_name='consenti le')),
-                ('text_version', models.CharField(max_length=20, verbose_name='version du texte')),
-                ('text_sha256', models.CharField(max_length=64, verbose_name='empreinte SHA-256 du texte')),
-                ('language', models.CharField(max_length=10, verbose_name='langue')),
-                ('subscription', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='consent', to='billing.subscription', verbose_name='abonnement')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("order_key", models.UUIDField(unique=True, verbose_name="clé de commande")),
+                ("consented_at", models.DateTimeField(verbose_name="consenti le")),
+                ("text_version", models.CharField(max_length=20, verbose_name="version du texte")),
+                ("text_sha256", models.CharField(max_length=64, verbose_name="empreinte SHA-256 du texte")),
+                ("language", models.CharField(max_length=10, verbose_name="langue")),
+                (
+                    "subscription",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="consent",
+                        to="billing.subscription",
+                        verbose_name="abonnement",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "consentement à l'exécution immédiate",
-                'verbose_name_plural': "consentements à l'exécution immédiate",
+                "verbose_name": "consentement à l'exécution immédiate",
+                "verbose_name_plural": "consentements à l'exécution immédiate",
             },
         ),
     ]

@@ -7,6 +7,11 @@ Lock order, everywhere: customer, then invoices, then the year's invoice sequenc
 the account (accounts' services). Emails and tasks leave after commit.
 """
 
+from .checkout import Order as Order
+from .checkout import order_extend as order_extend
+from .checkout import order_find as order_find
+from .checkout import order_group as order_group
+from .consents import Consent as Consent
 from .credit_notes import credit_note_pdf_render as credit_note_pdf_render
 from .customers import customer_details_update as customer_details_update
 from .customers import customer_for_group as customer_for_group

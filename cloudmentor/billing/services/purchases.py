@@ -17,11 +17,12 @@ from ..exceptions import AccountDisabled, ChangeNotAllowed, GroupTooLargeForPlan
 from ..models import AccessLevel, Customer, Plan, Subscription
 from ..periods import add_months
 from ._common import _now
+from .consents import Consent, consent_record
 from .customers import _access_end_sync, _customer_locked, _validity_end, customer_for_group
 from .invoicing import _invoice_draft, _invoices_issue
 
 
-def _subscription_add(*, holder: User, plan: Plan, actor: User | None) -> Subscription:
+def _subscription_add(*, holder: User, plan: Plan, actor: User | None, consent: Consent | None = None) -> Subscription:
     if not holder.is_active:
         raise AccountDisabled
     if not plan.is_purchasable:
@@ -30,6 +31,8 @@ def _subscription_add(*, holder: User, plan: Plan, actor: User | None) -> Subscr
     if plan.kind != customer.kind:
         raise PlanNotAvailable
     subscription = _period_append(customer=customer, plan=plan, actor=actor)
+    if consent is not None:
+        consent_record(subscription=subscription, consent=consent, contact=holder)
     _access_end_sync(customer, holder=holder)
     return subscription
 
@@ -62,26 +65,34 @@ def _period_append(*, customer: Customer, plan: Plan, actor: User | None) -> Sub
 
 
 @transaction.atomic
-def subscription_purchase(*, holder: User, plan: Plan, actor: User | None = None) -> Subscription:
+def subscription_purchase(
+    *, holder: User, plan: Plan, actor: User | None = None, consent: Consent | None = None
+) -> Subscription:
     """Give a new account its first period of `plan`, usable at once (TM-6).
 
     A paid plan gets a draft invoice that the billing run issues
-    ``BILLING_INVOICE_DELAY_DAYS`` later; a free plan gets none.
+    ``BILLING_INVOICE_DELAY_DAYS`` later; a free plan gets none. With the buyer's `consent`
+    (the checkout, BZ-2), it is recorded with the period and the order confirmed by email.
     """
-    return _subscription_add(holder=holder, plan=plan, actor=actor)
+    return _subscription_add(holder=holder, plan=plan, actor=actor, consent=consent)
 
 
 @transaction.atomic
-def subscription_extend(*, holder: User, plan: Plan, actor: User | None = None) -> Subscription:
+def subscription_extend(
+    *, holder: User, plan: Plan, actor: User | None = None, consent: Consent | None = None
+) -> Subscription:
     """Append one period of `plan` after the holder's validity end, or from now if it has passed (TM-8).
 
     The caller has proven that the holder is the person asking (logged in, or password).
+    With the buyer's `consent` (BZ-2), it is recorded and the order confirmed by email.
     """
-    return _subscription_add(holder=holder, plan=plan, actor=actor)
+    return _subscription_add(holder=holder, plan=plan, actor=actor, consent=consent)
 
 
 @transaction.atomic
-def group_subscription_buy(*, owner: User, plan: Plan, group_name: str = "") -> Subscription:
+def group_subscription_buy(
+    *, owner: User, plan: Plan, group_name: str = "", consent: Consent | None = None
+) -> Subscription:
     """Buy (or extend, TM-8) a group plan for the group `owner` owns, created if needed (PV-1, TM-2).
 
     The group's customer holds the period; invoices go to the owner. The group's seats
@@ -101,6 +112,8 @@ def group_subscription_buy(*, owner: User, plan: Plan, group_name: str = "") -> 
     if len(group_member_ids(group_id=group.pk)) > plan.seats:
         raise GroupTooLargeForPlan
     subscription = _period_append(customer=customer, plan=plan, actor=owner)
+    if consent is not None:
+        consent_record(subscription=subscription, consent=consent, contact=owner)
     group_set_seats(group=group, seats=plan.seats)
     _access_end_sync(customer)
     return subscription
@@ -118,6 +131,7 @@ def member_register_with_plan(
     language: str,
     ip: str | None = None,
     user_agent: str = "",
+    consent: Consent | None = None,
 ) -> tuple[User, Subscription]:
     """Create the member account and its first period together (one transaction).
 
@@ -135,13 +149,19 @@ def member_register_with_plan(
         ip=ip,
         user_agent=user_agent,
     )
-    subscription = subscription_purchase(holder=user, plan=plan, actor=user)
+    subscription = subscription_purchase(holder=user, plan=plan, actor=user, consent=consent)
     return user, subscription
 
 
 @transaction.atomic
 def subscription_extend_with_password(
-    *, plan: Plan, email: str, password: str, ip: str | None = None, user_agent: str = ""
+    *,
+    plan: Plan,
+    email: str,
+    password: str,
+    ip: str | None = None,
+    user_agent: str = "",
+    consent: Consent | None = None,
 ) -> tuple[User, Subscription]:
     """Extend the account `email` names, its password proving it is the asker's (TM-8).
 
@@ -149,7 +169,7 @@ def subscription_extend_with_password(
     account (which gets the "contact support" message and nothing else).
     """
     user = credentials_check(identifier=email, password=password, ip=ip, user_agent=user_agent)
-    subscription = subscription_extend(holder=user, plan=plan, actor=user)
+    subscription = subscription_extend(holder=user, plan=plan, actor=user, consent=consent)
     return user, subscription
 
 

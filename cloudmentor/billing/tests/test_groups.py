@@ -196,11 +196,11 @@ def test_tm2_the_owner_buys_from_the_group_plan_page_in_both_languages(owner: Us
     plans_en = client.get("/en/plans/").content.decode()
     page_en = client.get("/en/plans/team-5/group/")
 
-    response = csrf_post(client, "/plans/team-5/group/", page="/account/")
+    response = csrf_post(client, "/plans/team-5/group/", {"consent": "on"}, page="/account/")
 
     assert "/plans/team-5/group/" in plans_fr and "Choisir pour mon groupe" in plans_fr
     assert "Choose for my group" in plans_en
-    assert "Subscribe for my group" in page_en.content.decode()
+    assert "Place order with obligation to pay" in page_en.content.decode()
     assert response.status_code == 302 and response["Location"] == "/account/group/"
     assert Subscription.objects.get().customer.group == Group.objects.get(owner=owner)
     # The owner sees the group's invoices and periods on their billing page.

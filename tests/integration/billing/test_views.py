@@ -113,6 +113,7 @@ NEW = {
     "email": "bob@example.org",
     "password": "correct horse battery",
     "accept_terms": "on",
+    "consent": "on",  # BZ-2: immediate access, withdrawal right given up
 }
 
 
@@ -133,7 +134,11 @@ def test_tm6_registration_with_a_plan_creates_a_usable_account_at_once(
     assert AccountEvent.objects.filter(user=bob, kind=AccountEvent.Kind.REGISTERED).exists()
     assert Invoice.objects.get().status == Invoice.Status.DRAFT  # the invoice comes later
     assert response.cookies["cm_form_register"].value == ""  # CK-5: the form cookie is deleted
-    assert [email.subject for email in mail.outbox] == ["Bienvenue sur CloudMentor@Scale"]  # no invoice email yet
+    # The welcome and the order confirmation (BZ-2); no invoice email yet.
+    assert [email.subject for email in mail.outbox] == [
+        "Bienvenue sur CloudMentor@Scale",
+        "Votre commande : Pro 3 mois",
+    ]
 
 
 def test_ck4_the_account_cookie_lives_until_the_end_of_the_paid_up_period(client: Client, pro: Plan) -> None:
@@ -150,8 +155,8 @@ def test_ck4_the_account_cookie_lives_until_the_end_of_the_paid_up_period(client
 def test_ck4_after_an_extension_the_account_cookie_follows_the_new_end(client: Client, pro: Plan) -> None:
     with time_machine.travel(T0, tick=False):
         submit(client, "/plans/pro-3/subscribe/", NEW)
-        response = client.post("/plans/extend/", {"plan": "pro-3"})
-        assert response["Location"] == "/account/billing/"
+        response = client.post("/plans/extend/", {"plan": "pro-3", "consent": "on"})
+        assert response["Location"].startswith("/account/billing/orders/")
         page = client.get("/account/billing/")
 
     assert int(page.cookies["cm_account"]["max-age"]) == int((add_months(T0, 6) - T0).total_seconds())
@@ -201,7 +206,7 @@ def test_tm8_an_existing_email_and_its_password_extend_that_account(
         response = submit(
             client,
             "/plans/year/subscribe/",
-            {"plan": "year", "email": "Alice@Example.org", "password": PASSWORD, "accept_terms": "on"},
+            {"plan": "year", "email": "Alice@Example.org", "password": PASSWORD, "accept_terms": "on", "consent": "on"},
         )
 
     assert response["Location"] == "/account/billing/"
@@ -218,7 +223,13 @@ def test_tm8_a_wrong_password_extends_nothing(client: Client, pro: Plan) -> None
     response = submit(
         client,
         "/plans/pro-3/subscribe/",
-        {"plan": "pro-3", "email": "alice@example.org", "password": "not the password", "accept_terms": "on"},
+        {
+            "plan": "pro-3",
+            "email": "alice@example.org",
+            "password": "not the password",
+            "accept_terms": "on",
+            "consent": "on",
+        },
     )
 
     assert response.status_code == 200
@@ -232,7 +243,7 @@ def test_tm8_password_guessing_through_the_registration_page_is_throttled(
 ) -> None:
     UserFactory(username="alice", email="alice@example.org")
     settings.ACCOUNTS_LOGIN_MAX_PER_ACCOUNT_IP = 2
-    data = {"plan": "pro-3", "email": "alice@example.org", "password": "guess", "accept_terms": "on"}
+    data = {"plan": "pro-3", "email": "alice@example.org", "password": "guess", "accept_terms": "on", "consent": "on"}
 
     statuses = [submit(client, "/plans/pro-3/subscribe/", data).status_code for _n in range(3)]
 
@@ -246,7 +257,7 @@ def test_tm8_a_disabled_account_cannot_extend_and_gets_the_contact_message(clien
     response = submit(
         client,
         "/plans/pro-3/subscribe/",
-        {"plan": "pro-3", "email": "alice@example.org", "password": PASSWORD, "accept_terms": "on"},
+        {"plan": "pro-3", "email": "alice@example.org", "password": PASSWORD, "accept_terms": "on", "consent": "on"},
     )
 
     assert response.status_code == 403
@@ -264,9 +275,9 @@ def test_tm8_a_logged_in_member_extends_their_own_account(client: Client, pro: P
         assert "Prolonger mon compte" in page.content.decode()
         assert "cm_form_register" not in page.cookies
 
-        response = client.post("/plans/extend/", {"plan": "pro-3"})
+        response = client.post("/plans/extend/", {"plan": "pro-3", "consent": "on"})
 
-    assert response["Location"] == "/account/billing/"
+    assert response["Location"].startswith("/account/billing/orders/")  # the order page (BZ-2)
     assert [sub.starts_at for sub in Subscription.objects.order_by("starts_at")] == [T0, add_months(T0, 3)]
 
 
