@@ -8,8 +8,15 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from cloudmentor.accounts.roles import CREATOR
 from cloudmentor.accounts.selectors import terms_version_current
-from cloudmentor.accounts.services import staff_totp_device_create, staff_user_create, user_register
+from cloudmentor.accounts.services import (
+    staff_member_create,
+    staff_totp_device_create,
+    staff_user_create,
+    user_register,
+)
+from cloudmentor.learning.models import Author
 from cloudmentor.legal.services import policy_seed
 
 from .billing import demo_group_paid, demo_subscription_paid, plans_seed
@@ -20,6 +27,9 @@ DEMO_STAFF = {"username": "staff", "email": "staff@cloudmentor.example", "passwo
 # "12345678901234567890", the RFC 6238 test key), base32 for authenticator apps.
 DEMO_STAFF_TOTP_KEY = "3132333435363738393031323334353637383930"
 DEMO_STAFF_TOTP_SECRET = base64.b32encode(bytes.fromhex(DEMO_STAFF_TOTP_KEY)).decode()
+# A content creator (TR-1): writes Claire Martin's courses and sees nothing of the members; same TOTP key.
+DEMO_CREATOR = {"username": "auteur", "email": "auteur@cloudmentor.example", "password": "demo-creator-password"}
+DEMO_CREATOR_AUTHOR = "Claire Martin"
 DEMO_MEMBER = {"username": "demo", "email": "demo@cloudmentor.example", "password": "demo-member-password"}
 # The owner of a demo group on the Team plan (PV-1): invites colleagues, follows their progress.
 DEMO_OWNER = {"username": "equipe", "email": "equipe@cloudmentor.example", "password": "demo-owner-password"}
@@ -107,6 +117,18 @@ def demo_load() -> list[str]:
         logins.append(
             f"staff: {DEMO_STAFF['username']} / {password} + TOTP code, authenticator secret {DEMO_STAFF_TOTP_SECRET}"
             f" (oathtool --totp -b {DEMO_STAFF_TOTP_SECRET})"
+        )
+        creator = staff_member_create(
+            username=DEMO_CREATOR["username"],
+            email=DEMO_CREATOR["email"],
+            password=DEMO_CREATOR["password"],
+            role=CREATOR,
+        )
+        staff_totp_device_create(user=creator, key_hex=DEMO_STAFF_TOTP_KEY, name="demo")
+        Author.objects.filter(name=DEMO_CREATOR_AUTHOR).update(user=creator)
+        logins.append(
+            f"content creator: {DEMO_CREATOR['username']} / {DEMO_CREATOR['password']} + the same TOTP code"
+            f" ({DEMO_CREATOR_AUTHOR}'s courses only, no member data)"
         )
         user_register(
             username=DEMO_MEMBER["username"],

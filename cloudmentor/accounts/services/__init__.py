@@ -50,6 +50,7 @@ from .sessions import sessions_enforce_cap as sessions_enforce_cap
 from .sessions import sessions_revoke_all as sessions_revoke_all
 from .sessions import sharing_check as sharing_check
 from .sessions import user_set_access_end as user_set_access_end
+from .staff import staff_member_create as staff_member_create
 from .staff import staff_otp_verify as staff_otp_verify
 from .staff import staff_totp_device_confirm as staff_totp_device_confirm
 from .staff import staff_totp_device_create as staff_totp_device_create

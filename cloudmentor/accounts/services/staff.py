@@ -45,8 +45,24 @@ def _owned_group_changed(owner: User) -> None:
 
 @transaction.atomic
 def staff_user_create(*, username: str, email: str, password: str) -> User:
-    """Create a staff superuser (demo content, operators' first account)."""
-    return User.objects.create_superuser(username=username, email=email, password=password)
+    """Create a staff superuser (demo content, operators' first account): an administrator (TR-1)."""
+    from django.contrib.auth.models import Group as RoleGroup
+
+    from ..roles import ADMINISTRATOR
+
+    user = User.objects.create_superuser(username=username, email=email, password=password)
+    user.groups.add(*RoleGroup.objects.filter(name=ADMINISTRATOR))
+    return user
+
+
+@transaction.atomic
+def staff_member_create(*, username: str, email: str, password: str, role: str) -> User:
+    """Create a staff account holding one role of accounts.roles, never a superuser (TR-1)."""
+    from django.contrib.auth.models import Group as RoleGroup
+
+    user = User.objects.create_user(username=username, email=email, password=password, is_staff=True)
+    user.groups.add(RoleGroup.objects.get(name=role))
+    return user
 
 
 @transaction.atomic

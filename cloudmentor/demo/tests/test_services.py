@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from cloudmentor.accounts.models import User
 from cloudmentor.billing.models import Invoice, Payment, Plan, Subscription
 from cloudmentor.demo.services import demo_load
+from cloudmentor.learning.models import Course
 
 pytestmark = pytest.mark.django_db
 
@@ -40,3 +41,19 @@ def test_tr6_the_demo_content_and_its_known_passwords_are_refused_in_production(
 
     assert not User.objects.exists()
     assert not Plan.objects.exists()
+
+
+def test_tm2_the_demo_staff_is_an_administrator_and_a_demo_creator_writes_two_courses() -> None:
+    """Outside production the demo shows the roles (TR-1): `staff` administers, `auteur` writes Claire Martin's courses."""
+    logins = demo_load()
+
+    staff = User.objects.get(username="staff")
+    creator = User.objects.get(username="auteur")
+    assert staff.is_superuser and staff.groups.filter(name="Administrateur").exists()
+    assert creator.is_staff and not creator.is_superuser
+    assert list(creator.groups.values_list("name", flat=True)) == ["Créateur de contenu"]
+    assert set(Course.objects.filter(authors__user=creator).values_list("slug", flat=True)) == set(
+        Course.objects.filter(authors__name="Claire Martin").values_list("slug", flat=True)
+    )
+    assert Course.objects.filter(authors__user=creator).count() == 2
+    assert any("auteur / demo-creator-password" in login for login in logins)
