@@ -66,8 +66,9 @@ def test_tm6_choose_a_plan_register_get_the_invoice_and_pay_by_card(
     page.get_by_label("Adresse e-mail").fill("grace@example.org")
     page.get_by_label("Mot de passe").fill(NEW_PASSWORD)
     page.get_by_label("J'accepte les conditions d'utilisation").check()
+    page.locator("#id_consent").check()  # BZ-2: immediate access, withdrawal right given up
     shot(page, "billing-02-register-with-plan")
-    page.get_by_role("button", name="Valider").click()
+    page.get_by_role("button", name="Commander avec obligation de paiement").click()
     expect(page).to_have_url(live_server.url + "/account/billing/")
     expect(page.get_by_role("status")).to_contain_text("Bienvenue grace")
     expect(page.locator("#subscriptions")).to_contain_text("Pro 3 mois")

@@ -63,7 +63,8 @@ def test_pv1_tm2_lm7_owner_buys_invites_member_joins_learns_owner_sees_progress(
     expect(page.locator("#group-purchase-summary")).to_contain_text("il sera créé à votre nom")
     page.get_by_label("Nom du groupe").fill("Équipe Cloud d'Olga")
     shot(page, "groups-01-group-plan-fr")
-    page.get_by_role("button", name="Souscrire pour mon groupe").click()
+    page.locator("#id_consent").check()  # BZ-2: immediate access, withdrawal right given up
+    page.get_by_role("button", name="Commander avec obligation de paiement").click()
     expect(page).to_have_url(base + "/account/group/")
     expect(page.get_by_role("status")).to_contain_text("Équipe 5 places")
     expect(page.locator("#group-summary")).to_contain_text("1 sur 5")
@@ -124,5 +125,5 @@ def test_pv1_tm2_lm7_owner_buys_invites_member_joins_learns_owner_sees_progress(
     expect(page.locator("#group-members")).to_contain_text("bruno")
     shot(page, "groups-08-owner-group-page-en")
     page.goto(base + "/en/plans/equipe-5/group/")
-    expect(page.get_by_role("button", name="Subscribe for my group")).to_be_visible()
+    expect(page.get_by_role("button", name="Place order with obligation to pay")).to_be_visible()
     shot(page, "groups-09-group-plan-en")

@@ -121,7 +121,8 @@ def test_lm1_lm3_lm4_lm5_pv11_visitor_previews_subscribes_completes_a_course_and
     page.get_by_label("Adresse e-mail").fill("grace@example.org")
     page.get_by_label("Mot de passe").fill(NEW_PASSWORD)
     page.get_by_label("J'accepte les conditions d'utilisation").check()
-    page.get_by_role("button", name="Valider").click()
+    page.locator("#id_consent").check()  # BZ-2: immediate access, withdrawal right given up
+    page.get_by_role("button", name="Commander avec obligation de paiement").click()
     expect(page.get_by_role("status")).to_contain_text("Bienvenue grace")
 
     # The member follows the course from the start to the quiz.

@@ -190,6 +190,7 @@ def test_sc5_purchase_on_a_stripe_webhook_on_b_lesson_on_a_logout_on_b(
             "email": "kim-sc5@example.org",
             "password": PASSWORD,
             "accept_terms": "on",
+            "consent": "on",  # BZ-2
         },
     )
     assert subscribed.status_code == 302 and subscribed.headers["Location"] == "/account/billing/"
