@@ -14,11 +14,13 @@ machine, but the browser still has to ask for it, which is what the network log 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 from playwright.sync_api import Browser, Page, Route, expect
 
 from cloudmentor.accounts.services import staff_totp_device_create
@@ -26,7 +28,7 @@ from cloudmentor.accounts.tests.factories import PASSWORD, StaffFactory, UserFac
 from cloudmentor.billing.models import AccessLevel
 from cloudmentor.billing.tests.factories import PlanFactory
 from cloudmentor.demo.catalog.loader import catalog_load
-from cloudmentor.learning.models import Certificate, ErrorReport, Question
+from cloudmentor.learning.models import Certificate, ErrorReport, Question, QuizAttempt
 from cloudmentor.legal.services import policy_seed
 from tests.browser.conftest import shot, staff_log_in
 
@@ -136,26 +138,38 @@ def test_lm1_lm3_lm4_lm5_pv11_visitor_previews_subscribes_completes_a_course_and
     expect(page.locator(".lesson-aside")).to_contain_text("5 leçon(s) terminée(s) sur 6")
     shot(page, "learning-06-quiz")
 
-    # A first attempt fails, the review explains; the second passes.
-    questions = list(
-        Question.objects.filter(
-            quiz__lesson__slug="examen-final", quiz__lesson__course__slug="kubernetes-en-production"
-        ).prefetch_related("choices")
-    )
-    for question in questions:
-        wrong = next(c for c in question.choices.all() if not c.is_correct)
-        page.locator(f'input[name="q{question.pk}"][value="{wrong.pk}"]').check()
+    # A first attempt fails: the score per topic, not the answers (LX-1); a day later the
+    # second one (a new draw) passes, and the certificate asks for the legal name (LX-2).
+    def answer(*, right: bool) -> None:
+        shown = page.locator("form.quiz__form input[name^=q]").evaluate_all("inputs => inputs.map(i => i.name)")
+        for name in dict.fromkeys(shown):
+            question = Question.objects.prefetch_related("choices").get(pk=int(name[1:]))
+            for choice in question.choices.all():
+                if choice.is_correct == right:
+                    page.locator(f'input[name="{name}"][value="{choice.pk}"]').check()
+                    if not right:
+                        break
+
+    page.get_by_role("button", name="Commencer l'examen").click()
+    answer(right=False)
     page.get_by_role("button", name="Valider mes réponses").click()
     expect(page.locator("#attempt-score")).to_contain_text("0 bonne(s) réponse(s) sur 5")
-    expect(page.locator(".review__explanation").first).to_contain_text("scheduler")
-    shot(page, "learning-07-failed-attempt-review")
-    page.get_by_role("link", name="Réessayer").click()
-    for question in questions:
-        for choice in question.choices.all():
-            if choice.is_correct:
-                page.locator(f'input[name="q{question.pk}"][value="{choice.pk}"]').check()
+    expect(page.locator("#topic-scores")).to_be_visible()
+    expect(page.locator(".review__explanation")).to_have_count(0)
+    shot(page, "learning-07-failed-attempt-score-per-topic")
+    QuizAttempt.objects.filter(user__username="grace").update(submitted_at=timezone.now() - timedelta(days=2))
+    page.goto(live_server.url + COURSE + "examen-final/")
+    page.get_by_role("button", name="Commencer une nouvelle tentative").click()
+    answer(right=True)
     page.get_by_role("button", name="Valider mes réponses").click()
     expect(page.locator("#attempt-score")).to_contain_text("5 bonne(s) réponse(s) sur 5 : 100 %")
+    expect(page.locator(".review__explanation").first).to_be_visible()
+    page.get_by_role("link", name="Indiquer mon nom légal").click()
+    page.get_by_label("Nom légal (prénom et nom)").fill("Grace Hopper")
+    page.get_by_role("button", name="Enregistrer ce nom").click()
+    expect(page.get_by_role("status")).to_contain_text("Votre certificat est prêt.")
+    page.goto(live_server.url + COURSE + "examen-final/")
+    page.get_by_role("link", name="Voir la correction").first.click()
     expect(page.get_by_text("Vous avez terminé ce cours. Votre certificat est prêt.")).to_be_visible()
     shot(page, "learning-08-passed-with-certificate")
 
@@ -169,7 +183,7 @@ def test_lm1_lm3_lm4_lm5_pv11_visitor_previews_subscribes_completes_a_course_and
     page.get_by_role("link", name="Adresse de vérification publique").click()
     expect(page).to_have_url(live_server.url + f"/certificates/{certificate.code}/")
     expect(page.locator("#certificate")).to_contain_text("Certificat authentique")
-    expect(page.locator("#certificate")).to_contain_text("grace")
+    expect(page.locator("#certificate")).to_contain_text("Grace Hopper")
     expect(page.locator("#certificate")).to_contain_text("Kubernetes en production")
     shot(page, "learning-09-certificate-verification")
 
