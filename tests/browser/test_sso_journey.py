@@ -2,16 +2,20 @@
 
 The owner registers the company's provider on the group page; a new colleague chooses
 « Se connecter avec l'authentification de mon entreprise », signs in on the provider's own
-login page, comes back logged in with a seat of the group, and reads a Pro lesson.
+login page, comes back logged in with a seat of the group, and reads a Pro lesson. Then the
+company's directory deactivates them by SCIM (ID-2): their next request is logged out and the
+seat is free.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from decimal import Decimal
 from typing import Any
 
 import pytest
+import requests
 from playwright.sync_api import Browser, Page, expect
 
 from cloudmentor.accounts.models import Group, GroupMembership, User
@@ -38,6 +42,7 @@ def test_id1_pv1_owner_configures_the_provider_a_colleague_signs_in_by_sso_takes
     settings: Any,
 ) -> None:
     settings.SITE_URL = live_server.url
+    settings.SSO_HTTP_TIMEOUT_SECONDS = 30  # the provider shares two cores with the browser and the server
     base = live_server.url
     owner = UserFactory(username="olga", email="olga@acme.example")
     plan = PlanFactory(kind=Plan.Kind.GROUP, seats=3, price=Decimal("199.00"), access_level=AccessLevel.PRO)
@@ -95,11 +100,48 @@ def test_id1_pv1_owner_configures_the_provider_a_colleague_signs_in_by_sso_takes
         colleague_page.goto(base + "/courses/k8s/intro/")
         expect(colleague_page.get_by_text(SECRET)).to_be_visible()
         shot(colleague_page, "sso-06-pro-lesson-fr")
+
+        # The owner sees the seat taken.
+        page.goto(base + "/account/group/")
+        expect(page.locator("#group-members")).to_contain_text("camille@acme.example")
+        expect(page.locator("#group-summary")).to_contain_text("2 sur 3")
+        shot(page, "sso-07-owner-sees-the-seat-fr")
+
+        # ID-2: the owner gives the company's directory a SCIM token; the directory links the
+        # colleague, then deactivates them (they left the company).
+        page.locator("#group-scim-link").click()
+        expect(page).to_have_url(base + "/account/group/scim/")
+        page.get_by_label("Nom du jeton").fill("Annuaire Acme")
+        page.get_by_role("button", name="Créer le jeton").click()
+        token = page.locator("#scim-token-value").input_value()
+        shot(page, "sso-08-scim-token-shown-once-fr")
+        directory = {"Authorization": f"Bearer {token}", "Content-Type": "application/scim+json"}
+        linked = requests.post(
+            base + "/scim/v2/Users",
+            headers=directory,
+            timeout=10,
+            json={"userName": "camille@acme.example", "emails": [{"value": "camille@acme.example", "type": "work"}]},
+        )
+        assert linked.status_code == 201, linked.text
+        deactivated = requests.patch(
+            f"{base}/scim/v2/Users/{linked.json()['id']}",
+            headers=directory,
+            timeout=10,
+            json={"Operations": [{"op": "replace", "path": "active", "value": False}]},
+        )
+        assert deactivated.status_code == 200, deactivated.text
+
+        # The colleague's next request is logged out; the seat is free.
+        colleague_page.goto(base + "/courses/k8s/intro/")
+        expect(colleague_page.get_by_text(SECRET)).to_have_count(0)
+        colleague_page.goto(base + "/account/")
+        expect(colleague_page).to_have_url(re.compile(r"/accounts/login/"))
+        shot(colleague_page, "sso-09-deprovisioned-logged-out-fr")
+        assert not GroupMembership.objects.filter(group=group, user=user).exists()
+        page.goto(base + "/account/group/")
+        expect(page.locator("#group-summary")).to_contain_text("1 sur 3")
+        page.goto(base + "/account/group/scim/")
+        expect(page.locator("#scim-history")).to_contain_text("camille@acme.example")
+        shot(page, "sso-10-owner-scim-history-fr")
     finally:
         context.close()
-
-    # The owner sees the seat taken.
-    page.goto(base + "/account/group/")
-    expect(page.locator("#group-members")).to_contain_text("camille@acme.example")
-    expect(page.locator("#group-summary")).to_contain_text("2 sur 3")
-    shot(page, "sso-07-owner-sees-the-seat-fr")
