@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
@@ -41,6 +42,7 @@ from .exceptions import (
 from .forms import CatalogFilterForm, ErrorReportForm, LegalNameForm
 from .models import Certificate, Course, Lesson, QuizAttempt, Resource
 
+logger = logging.getLogger(__name__)
 CATALOG_QUERY = frozenset({"q", "topic", "level", "plan", "page"})
 
 
@@ -410,7 +412,11 @@ def certificate_badge(request: HttpRequest, code: str) -> HttpResponse:
         certificate = selectors.certificate_get_by_code(code=code)
     except Certificate.DoesNotExist:
         raise Http404 from None
-    token = services.certificate_badge(certificate=certificate)
+    try:
+        token = services.certificate_badge(certificate=certificate)
+    except ImproperlyConfigured:  # production without LEARNING_BADGE_SIGNING_KEY: say so, never a 500
+        logger.error("LEARNING_BADGE_SIGNING_KEY is not set: certificate badges cannot be signed")
+        return _badges_unavailable(request)
     response = HttpResponse(token, content_type=badges.MEDIA_TYPE)
     response["Content-Disposition"] = f'attachment; filename="cloudmentor-badge-{certificate.code}.jwt"'
     return response
@@ -440,9 +446,21 @@ def certificate_status(request: HttpRequest, code: str) -> JsonResponse:
     return response
 
 
-def jwks(request: HttpRequest) -> JsonResponse:
+def _badges_unavailable(request: HttpRequest) -> HttpResponse:
+    message = _(
+        "Les badges numériques sont momentanément indisponibles. Le certificat reste vérifiable sur cette page."
+    )
+    return HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
+
+
+def jwks(request: HttpRequest) -> HttpResponse:
     """The public key that signs the badges, as a JSON Web Key Set (LX-2)."""
-    response = JsonResponse(badges.public_jwks())
+    try:
+        keys = badges.public_jwks()
+    except ImproperlyConfigured:
+        logger.error("LEARNING_BADGE_SIGNING_KEY is not set: no badge key to publish")
+        return _badges_unavailable(request)
+    response = JsonResponse(keys)
     response["Cache-Control"] = "public, max-age=3600"
     response["Access-Control-Allow-Origin"] = "*"
     return response

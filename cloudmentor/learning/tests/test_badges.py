@@ -83,7 +83,7 @@ def test_lx2_an_unusable_legal_name_is_a_clear_message(member_client: Client, su
     assert subscriber.legal_name == ""
 
 
-def test_lx2_the_pdf_and_the_public_page_show_the_legal_name(
+def test_lx2_lm5_the_pdf_and_the_public_page_show_the_legal_name(
     member_client: Client, client: Client, subscriber: User, course: tuple[Lesson, Quiz]
 ) -> None:
     accounts_services.user_legal_name_set(user=subscriber, legal_name="Alice Marie Martin")
@@ -274,3 +274,19 @@ def test_lx2_staff_correct_the_legal_name_in_the_staff_site(
     certificate.refresh_from_db()
     assert certificate.holder_name == "Alice Martin"
     assert "Alise Martin" in page and "Demande du membre, pièce vue." in page
+
+
+def test_lx2_without_a_signing_key_in_production_badges_are_a_clear_503(
+    client: Client, subscriber: User, course: tuple[Lesson, Quiz], settings: Any
+) -> None:
+    certificate = services.certificate_issue(user=subscriber, course=course[0].course)
+    settings.PRODUCTION = True
+    settings.LEARNING_BADGE_SIGNING_KEY = ""
+
+    badge = client.get(f"/certificates/{certificate.code}/badge.jwt")
+    keys = client.get("/.well-known/jwks.json")
+    page = client.get(f"/certificates/{certificate.code}/")
+
+    assert badge.status_code == keys.status_code == 503
+    assert "momentanément indisponibles" in badge.content.decode()
+    assert page.status_code == 200 and "Certificat authentique" in page.content.decode()
