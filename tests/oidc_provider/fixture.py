@@ -113,14 +113,14 @@ class OidcProvider:
 
 
 def _wait_until_up(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the OpenID Provider stopped: {log.read_text()[-2000:]}")
         try:
-            if requests.get(f"{base_url}/o/.well-known/openid-configuration", timeout=2).status_code == 200:
+            if requests.get(f"{base_url}/o/.well-known/openid-configuration", timeout=10).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or still loading Django
             pass
         time.sleep(0.2)
     raise RuntimeError(f"the OpenID Provider did not start: {log.read_text()[-2000:]}")

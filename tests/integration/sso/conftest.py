@@ -7,6 +7,8 @@ import re
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -80,3 +82,19 @@ def sso_sign_in(client: Client, company: Company, username: str, email: str, *, 
     parts = urlsplit(back)
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == callback_uri()
     return client.get(f"{parts.path}?{parts.query}")
+
+
+@pytest.fixture(autouse=True)
+def _patient_provider_calls(settings: Any) -> None:
+    """The provider shares two cores with the whole suite: give its answers time (production: 5 s)."""
+    settings.SSO_HTTP_TIMEOUT_SECONDS = 30
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep these tests on one xdist worker (``--dist loadgroup``): one provider started, not one per worker."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return  # -p no:xdist: the marker is not even registered
+    here = Path(__file__).parent
+    for item in items:
+        if Path(str(item.fspath)).parent == here:
+            item.add_marker(pytest.mark.xdist_group("sso-oidc-provider"))

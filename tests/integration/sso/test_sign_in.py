@@ -17,7 +17,7 @@ from conftest import assert_cookies_sealed, submit
 
 from .conftest import Company, callback_uri, sso_sign_in, sso_start
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 def _body(response: Any) -> str:
