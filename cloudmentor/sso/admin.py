@@ -6,7 +6,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from cloudmentor.core.admin import ReadOnlyAdminMixin
@@ -63,7 +62,5 @@ class IdentityProviderAdmin(admin.ModelAdmin[IdentityProvider]):
     search_fields = ("group__name", "group__owner__username", "issuer", "domains__domain")
     list_select_related = ("group",)
     readonly_fields = ("end_session_endpoint", "created_at", "updated_at")
+    fields = ("group", "issuer", "client_id", "new_client_secret", "require_sso", *readonly_fields)
     inlines = (EmailDomainInline, SsoLinkInline)
-
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return ["group", "issuer", "client_id", "new_client_secret", "require_sso", *self.readonly_fields]
