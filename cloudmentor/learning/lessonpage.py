@@ -307,12 +307,8 @@ def lesson_page_build(
                 cooldown_minutes=quiz.cooldown_minutes,
                 reveal_after_last_attempt=quiz.reveal_after_last_attempt,
             )
-            context = {
-                **common,
-                "quiz": quiz,
-                "asked": _asked(quiz, len(questions)),
-                "questions": [(q, texts[q.pk]) for q in questions],
-            }
+            # Visitors see the rules, never the pool's questions (LX-1).
+            context = {**common, "quiz": quiz, "asked": _asked(quiz, len(questions))}
             page.quiz = {"visitor": render_to_string("learning/fragments/quiz.html", context)}
     return page
 

@@ -261,3 +261,12 @@ def test_lx1_the_staff_site_shows_a_quizs_statistics_per_question(
     assert "1 tentative(s), 1 réussie(s), score moyen 75.0 %." in html
     assert html.count("<tr><td>Question numéro") == 10  # every question of the pool, asked or not
     assert 'name="draw_count"' in html and 'name="max_attempts"' in html and 'name="cooldown_minutes"' in html
+
+
+def test_lx1_visitors_see_the_exam_rules_never_its_questions(client: Client, exam: Quiz) -> None:
+    Lesson.objects.filter(pk=exam.lesson_id).update(is_free_preview=True)
+
+    html = client.get("/courses/k8s/examen/").content.decode()
+
+    assert "Connectez-vous pour répondre" in html and "4 questions tirées au hasard" in html
+    assert "Question numéro" not in html and "Juste " not in html
