@@ -21,10 +21,6 @@ urlpatterns = [
     path("account/history/", views.history, name="history"),
     path("account/billing/orders/<uuid:order_key>/", views.order_detail, name="order"),
     path("billing/demo/checkout/<str:session_id>/", views.demo_checkout, name="demo_checkout"),
-    path("account/billing/orders/<uuid:order_key>/", views.order_detail, name="order"),
-    path("billing/demo/checkout/<str:session_id>/", views.demo_checkout, name="demo_checkout"),
-    path("account/billing/orders/<uuid:order_key>/", views.order_detail, name="order"),
-    path("billing/demo/checkout/<str:session_id>/", views.demo_checkout, name="demo_checkout"),
     path(
         "account/billing/credit-notes/<int:credit_note_id>/pdf/",
         credit_note_views.credit_note_pdf,

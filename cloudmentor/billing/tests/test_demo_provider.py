@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import time_machine
+from django.conf import settings as django_settings
 from django.core import mail
 from django.core.checks import run_checks
 from django.test import Client
@@ -19,6 +23,7 @@ from cloudmentor.billing import services
 from cloudmentor.billing.exceptions import DemoProviderRefused, WebhookRejected
 from cloudmentor.billing.models import BillingEvent, DemoCheckoutSession, Invoice, Payment, Plan
 from cloudmentor.billing.providers import demo, payment_provider_name
+from conftest import production_python
 
 from .conftest import log_in
 from .factories import PlanFactory
@@ -226,3 +231,41 @@ def test_bz1_demo_bank_details_are_refused_in_production(settings: Any) -> None:
     ids = {error.id for error in run_checks()}
 
     assert "billing.E102" in ids and "billing.E101" not in ids
+
+
+def test_bz1_production_settings_have_no_demo_bank_details_and_refuse_the_demo_provider(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Production as it runs: no fake IBAN by default, no card provider without Stripe, `demo` stops the start."""
+    shown = production_python(
+        "from django.conf import settings\n"
+        "from cloudmentor.billing.providers import payment_provider_name\n"
+        "print(repr(settings.BILLING_IBAN), repr(settings.BILLING_BIC), repr(payment_provider_name()))"
+    )
+    monkeypatch.setenv("BILLING_PAYMENT_PROVIDER", "demo")
+    refused = production_python(
+        "from django.core.checks import run_checks\n"
+        "print(sorted(error.id for error in run_checks() if error.id.startswith('billing.E10')))"
+    )
+
+    assert shown.strip() == "'' '' ''"
+    assert "billing.E101" in refused
+
+
+def test_bz1_a_development_machine_gets_the_demo_bank_details(tmp_path: Any) -> None:
+    """`make run` (CLOUDMENTOR_ENV=development): clearly fake bank details, so the transfer path shows."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("CLOUDMENTOR_", "DJANGO_"))}
+    environment.update(
+        CLOUDMENTOR_ENV="development", CLOUDMENTOR_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="cloudmentor.settings"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings\nprint(settings.BILLING_IBAN, settings.BILLING_BIC)"],
+        cwd=django_settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    assert done.stdout.strip() == "FR76 0000 0000 0000 DEMO 0000 000 DEMOFRPPXXX"
