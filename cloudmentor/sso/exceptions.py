@@ -35,6 +35,17 @@ class SignInInvalid(SsoError):
     code = "sign_in_invalid"
 
 
+class CookiesRequired(SignInInvalid):
+    """The browser came back from the provider without any cookie: cookies are off (CK-8)."""
+
+    message = _(
+        "Votre navigateur n'a renvoyé aucun cookie : la connexion par votre entreprise a besoin d'un cookie "
+        "temporaire, sans donnée personnelle, pour relier votre retour à ce navigateur. Autorisez les cookies "
+        "pour ce site, puis recommencez."
+    )
+    code = "cookies_required"
+
+
 class ProviderUnreachable(SsoError):
     message = _(
         "Le service d'authentification de votre entreprise ne répond pas correctement. "

@@ -24,6 +24,7 @@ from cloudmentor.accounts.registration import login_limits
 from cloudmentor.accounts.selectors import group_membership_of
 from cloudmentor.accounts.services.sessions import AFTER_LOGOUT_KEY
 from cloudmentor.core.http import client_ip
+from cloudmentor.core.requests import annotated
 from cloudmentor.core.throttle import (
     Limit,
     throttle_refund,
@@ -34,7 +35,7 @@ from cloudmentor.core.throttle import (
 
 from . import selectors, services
 from .cookies import FLOW_COOKIE_NAME, flow_seconds
-from .exceptions import DomainTaken, ProviderUnknown, SignInInvalid, SsoError, WrongPassword
+from .exceptions import CookiesRequired, DomainTaken, ProviderUnknown, SignInInvalid, SsoError, WrongPassword
 from .forms import IdentityProviderForm, LinkPasswordForm, WorkEmailForm
 
 
@@ -127,6 +128,8 @@ def callback(request: HttpRequest) -> HttpResponse:
     key = request.COOKIES.get(FLOW_COOKIE_NAME, "")
     language = selectors.sign_in_language(key) or get_language() or settings.LANGUAGE_CODE
     with translation.override(language):
+        if not annotated(request).browser_sent_cookies:
+            return _refused(request, CookiesRequired())
         try:
             result = services.sign_in_finish(
                 key=key,

@@ -57,9 +57,7 @@ def test_id1_the_callback_serves_once(company: Company) -> None:
     back = company.idp.sign_in(sso_start(client, email), username, "corp-passphrase-42")
     parts = urlsplit(back)
     assert client.get(f"{parts.path}?{parts.query}").status_code == 302
-    other = Client()
-    other.cookies = client.cookies
-    replay = Client().get(f"{parts.path}?{parts.query}")
+    replay = client.get(f"{parts.path}?{parts.query}")
     assert replay.status_code == 400 and "plus valable" in _body(replay)
 
 
@@ -131,8 +129,10 @@ def test_id1_a_callback_without_the_browsers_cookie_is_refused(company: Company)
     username, email = company.person("hugo")
     back = company.idp.sign_in(sso_start(Client(), email), username, "corp-passphrase-42")
     parts = urlsplit(back)
-    response = Client().get(f"{parts.path}?{parts.query}")
-    assert response.status_code == 400
+    victim = Client()
+    sso_start(victim, email)  # the victim's browser has a sign-in of its own, with another state
+    response = victim.get(f"{parts.path}?{parts.query}")
+    assert response.status_code == 400 and "plus valable" in _body(response)
     assert not User.objects.filter(email=email).exists()
 
 
@@ -298,3 +298,14 @@ def test_tm2_a_password_reset_opens_no_session_for_a_member_whose_group_requires
     assert member.check_password("a brand new passphrase 7")
     assert client.get("/account/").status_code == 302
     assert not AccountSession.objects.filter(user=member).exists()
+
+
+def test_ck8_a_browser_that_refuses_cookies_is_told_they_are_needed(company: Company) -> None:
+    """Back from the provider with no cookie at all: the page says the sign-in needs one, with the policy's link."""
+    username, email = company.person("sacha")
+    back = company.idp.sign_in(sso_start(Client(), email), username, "corp-passphrase-42")
+    parts = urlsplit(back)
+    response = Client().get(f"{parts.path}?{parts.query}")
+    assert response.status_code == 400
+    assert "Autorisez les cookies" in _body(response) and "/legal/cookies/" in _body(response)
+    assert not User.objects.filter(email=email).exists()
