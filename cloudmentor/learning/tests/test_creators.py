@@ -169,12 +169,16 @@ def test_tm9_no_member_page_writes_material(member_client: Client, member: User,
             "lesson": "/courses/aws/regions/",
             "lesson_complete": "/courses/aws/regions/complete/",
             "quiz_submit": "/courses/aws/regions/quiz/",
+            "quiz_start": "/courses/aws/regions/quiz/start/",
             "report_error": "/courses/aws/regions/report/",
             "resource_download": "/courses/aws/regions/files/1/",
             "dashboard": "/learn/",
             "attempt": "/learn/attempts/1/",
             "certificate_download": "/learn/certificates/X.pdf",
             "certificate_verify": "/certificates/X/",
+            "certificate_badge": "/certificates/X/badge.jwt",
+            "certificate_status": "/certificates/X/status.json",
+            "legal_name": "/learn/certificates/name/",
             "reports": "/account/reports/",
             "group_progress": "/account/group/progress/",
         }[name]
@@ -190,7 +194,7 @@ def test_tm9_no_member_page_writes_material(member_client: Client, member: User,
     )
     assert after == before
     assert lesson.pk
-    assert len(names) == 14
+    assert len(names) == 18
 
 
 def test_lm6_publishing_an_empty_lesson_is_refused(module: Module) -> None:
