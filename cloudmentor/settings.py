@@ -220,6 +220,9 @@ ACCOUNTS_EMAIL_CHANGE_SECONDS = 24 * 3600
 ACCOUNTS_GROUP_INVITATION_DAYS = env.int("ACCOUNTS_GROUP_INVITATION_DAYS", default=7)
 # Days a « Ce n'était pas moi » link of a security email stays valid (TR-4, docs/accounts.md).
 ACCOUNTS_SECURITY_LINK_DAYS = env.int("ACCOUNTS_SECURITY_LINK_DAYS", default=7)
+# Days an « Était-ce vous ? » record (address, link used or not) is kept, then deleted by the
+# scheduler's security_notices_purge (TR-4, docs/accounts.md).
+ACCOUNTS_SECURITY_NOTICE_RETENTION_DAYS = env.int("ACCOUNTS_SECURITY_NOTICE_RETENTION_DAYS", default=90)
 # Records of staff opening a member's personal data (TR-2) are kept this many days, then
 # deleted by the scheduler's staff_access_purge (decision 0104).
 ACCOUNTS_STAFF_ACCESS_RETENTION_DAYS = env.int("ACCOUNTS_STAFF_ACCESS_RETENTION_DAYS", default=365)
@@ -434,6 +437,8 @@ SCHEDULER_JOBS: dict[str, dict[str, Any]] = {
     "core_purge": {"command": "core_purge", "every": 3600},
     # A checked copy of the database, expired copies deleted (TR-5, docs/deployment.md "Backups and recovery").
     "backup": {"command": "backup", "every": 24 * 3600},
+    # « Était-ce vous ? » records past ACCOUNTS_SECURITY_NOTICE_RETENTION_DAYS (TR-4); idempotent.
+    "security_notices_purge": {"command": "security_notices_purge", "every": 24 * 3600},
     # Records of staff accesses to members' data past ACCOUNTS_STAFF_ACCESS_RETENTION_DAYS (TR-2); idempotent.
     "staff_access_purge": {"command": "staff_access_purge", "every": 24 * 3600},
 }
@@ -448,6 +453,9 @@ OPERATIONS_TASK_MAX_RUNS = env.int("OPERATIONS_TASK_MAX_RUNS", default=3)
 OPERATIONS_BACKUP_DIR = Path(env.str("OPERATIONS_BACKUP_DIR", default=str(VAR_DIR / "backups")))
 OPERATIONS_BACKUP_RETENTION_DAYS = env.int("OPERATIONS_BACKUP_RETENTION_DAYS", default=30)
 OPERATIONS_BACKUP_ENCRYPTION_KEY = env.list("OPERATIONS_BACKUP_ENCRYPTION_KEY", default=[])
+# /healthz says « degraded » (still 200) when the newest backup is older than this many hours,
+# or there is none; 0 leaves backups out of /healthz (docs/operations.md).
+OPERATIONS_BACKUP_MAX_AGE_HOURS = env.int("OPERATIONS_BACKUP_MAX_AGE_HOURS", default=26)
 
 # Security headers.
 CONTENT_SECURITY_POLICY = {

@@ -45,7 +45,11 @@ class UsernameOrEmailBackend(ModelBackend):
         if found.value is not None:
             user: User = found.value
             return user if self.user_can_authenticate(user) else None
-        loaded = super().get_user(user_id)
+        # With its group membership and group: the account cookie follows the group's paid-up
+        # date (CK-4) without a query per request.
+        loaded = User.objects.select_related("group_membership__group").filter(pk=user_id).first()
+        if loaded is not None and not self.user_can_authenticate(loaded):
+            loaded = None
         if loaded is not None:
             stamps.store(key, loaded, found, USER_CACHE_SECONDS)
         return loaded

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from django import forms
@@ -39,6 +40,13 @@ PASSWORD_HELP = _(
 )
 
 
+class NormalizedEmailField(forms.EmailField):
+    """An email field that reads look-alikes as the address they look like: NFKC before validation (TR-7)."""
+
+    def to_python(self, value: Any) -> str:
+        return str(super().to_python(unicodedata.normalize("NFKC", value) if isinstance(value, str) else value))
+
+
 class UsernameField(forms.CharField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
@@ -53,7 +61,7 @@ class UsernameField(forms.CharField):
 
 class RegistrationForm(forms.Form):
     username = UsernameField()
-    email = forms.EmailField(
+    email = NormalizedEmailField(
         label=_("Adresse e-mail"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
     password = _password_field(_("Mot de passe"), help_text=PASSWORD_HELP)
@@ -98,7 +106,7 @@ class LoginForm(forms.Form):
 
 
 class PasswordForgotForm(forms.Form):
-    email = forms.EmailField(
+    email = NormalizedEmailField(
         label=_("Adresse e-mail de votre compte"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
@@ -133,7 +141,7 @@ class PasswordChangeForm(NewPasswordForm):
 
 class ProfileForm(forms.Form):
     username = UsernameField()
-    email = forms.EmailField(
+    email = NormalizedEmailField(
         label=_("Adresse e-mail"),
         max_length=254,
         help_text=_(
@@ -154,10 +162,8 @@ class ProfileForm(forms.Form):
         return username
 
     def clean_email(self) -> str:
-        email = str(self.cleaned_data["email"]).strip()
-        if User.objects.filter(email__iexact=email).exclude(pk=self.user.pk).exists():
-            raise ValidationError(_("Cette adresse est déjà utilisée par un autre compte."), code="email_taken")
-        return email
+        # Never "already used by another account": the address's owner is told by email (TR-7).
+        return str(self.cleaned_data["email"]).strip()
 
 
 class OtpTokenForm(forms.Form):
@@ -234,4 +240,4 @@ class GroupCreateForm(forms.Form):
 
 
 class GroupInviteForm(forms.Form):
-    email = forms.EmailField(label=_("Adresse e-mail de la personne à inviter"), max_length=254)
+    email = NormalizedEmailField(label=_("Adresse e-mail de la personne à inviter"), max_length=254)

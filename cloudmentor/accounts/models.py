@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from typing import Any
 
 from django.conf import settings
@@ -12,6 +13,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+def email_key(email: str) -> str:
+    """Return the form of an address that decides which account owns it: NFKC, then case-folded (TR-7).
+
+    Full-width or ligature look-alikes and any case of an address are one address: one
+    account, one login (decision 0106).
+    """
+    return unicodedata.normalize("NFKC", email.strip()).casefold()
+
+
 class User(AbstractUser):
     """A person with an account: member, group owner, content creator or staff.
 
@@ -19,6 +29,11 @@ class User(AbstractUser):
     """
 
     email = models.EmailField(_("adresse e-mail"))
+    # `email_key(email)`, kept by save(): the unique form of the address (TR-7). None only for a
+    # row written around save() (bulk_create) or a look-alike found by migration 0008.
+    email_key = models.CharField(
+        _("forme normalisée de l'adresse"), max_length=320, unique=True, null=True, editable=False
+    )
     # End of the paid-up period, maintained by billing; None: no end date (free access,
     # staff). The account cookie lives until this moment (CK-4).
     access_ends_at = models.DateTimeField(_("fin de validité du compte"), null=True, blank=True)
@@ -47,6 +62,21 @@ class User(AbstractUser):
         constraints = [
             models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
         ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Store the address NFKC-normalised (its case kept) and its key beside it (TR-7)."""
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "email" in update_fields:
+            self.email = unicodedata.normalize("NFKC", self.email or "").strip()
+            self.email_key = email_key(self.email) or None
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "email_key"}
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def normalize_email_key(cls, email: str) -> str:
+        """Return `email_key(email)`: the form of an address that decides which account owns it."""
+        return email_key(email)
 
 
 def _device_id() -> str:
@@ -187,6 +217,9 @@ class Group(models.Model):
     )
     # Members allowed, owner included: set by billing from the group plan bought (1: the owner alone).
     seats = models.PositiveIntegerField(_("places"), default=1)
+    # End of the group's paid-up period, maintained by billing (None: never bought, or its owner's
+    # data erased). The owner's and members' account cookie lives until then (CK-4, decision 0107).
+    access_ends_at = models.DateTimeField(_("fin de validité du groupe"), null=True, blank=True)
     created_at = models.DateTimeField(_("créé le"), default=timezone.now)
 
     class Meta:

@@ -24,17 +24,20 @@ def user_by_identifier(identifier: str) -> User | None:
     """Return the account a login identifier names: an email if it has an "@", else a username.
 
     Both compare case-insensitively; usernames cannot contain "@" (registration refuses it).
+    An email compares by its key (NFKC, case-folded), as accounts own addresses (TR-7).
     """
     identifier = User.normalize_username(identifier.strip())  # NFKC, as usernames are stored
     if not identifier:
         return None
     if "@" in identifier:
-        return User.objects.filter(email__iexact=identifier).first()
+        return user_by_email(identifier)
     return User.objects.filter(username__iexact=identifier).order_by("pk").first()
 
 
 def user_by_email(email: str) -> User | None:
-    return User.objects.filter(email__iexact=email.strip()).first()
+    """Return the account that owns `email` (NFKC, case-folded: look-alikes are one address, TR-7)."""
+    key = User.normalize_email_key(email)
+    return User.objects.filter(email_key=key).first() if key else None
 
 
 def session_list(*, user: User) -> QuerySet[AccountSession]:

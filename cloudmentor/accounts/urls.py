@@ -6,6 +6,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("accounts/register/", views.RegisterView.as_view(), name="register"),
+    path("accounts/register/sent/", views.register_sent, name="register_sent"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", views.logout_view, name="logout"),
     path("accounts/password/forgot/", views.PasswordForgotView.as_view(), name="password_forgot"),

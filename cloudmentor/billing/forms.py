@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
-from cloudmentor.accounts.forms import UsernameField
+from cloudmentor.accounts.forms import NormalizedEmailField, UsernameField
 from cloudmentor.accounts.models import User
 from cloudmentor.accounts.selectors import user_by_email, user_by_identifier
 
@@ -57,12 +57,15 @@ class SubscribeForm(forms.Form):
     """Registration with a plan (TM-6), or the extension of the account the email names (TM-8).
 
     ``extension_of`` is the existing account when the email belongs to one: its password
-    must then be the account's, and the username is not asked for.
+    must then be the account's, and the username is not asked for. What a new account would
+    be refused for is kept in ``new_account_errors``: when that password is not the
+    account's, the page shows exactly those (or, if none, « vérifiez votre boîte »), so the
+    answer never tells whether the address has an account (TR-7, decision 0106).
     """
 
     plan = PlanChoiceField(label=_("Offre"), queryset=Plan.objects.none(), to_field_name="slug", empty_label=None)
     username = UsernameField(required=False)
-    email = forms.EmailField(
+    email = NormalizedEmailField(
         label=_("Adresse e-mail"),
         max_length=254,
         help_text=_("Si un compte utilise déjà cette adresse, l'offre prolonge ce compte."),
@@ -93,6 +96,7 @@ class SubscribeForm(forms.Form):
         _plan_field(self).queryset = plan_list_for_members()
         consent_label(self)
         self.extension_of: User | None = None
+        self.new_account_errors: list[tuple[str, Any]] = []
 
     def clean_email(self) -> str:
         return str(self.cleaned_data["email"]).strip()
@@ -102,21 +106,43 @@ class SubscribeForm(forms.Form):
         email = cleaned.get("email")
         if not email:
             return cleaned
+        self.new_account_errors = self._new_account_errors(cleaned, email)
         self.extension_of = user_by_email(email)
         if self.extension_of is not None:
-            return cleaned  # the password is checked against the account by the service
+            return cleaned  # the password is checked against the account by the view's service call
+        for field, error in self.new_account_errors:
+            self.add_error(field, error)
+        return cleaned
+
+    def _new_account_errors(self, cleaned: dict[str, Any], email: str) -> list[tuple[str, Any]]:
+        """What a new account with this username, email and password would be refused for."""
+        errors: list[tuple[str, Any]] = []
         username = cleaned.get("username")
         if not username and "username" not in self.errors:
-            self.add_error("username", _("Choisissez un nom d'utilisateur pour votre nouveau compte."))
+            errors.append(
+                (
+                    "username",
+                    _(
+                        "Choisissez un nom d'utilisateur pour un nouveau compte. Pour prolonger un compte existant, "
+                        "saisissez son mot de passe (ou connectez-vous d'abord)."
+                    ),
+                )
+            )
         elif username and User.objects.filter(username__iexact=username).exists():
-            self.add_error("username", _("Ce nom d'utilisateur est déjà pris."))
+            errors.append(("username", _("Ce nom d'utilisateur est déjà pris.")))
         password = cleaned.get("password")
         if password:
             try:
                 password_validation.validate_password(password, User(username=username or "", email=email))
             except ValidationError as error:
-                self.add_error("password", error)
-        return cleaned
+                errors.append(("password", error))
+        return errors
+
+    def refuse_as_new_account(self) -> bool:
+        """Show what a new account would be refused for; return False when nothing would be (TR-7)."""
+        for field, error in self.new_account_errors:
+            self.add_error(field, error)
+        return bool(self.new_account_errors)
 
 
 class ExtendForm(forms.Form):

@@ -124,9 +124,9 @@ class SubscribeView(FormCookieMixin, FormView[SubscribeForm]):
             user, subscription = services.member_register_with_plan(
                 plan=data["plan"], **registration_arguments(self.request, data), consent=_consent(self.request)
             )
-        except EmailTaken:
-            form.add_error("email", _("Un compte vient d'être créé avec cette adresse : soumettez à nouveau."))
-            return self.form_invalid(form)
+        except EmailTaken:  # created an instant ago by another request: as for any known address (TR-7)
+            accounts_services.registration_attempt_notify(email=data["email"], plan_slug=data["plan"].slug)
+            return redirect("accounts:register_sent")
         except UsernameTaken:
             form.add_error("username", _("Ce nom d'utilisateur est déjà pris."))
             return self.form_invalid(form)
@@ -159,14 +159,12 @@ class SubscribeView(FormCookieMixin, FormView[SubscribeForm]):
                 consent=_consent(self.request),
             )
         except InvalidCredentials:
-            form.add_error(
-                "password",
-                _(
-                    "Cette adresse appartient à un compte. Pour le prolonger, saisissez le mot de passe de ce compte "
-                    "(ou connectez-vous d'abord)."
-                ),
-            )
-            return self.form_invalid(form)
+            # Never "this address has an account" (TR-7, decision 0106): what a new address would get,
+            # and the address's owner is told by email how to extend.
+            if form.refuse_as_new_account():
+                return self.form_invalid(form)
+            accounts_services.registration_attempt_notify(email=data["email"], plan_slug=data["plan"].slug)
+            return redirect("accounts:register_sent")
         except (AccountDisabledLogin, AccountDisabled):
             throttle_refund(*limits)
             return _disabled(self.request)

@@ -13,6 +13,7 @@ from django_tasks_db.models import DBTaskResult
 
 from cloudmentor.core import stamps
 
+from .backups import backup_list
 from .models import ContactMessage, MaintenanceWindow
 
 
@@ -33,7 +34,29 @@ def health_status() -> dict[str, Any]:
         return status
     status["task_queue_lag_seconds"] = round((timezone.now() - oldest).total_seconds(), 1) if oldest else 0.0
     status["maintenance"] = maintenance_health()
+    backup = backup_health()
+    if backup is not None:
+        status["backup"] = backup
     return status
+
+
+def backup_health() -> dict[str, Any] | None:
+    """What /healthz says about backups (TR-5): the newest one's time and age, and whether it is
+    older than ``OPERATIONS_BACKUP_MAX_AGE_HOURS`` (or missing); None when that threshold is 0."""
+    max_age_hours = int(settings.OPERATIONS_BACKUP_MAX_AGE_HOURS)
+    if max_age_hours <= 0:
+        return None
+    found = backup_list()
+    if not found:
+        return {"status": "missing", "newest_at": None, "age_hours": None, "max_age_hours": max_age_hours}
+    newest = found[-1].taken_at
+    age_hours = round((timezone.now() - newest).total_seconds() / 3600, 1)
+    return {
+        "status": "ok" if age_hours <= max_age_hours else "stale",
+        "newest_at": newest.isoformat(),
+        "age_hours": age_hours,
+        "max_age_hours": max_age_hours,
+    }
 
 
 def maintenance_health() -> dict[str, Any]:

@@ -64,10 +64,15 @@ def maintenance_page(request: HttpRequest, state: MaintenanceState) -> HttpRespo
 
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """The load balancer's probe: 200 while the database answers, maintenance or not (docs/operations.md)."""
+    """The load balancer's probe: 200 while the database answers, maintenance or not (docs/operations.md).
+
+    « degraded » (still 200: the site serves) when the newest backup is too old or missing (TR-5).
+    """
     status = health_status()
     healthy = status["database"] == "ok"
-    return JsonResponse({"status": "ok" if healthy else "error", **status}, status=200 if healthy else 503)
+    backup_ok = status.get("backup", {}).get("status", "ok") == "ok"
+    summary = "error" if not healthy else "ok" if backup_ok else "degraded"
+    return JsonResponse({"status": summary, **status}, status=200 if healthy else 503)
 
 
 def contact_limits(*, ip: str) -> tuple[Limit]:

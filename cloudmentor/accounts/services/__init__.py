@@ -13,6 +13,7 @@ from .groups import group_join as group_join
 from .groups import group_leave as group_leave
 from .groups import group_member_remove as group_member_remove
 from .groups import group_members_changed as group_members_changed
+from .groups import group_set_access_end as group_set_access_end
 from .groups import group_set_seats as group_set_seats
 from .groups import invitation_token_hash as invitation_token_hash
 from .legal_name import user_legal_name_lock as user_legal_name_lock
@@ -29,12 +30,14 @@ from .recovery import password_recovery_request as password_recovery_request
 from .recovery import password_recovery_send as password_recovery_send
 from .recovery import password_reset_complete as password_reset_complete
 from .recovery import unauthorized_use_report as unauthorized_use_report
+from .registration import registration_attempt_notify as registration_attempt_notify
 from .registration import user_register as user_register
 from .registration import user_terms_accept as user_terms_accept
 from .security import account_lock as account_lock
 from .security import device_is_new as device_is_new
 from .security import email_change_notify as email_change_notify
 from .security import security_notice_for_link as security_notice_for_link
+from .security import security_notice_purge as security_notice_purge
 from .security import security_notice_send as security_notice_send
 from .security import security_report as security_report
 from .sessions import BACKEND as BACKEND

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -40,6 +40,17 @@ def group_members_changed(*, group: Group) -> None:
     """Make every member's cached account (and what depends on it: access level) stale."""
     for user_id in GroupMembership.objects.filter(group=group).values_list("user_id", flat=True):
         user_changed(user_id)
+
+
+def group_set_access_end(*, group_id: int, ends_at: datetime | None) -> None:
+    """Record the end of the group's paid-up period (billing keeps it equal to its last period's end).
+
+    The owner's and members' sessions follow at their next request: their cached accounts
+    are made stale, and the session middleware re-applies the expiry (CK-4, decision 0107).
+    """
+    if Group.objects.filter(pk=group_id).exclude(access_ends_at=ends_at).update(access_ends_at=ends_at):
+        for user_id in GroupMembership.objects.filter(group_id=group_id).values_list("user_id", flat=True):
+            user_changed(user_id)
 
 
 @transaction.atomic

@@ -14,8 +14,8 @@ from cloudmentor.core.http import client_ip, user_agent_of
 from cloudmentor.mailing.services import email_queue
 
 from .. import events
-from ..exceptions import AlreadyErased, EmailTaken, GroupHasMembers, InvalidToken, StaffAccountErasure, UsernameTaken
-from ..models import GroupMembership, SecurityNotice, User
+from ..exceptions import AlreadyErased, EmailTaken, InvalidToken, StaffAccountErasure, UsernameTaken
+from ..models import SecurityNotice, User
 from ..tokens import email_change_payload, email_change_token
 from .base import _link, _now
 from .sessions import sessions_revoke_all
@@ -51,9 +51,14 @@ def username_change(*, user: User, username: str, actor: User | None) -> User:
 def _identity_field_set(*, user: User, field: str, value: str, taken: type[Exception]) -> str:
     """Set the username or email (unique whatever the case) and return the old value.
 
-    The look-up gives the clear error; the unique constraint still decides a race.
+    The look-up gives the clear error (an email by its key, TR-7); the unique constraint still decides a race.
     """
-    if User.objects.filter(**{f"{field}__iexact": value}).exclude(pk=user.pk).exists():
+    taken_by_other = (
+        User.objects.filter(email_key=User.normalize_email_key(value))
+        if field == "email"
+        else User.objects.filter(**{f"{field}__iexact": value})
+    )
+    if taken_by_other.exclude(pk=user.pk).exists():
         raise taken
     old = str(getattr(user, field))
     setattr(user, field, value)
@@ -66,11 +71,25 @@ def _identity_field_set(*, user: User, field: str, value: str, taken: type[Excep
     return old
 
 
+EMAIL_CHANGE_TAKEN_TEMPLATE = "accounts/emails/email_change_taken"
+
+
 @transaction.atomic
 def email_change_request(*, user: User, new_email: str, language: str) -> None:
-    """Send a confirmation link to the new address; nothing changes until it is followed."""
-    if User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists():
-        raise EmailTaken
+    """Send a confirmation link to the new address; nothing changes until it is followed.
+
+    An address that belongs to another account gets no link but an email saying someone
+    asked to use it: the member sees the same answer either way (TR-7, decision 0106).
+    """
+    owner = User.objects.filter(email_key=User.normalize_email_key(new_email)).exclude(pk=user.pk).first()
+    if owner is not None:
+        email_queue(
+            to=new_email,
+            template=EMAIL_CHANGE_TAKEN_TEMPLATE,
+            context={"login_url": _link("accounts:login", owner.language)},
+            language=owner.language,
+        )
+        return
     email_queue(
         to=new_email,
         template="accounts/emails/email_change",
@@ -138,16 +157,14 @@ def account_erase(*, user: User, actor: User | None, reason: str = "") -> list[p
     queued to the former address (scrubbed from the outbox once sent).
 
     Raises AlreadyErased on a second call (nothing changes), StaffAccountErasure for a
-    staff account (another staff member removes its rights first), GroupHasMembers for
-    the owner of a group that still has members (they remove them first).
+    staff account (another staff member removes its rights first). The owner of a group
+    ends it: its members leave it and are told (PV-10, decision 0107).
     """
     locked = User.objects.select_for_update().get(pk=user.pk)
     if locked.erased_at is not None:
         raise AlreadyErased
     if locked.is_staff or locked.is_superuser:
         raise StaffAccountErasure
-    if GroupMembership.objects.filter(group__owner=locked).exclude(user=locked).exists():
-        raise GroupHasMembers  # the members' access depends on the group: the owner removes them first
     subject = personal_data.Subject.of(locked)
     outcomes = personal_data.erase_all(subject=subject)
     by_staff = actor is not None and actor.pk != locked.pk

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from cloudmentor.core.throttle import throttle_take
 from cloudmentor.mailing.services import email_queue
 
 from .. import events
 from ..caching import user_changed
 from ..exceptions import EmailTaken, UsernameTaken
+from ..limits import recovery_account_limits
 from ..models import User
 from .base import _link, _now
 
@@ -31,13 +34,16 @@ def user_register(
     """Create a member account and queue the welcome email.
 
     Raises EmailTaken / UsernameTaken; two simultaneous registrations with one email
-    give one account (the case-insensitive unique index decides).
+    give one account (the unique index on the address's key decides). The caller never
+    tells the visitor EmailTaken: `registration_attempt_notify` tells the address (TR-7).
     """
     now = _now()
     username = User.normalize_username(username)  # NFKC: "ａｌｉｃｅ" is "alice" (TR-7)
+    email = unicodedata.normalize("NFKC", email).strip()
+    key = User.normalize_email_key(email)
     try:
         with transaction.atomic():
-            if User.objects.filter(email__iexact=email).exists():
+            if User.objects.filter(email_key=key).exists():
                 raise EmailTaken
             if User.objects.filter(username__iexact=username).exists():
                 raise UsernameTaken
@@ -62,10 +68,40 @@ def user_register(
                     language=language,
                 )
     except IntegrityError as error:
-        if User.objects.filter(email__iexact=email).exists():
+        if User.objects.filter(email_key=key).exists():
             raise EmailTaken from error
         raise UsernameTaken from error
     return user
+
+
+REGISTRATION_ATTEMPT_TEMPLATE = "accounts/emails/registration_attempt"
+
+
+def registration_attempt_notify(*, email: str, plan_slug: str = "") -> bool:
+    """Tell the owner of `email` that someone tried to register with it (TR-7, decision 0106).
+
+    The page that was submitted answers "check your inbox" whether the address has an
+    account or not; this email says the rest: log in, reset the password, or extend the
+    account with the plan chosen (`plan_slug`, on the subscribe page). It shares the
+    per-address limit of recovery emails, so nobody can flood a mailbox through the form.
+    Returns whether an email was queued (False: no such account, erased, or over the limit).
+    """
+    user = User.objects.filter(email_key=User.normalize_email_key(email), erased_at__isnull=True).first()
+    if user is None or throttle_take(*recovery_account_limits(email=user.email)) is not None:
+        return False
+    email_queue(
+        to=user.email,
+        template=REGISTRATION_ATTEMPT_TEMPLATE,
+        context={
+            "username": user.username,
+            "login_url": _link("accounts:login", user.language),
+            "forgot_url": _link("accounts:password_forgot", user.language),
+            "plans_url": _link("billing:plans", user.language),
+            "plan_url": _link("billing:subscribe", user.language, slug=plan_slug) if plan_slug else "",
+        },
+        language=user.language,
+    )
+    return True
 
 
 def user_terms_accept(*, user: User, version: int, accepted_at: datetime) -> None:

@@ -190,3 +190,14 @@ def account_lock(*, user: User, ip: str | None, source: str, reset_to: str | Non
         },
     )
     return ended
+
+
+def security_notice_purge() -> int:
+    """Delete the « Était-ce vous ? » records older than ``ACCOUNTS_SECURITY_NOTICE_RETENTION_DAYS``.
+
+    Each row keeps the address the email went to and its link's fate; its link expired long
+    before (``ACCOUNTS_SECURITY_LINK_DAYS``). Idempotent; returns how many went.
+    """
+    cutoff = _now() - timedelta(days=int(settings.ACCOUNTS_SECURITY_NOTICE_RETENTION_DAYS))
+    deleted, _rows = SecurityNotice.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

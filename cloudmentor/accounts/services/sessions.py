@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth import login, logout
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.sessions.backends.base import SessionBase
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -32,21 +33,43 @@ EXPIRY_BASIS_KEY = "_cm_expiry_basis"
 AFTER_LOGOUT_KEY = "_cm_after_logout"
 
 
+def group_access_end(user: Any) -> datetime | None:
+    """Return the paid-up date of the group `user` belongs to (owner or member), or None.
+
+    No query for the account a request loaded (the backend selects its membership and
+    group with it); one for an account loaded otherwise.
+    """
+    try:
+        membership = user.group_membership
+    except (ObjectDoesNotExist, AttributeError):
+        return None
+    ends_at: datetime | None = membership.group.access_ends_at
+    return ends_at
+
+
+def account_validity_end(user: Any) -> datetime | None:
+    """Return the end of the account's validity: its own paid-up date or its group's, the later (CK-4)."""
+    ends = [end for end in (getattr(user, "access_ends_at", None), group_access_end(user)) if end is not None]
+    return max(ends) if ends else None
+
+
 def expiry_basis(user: Any) -> str:
-    ends_at = getattr(user, "access_ends_at", None)
+    ends_at = account_validity_end(user)
     return ends_at.isoformat() if ends_at else ""
 
 
 def session_expiry_for(*, user: User) -> datetime:
     """Return when the account cookie and its session end.
 
-    The end of the account's validity when it is in the future; otherwise (no end date,
-    or already past so that the member can still log in to pay or read their data)
-    ``ACCOUNTS_SESSION_CAP_DAYS`` from now.
+    The end of the account's validity when it is in the future — its own paid-up date or
+    its group's, for the owner and the members alike (CK-4, decision 0107); otherwise (no
+    end date, or already past so that the member can still log in to pay or read their
+    data) ``ACCOUNTS_SESSION_CAP_DAYS`` from now.
     """
     now = _now()
-    if user.access_ends_at is not None and user.access_ends_at > now:
-        return user.access_ends_at
+    ends_at = account_validity_end(user)
+    if ends_at is not None and ends_at > now:
+        return ends_at
     return now + timedelta(days=int(settings.ACCOUNTS_SESSION_CAP_DAYS))
 
 

@@ -15,6 +15,7 @@ from .recovery import password_forgot_sent as password_forgot_sent
 from .recovery import report_unauthorized_use as report_unauthorized_use
 from .recovery import unauthorized_use_reported as unauthorized_use_reported
 from .registration import RegisterView as RegisterView
+from .registration import register_sent as register_sent
 from .security import security_report as security_report
 from .sessions import LoginView as LoginView
 from .sessions import logout_view as logout_view

@@ -25,6 +25,7 @@ from ..exceptions import AlreadyErased, EmailTaken, GroupHasMembers, InvalidToke
 from ..forms import AccountEraseForm, PasswordChangeForm, PasswordConfirmForm, ProfileForm
 from ..http import AuthenticatedHttpRequest
 from ..limits import data_export_limits, password_confirm_limits
+from ..models import User
 from ..selectors import event_list, session_list, staff_access_list
 from .base import MemberFormView
 
@@ -58,7 +59,7 @@ class ProfileView(MemberFormView[ProfileForm]):
                 services.username_change(user=user, username=form.cleaned_data["username"], actor=user)
                 messages.success(self.request, _("Votre nom d'utilisateur est modifié."))
             new_email = form.cleaned_data["email"]
-            if new_email.lower() != user.email.lower():
+            if User.normalize_email_key(new_email) != User.normalize_email_key(user.email):
                 services.email_change_request(user=user, new_email=new_email, language=get_language() or "fr")
                 messages.info(
                     self.request,

@@ -1,4 +1,4 @@
-"""The registration page (CK-5, PV-2, TM-1)."""
+"""The registration page (CK-5, PV-2, TM-1); it never says whether an address has an account (TR-7)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -14,7 +14,6 @@ from .. import services
 from ..exceptions import EmailTaken, UsernameTaken
 from ..forms import RegistrationForm
 from ..registration import registration_arguments, registration_throttled
-from ..selectors import user_by_email
 from .base import VisitorFormView, _safe_next
 
 
@@ -30,7 +29,9 @@ class RegisterView(VisitorFormView[RegistrationForm]):
         try:
             user = services.user_register(**registration_arguments(self.request, form.cleaned_data))
         except EmailTaken:
-            return self.render_to_response(self.get_context_data(form=form, email_exists=True))
+            # The address's owner is told by email; the page says what it says to anyone (decision 0106).
+            services.registration_attempt_notify(email=form.cleaned_data["email"])
+            return redirect("accounts:register_sent")
         except UsernameTaken:
             form.add_error("username", _("Ce nom d'utilisateur est déjà pris."))
             return self.form_invalid(form)
@@ -42,7 +43,7 @@ class RegisterView(VisitorFormView[RegistrationForm]):
         # A group invitation link sends visitors here with ?next=<the link> (PV-1).
         return redirect(_safe_next(self.request, reverse("accounts:profile")))
 
-    def form_invalid(self, form: RegistrationForm) -> HttpResponse:
-        email = form.data.get("email", "")
-        exists = bool(email) and "email" not in form.errors and user_by_email(email) is not None
-        return self.render_to_response(self.get_context_data(form=form, email_exists=exists))
+
+def register_sent(request: HttpRequest) -> HttpResponse:
+    """« Vérifiez votre boîte » after a registration with an address that has an account (TR-7)."""
+    return render(request, "accounts/register_sent.html")

@@ -9,7 +9,7 @@ from django.db.models import Max
 
 from cloudmentor.accounts.models import Group, User
 from cloudmentor.accounts.selectors import group_member_ids
-from cloudmentor.accounts.services import user_set_access_end
+from cloudmentor.accounts.services import group_set_access_end, user_set_access_end
 from cloudmentor.core import stamps
 
 from ..models import Customer
@@ -53,6 +53,8 @@ def _access_end_sync(customer: Customer, *, holder: User | None = None) -> None:
         user_set_access_end(user=user, ends_at=_validity_end(customer))
         stamps.bump(access_stamp(user.pk))  # the cached access level is stale at once
     elif customer.group_id is not None:
+        # The group's paid-up date: its owner's and members' account cookie lives until then (CK-4).
+        group_set_access_end(group_id=customer.group_id, ends_at=_validity_end(customer))
         # A group's periods give its members their level: every member's cached level is stale.
         member_ids = group_member_ids(group_id=customer.group_id)
         if member_ids:

@@ -325,35 +325,29 @@ def test_pv1_erasing_a_member_takes_them_out_of_the_group(
     assert not GroupInvitation.objects.filter(email__iexact="bob@example.org").exists()
 
 
-def test_pv1_an_owner_with_members_cannot_erase_until_they_remove_them(
+def test_pv10_an_owner_with_members_is_told_the_group_ends_and_erasing_ends_it(
     owner: User, group: Group, django_capture_on_commit_callbacks: Any
 ) -> None:
-    """Refused with a clear message and nothing changed; once alone, the owner's erasure goes through."""
-    from cloudmentor.accounts.exceptions import GroupHasMembers
-
+    """The erasure page says what happens to the group; erasing takes the members out and tells them (decision 0107)."""
     bob = UserFactory(username="bob", email="bob@example.org")
     services.group_join(user=bob, token=_invite(owner, "bob@example.org", django_capture_on_commit_callbacks))
     client = _client(owner)
 
     page = client.get("/account/delete/").content.decode()
-    response = csrf_post(
-        client, "/account/delete/", {"password": PASSWORD, "confirmation": "EFFACER"}, page="/account/"
-    )
-
-    assert "retirez-les" in page
-    assert response.status_code == 200
-    assert "retirez-les" in response.content.decode()
-    owner.refresh_from_db()
-    assert owner.erased_at is None and owner.is_active
-    with pytest.raises(GroupHasMembers):
-        services.account_erase(user=owner, actor=owner)
-
-    services.group_member_remove(group=group, actor=owner, user_id=bob.pk)
     with django_capture_on_commit_callbacks(execute=True):
-        services.account_erase(user=owner, actor=owner)
+        response = csrf_post(
+            client, "/account/delete/", {"password": PASSWORD, "confirmation": "EFFACER"}, page="/account/"
+        )
+
+    assert "prévenus par e-mail" in page
+    assert response.status_code == 200
+    owner.refresh_from_db()
+    assert owner.erased_at is not None
     group.refresh_from_db()
     assert group.name == f"#{group.pk}"
+    assert not group.memberships.exists()
     assert not GroupInvitation.objects.exists()
+    assert [email.subject for email in mail.outbox if email.to == ["bob@example.org"]][-1] == "Votre groupe a pris fin"
 
 
 # Staff (PV-1) -----------------------------------------------------------------------------

@@ -125,16 +125,21 @@ def test_pv2_usernames_cannot_contain_an_at_sign(client: Client) -> None:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("email", ["alice@example.org", "ALICE@Example.ORG"])
-def test_pv2_an_existing_email_says_the_account_exists_and_offers_login(client: Client, email: str) -> None:
+def test_pv2_an_existing_email_makes_no_second_account_and_its_owner_is_told_how_to_log_in(
+    client: Client, email: str, django_capture_on_commit_callbacks: object
+) -> None:
+    """The page says « vérifiez votre boîte » as for anyone (TR-7); the email offers login and reset."""
     UserFactory(username="alice", email="alice@example.org")
 
-    response = submit(client, "/accounts/register/", {**VALID, "email": email})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = submit(client, "/accounts/register/", {**VALID, "email": email})
 
-    body = response.content.decode()
-    assert response.status_code == 200
-    assert "Un compte existe déjà avec cette adresse e-mail." in body
+    assert response["Location"] == "/accounts/register/sent/"
+    body = client.get(response["Location"]).content.decode()
     assert 'href="/accounts/login/"' in body and 'href="/accounts/password/forgot/"' in body
     assert User.objects.count() == 1
+    assert mail.outbox[0].to == ["alice@example.org"]
+    assert "/accounts/login/" in mail.outbox[0].body and "/accounts/password/forgot/" in mail.outbox[0].body
 
 
 @pytest.mark.django_db

@@ -233,7 +233,8 @@ def test_tm8_a_wrong_password_extends_nothing(client: Client, pro: Plan) -> None
     )
 
     assert response.status_code == 200
-    assert "saisissez le mot de passe de ce compte" in response.content.decode()
+    assert "Pour prolonger un compte existant, saisissez son mot de passe" in response.content.decode()
+    assert "appartient à un compte" not in response.content.decode()  # TR-7: the same answer as for a new address
     assert not Subscription.objects.exists()
     assert "cm_account" not in response.cookies
 
