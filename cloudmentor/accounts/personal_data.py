@@ -181,7 +181,13 @@ SECTION = Section(
     export=accounts_export,
     erase=accounts_erase,
     holds=(
-        ("profile", _("votre profil : nom d'utilisateur, adresse e-mail, langue, dates, consentements")),
+        (
+            "profile",
+            _(
+                "votre profil : nom d'utilisateur, adresse e-mail, nom légal de vos certificats, langue, dates, "
+                "consentements"
+            ),
+        ),
         ("sessions", _("vos sessions ouvertes : appareil, navigateur, adresse IP, dates")),
         ("events", _("l'historique de votre compte : inscription, connexions, changements, avec adresse IP")),
         ("staff_accesses", _("qui, dans l'équipe, a consulté vos données : son rôle, quoi, quand")),
