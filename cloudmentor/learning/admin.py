@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from cloudmentor.accounts import roles
-from cloudmentor.accounts.models import User
+from cloudmentor.accounts.models import StaffAccess, User
 from cloudmentor.core.admin import ReadOnlyAdminMixin
 from cloudmentor.core.pagecache import pages_invalidate
 
@@ -504,7 +504,13 @@ class ErrorReportAdmin(OwnMaterialMixin, admin.ModelAdmin[ErrorReport]):
 
 
 @admin.register(Certificate)
-class CertificateAdmin(admin.ModelAdmin[Certificate]):
+class CertificateAdmin(roles.StaffAccessAuditMixin, admin.ModelAdmin[Certificate]):
+    # A member's certificate carries their legal name: opening it is recorded for them (TR-2).
+    audit_kind = StaffAccess.Kind.CERTIFICATE
+
+    def audit_reference(self, obj: Certificate) -> str:
+        return obj.code
+
     list_display = ("code", "holder_name", "course_title", "issued_at", "revoked_at")
     list_filter = ("revoked_at",)
     search_fields = ("code", "holder_name", "user__username", "user__email")

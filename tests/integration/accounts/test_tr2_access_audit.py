@@ -11,6 +11,7 @@ from django.test import Client
 from cloudmentor.accounts.models import StaffAccess
 from cloudmentor.accounts.tests.conftest import csrf_post, log_in
 from cloudmentor.accounts.tests.factories import PASSWORD
+from cloudmentor.learning.models import Certificate, Course
 from cloudmentor.operations.models import ContactMessage
 
 from .staff_world import World, client_of
@@ -114,3 +115,22 @@ def test_tr2_administrators_read_the_record_in_the_staff_site(world: World) -> N
     assert listing.status_code == 200
     body = listing.content.decode()
     assert "sue" in body and "Fiche de votre compte" in body
+
+
+def test_tr2_support_opening_a_member_s_certificate_is_recorded(world: World) -> None:
+    certificate = Certificate.objects.create(
+        user=world.alice,
+        course=Course.objects.get(slug="claire-course"),
+        holder_name="Alice Martin",
+        course_title="Le cours de Claire",
+        pdf=b"%PDF-1.4",
+    )
+    support = client_of("support")
+
+    page = support.get(f"/staff/learning/certificate/{certificate.pk}/change/")
+    after_page = _records(world)
+    download = support.get(f"/learn/certificates/{certificate.code}.pdf")
+
+    assert page.status_code == 200 and download.status_code == 200
+    assert after_page == [("sue", "Support", "certificate", certificate.code)]
+    assert _records(world) == after_page  # the download within the same consultation is not counted twice
