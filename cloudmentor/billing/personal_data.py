@@ -69,6 +69,7 @@ SECTION = Section(
         ("customer", _("vos coordonnées de facturation (nom, adresse)")),
         ("subscriptions", _("vos périodes d'abonnement : offre, prix, dates, origine")),
         ("invoices", _("vos factures : numéro, montants, dates, état, coordonnées imprimées")),
+        ("credit_notes", _("vos avoirs : numéro, facture annulée, montant, date, motif, coordonnées imprimées")),
         ("payments", _("vos paiements : moyen, référence, montant, date")),
         ("history", _("l'historique de facturation de votre compte")),
     ),
@@ -78,6 +79,7 @@ SECTION = Section(
     ),
     keeps=(
         (_("les factures émises, avec le nom, l'adresse et l'e-mail qui y sont imprimés"), WHY_INVOICES),
+        (_("les avoirs émis, avec les mêmes coordonnées"), WHY_INVOICES),
         (_("les périodes d'abonnement, paiements et l'historique de facturation"), WHY_RECORDS),
     ),
     notices=_notices,

@@ -249,10 +249,28 @@ def _money(amount: Any) -> str | None:
 
 
 def billing_export_for_user(*, user: User) -> dict[str, Any]:
-    """Return the member's billing data (PV-9): details, periods, invoices, payments, history. Five queries."""
+    """Return the member's billing data (PV-9): details, periods, invoices, credit notes, payments, history.
+
+    Five queries: credit notes come with their invoices. The reminders sent are in the
+    emails' part of the file (mailing), like every email.
+    """
     customer = Customer.objects.filter(user=user).first()
     if customer is None:
-        return {"customer": None, "subscriptions": [], "invoices": [], "payments": [], "history": []}
+        return {
+            "customer": None,
+            "subscriptions": [],
+            "invoices": [],
+            "credit_notes": [],
+            "payments": [],
+            "history": [],
+        }
+    invoices = list(customer.invoices.select_related("credit_note").order_by("created_at", "pk"))
+    notes = []
+    for invoice in invoices:
+        try:
+            notes.append(invoice.credit_note)
+        except CreditNote.DoesNotExist:
+            continue
     return {
         "customer": {
             "billing_name": customer.billing_name,
@@ -290,7 +308,19 @@ def billing_export_for_user(*, user: User) -> dict[str, Any]:
                 "voided_at": invoice.voided_at,
                 "buyer": invoice.buyer,
             }
-            for invoice in customer.invoices.order_by("created_at", "pk")
+            for invoice in invoices
+        ],
+        "credit_notes": [
+            {
+                "number": note.number,
+                "invoice": note.invoice.number,
+                "amount_total": _money(note.amount_total),
+                "currency": note.currency,
+                "issued_at": note.issued_at,
+                "reason": note.reason,
+                "buyer": note.buyer,
+            }
+            for note in notes
         ],
         "payments": [
             {

@@ -323,3 +323,21 @@ def test_bz3_staff_void_an_issued_invoice_in_the_staff_site_and_read_its_credit_
     assert staff_client.get(f"/account/billing/credit-notes/{note.pk}/pdf/").status_code == 200
     invoice_page = staff_client.get(f"/staff/billing/invoice/{invoice.pk}/change/").content.decode()
     assert 'name="amount_total"' not in invoice_page  # issued invoices are read-only in the staff site too
+
+
+def test_pv9_the_member_data_file_holds_the_credit_notes(
+    member: User, plan: Plan, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Credit notes are in the billing part of the file; the reminders, like every email, in the emails' part."""
+    invoice = _issued(member, plan, django_capture_on_commit_callbacks)
+    _void(invoice, django_capture_on_commit_callbacks)
+    subscription = invoice.subscription
+    with time_machine.travel(subscription.ends_at - timedelta(days=3), tick=False):
+        services.expiry_reminders_send()
+
+    data = selectors.billing_export_for_user(user=member)
+
+    assert [note["number"] for note in data["credit_notes"]] == ["CM-AV-2027-000001"]
+    assert data["credit_notes"][0]["invoice"] == "CM-2027-000001"
+    assert data["credit_notes"][0]["buyer"]["email"] == "alice@example.org"
+    assert "reminders" not in data  # mailing exports the reminder emails themselves
