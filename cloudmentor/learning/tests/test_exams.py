@@ -186,6 +186,7 @@ def test_lx1_the_page_says_when_the_next_attempt_opens(member_client: Client, su
     refused = member_client.post("/courses/k8s/examen/quiz/start/", follow=True).content.decode()
 
     assert "Prochaine tentative possible à partir du" in page and "quiz__form" not in page
+    assert "nouvelle tentative possible 1 h plus tard" in page
     assert "Prochaine tentative possible à partir du" in refused
     assert QuizDraw.objects.filter(user=subscriber, is_open=True).count() == 0
 
