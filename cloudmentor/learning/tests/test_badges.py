@@ -290,3 +290,18 @@ def test_lx2_without_a_signing_key_in_production_badges_are_a_clear_503(
     assert badge.status_code == keys.status_code == 503
     assert "momentanément indisponibles" in badge.content.decode()
     assert page.status_code == 200 and "Certificat authentique" in page.content.decode()
+
+
+def test_lx2_the_legal_name_page_the_public_page_and_the_dashboard_in_english(
+    member_client: Client, client: Client, subscriber: User, course: tuple[Lesson, Quiz], staff: User
+) -> None:
+    form = member_client.get("/en/learn/certificates/name/").content.decode()
+    accounts_services.user_legal_name_set(user=subscriber, legal_name="Alice Martin")
+    certificate = services.certificate_issue(user=subscriber, course=course[0].course)
+    page = client.get(f"/en/certificates/{certificate.code}/").content.decode()
+    services.certificate_revoke(certificate=certificate, reason="Fraud.", by=staff)
+    dashboard = member_client.get("/en/learn/").content.decode()
+
+    assert "Legal name (first and last name)" in form and "Save this name" in form
+    assert "Open Badges 3.0 digital badge" in page and "Download the badge (signed JWT)" in page
+    assert "Revoked" in dashboard and "Add to LinkedIn" not in dashboard
