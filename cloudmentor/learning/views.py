@@ -204,6 +204,11 @@ def lesson_complete(request: AuthenticatedHttpRequest, course_slug: str, lesson_
     if certificate is not None:
         messages.success(request, _("Bravo, vous avez terminé ce cours ! Votre certificat est prêt."))
         return redirect("learning:dashboard")
+    if selectors.certificate_pending_courses(user=member).filter(pk=lesson.course_id).exists():
+        messages.success(
+            request, _("Bravo, vous avez terminé ce cours ! Indiquez le nom à inscrire sur votre certificat.")
+        )
+        return redirect("learning:legal_name")
     messages.success(request, _("Leçon terminée."))
     following = request.POST.get("next_lesson", "")
     if following:

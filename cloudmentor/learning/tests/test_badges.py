@@ -305,3 +305,17 @@ def test_lx2_the_legal_name_page_the_public_page_and_the_dashboard_in_english(
     assert "Legal name (first and last name)" in form and "Save this name" in form
     assert "Open Badges 3.0 digital badge" in page and "Download the badge (signed JWT)" in page
     assert "Revoked" in dashboard and "Add to LinkedIn" not in dashboard
+
+
+def test_lx2_finishing_the_last_lesson_after_the_exam_asks_for_the_legal_name(
+    member_client: Client, subscriber: User, course: tuple[Lesson, Quiz]
+) -> None:
+    _lesson, quiz = course
+    answers = {q.pk: [c.pk for c in q.choices.all() if c.is_correct] for q in quiz.questions.all()}
+    services.quiz_attempt_submit(user=subscriber, quiz=quiz, answers=answers)
+
+    response = member_client.post("/courses/k8s/pods/complete/", follow=True)
+
+    assert response.redirect_chain[-1][0] == "/learn/certificates/name/"
+    assert "Indiquez le nom à inscrire sur votre certificat." in response.content.decode()
+    assert not Certificate.objects.exists()
