@@ -59,7 +59,7 @@ def test_tm6_choose_a_plan_register_get_the_invoice_and_pay_by_card(
     shot(page, "billing-01-plans")
     page.get_by_role("link", name="Choisir cette offre Pro 3 mois").click()
     expect(page).to_have_url(live_server.url + "/plans/pro-3-mois/subscribe/")
-    expect(page.get_by_label("Offre")).to_have_value("pro-3-mois")
+    expect(page.locator("#summary-plan")).to_have_text("Pro 3 mois")  # the order summary (BZ-2)
 
     # Register with it: usable at once.
     page.get_by_label("Nom d'utilisateur").fill("grace")
