@@ -14,6 +14,7 @@ from .models import EmailDomain, IdentityProvider, SsoLink
 
 
 class IdentityProviderForm(forms.ModelForm[IdentityProvider]):
+    issuer = forms.URLField(label=_("Émetteur (issuer URL)"), max_length=300, assume_scheme="https")
     # Write-only: the stored secret is sealed and never shown; empty keeps it.
     new_client_secret = forms.CharField(
         label=_("Nouveau secret client"),

@@ -187,7 +187,7 @@ def sign_in_finish(*, key: str, state: str, code: str, error: str, redirect_uri:
         code_verifier=sign_in.code_verifier,
     )
     claims = oidc.id_token_claims(metadata, id_token=id_token, client_id=provider.client_id, nonce=sign_in.nonce)
-    return _resolve(sign_in, claims)
+    return sign_in_resolve(sign_in, claims)
 
 
 def _check_can_sign_in(user: User) -> None:
@@ -222,7 +222,12 @@ def _username_hint(claims: dict[str, Any], email: str) -> str:
 
 
 @transaction.atomic
-def _resolve(sign_in: SignIn, claims: dict[str, Any]) -> SignInResult:
+def sign_in_resolve(sign_in: SignIn, claims: dict[str, Any]) -> SignInResult:
+    """Decide what the provider's verified claims open: a linked account, a link to prove, or a new seated account.
+
+    Raises EmailUnverified, EmailOutsideDomains, StaffRefused, AccountDisabled, SeatsFull,
+    InAnotherGroup; nothing is written then.
+    """
     provider = sign_in.provider
     email = claims.get("email")
     if not isinstance(email, str) or "@" not in email:
