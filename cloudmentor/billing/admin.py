@@ -189,9 +189,12 @@ class CustomerAdmin(roles.StaffAccessAuditMixin, admin.ModelAdmin[Customer]):
 
     def dunning_timeline_view(self, request: HttpRequest, customer_id: int) -> HttpResponse:
         """Read-only: an account's invoices, reminders, deadlines, disabling, payments, re-enabling (BZ-4)."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
+        _require(request, "billing.view_customer")
         customer = get_object_or_404(Customer.objects.select_related("user", "group__owner"), pk=customer_id)
+        if (member_id := _customer_member_id(customer)) is not None:
+            record_staff_access(
+                staff=request.user, member=member_id, kind=StaffAccess.Kind.BILLING, reference="dunning"
+            )
         context = {
             **self.admin_site.each_context(request),
             "title": _("Relances et échéances de %(member)s") % {"member": customer},

@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django_otp.oath import totp
 
 from cloudmentor.accounts import services as accounts_services
-from cloudmentor.accounts.models import AccountEvent, User
+from cloudmentor.accounts.models import AccountEvent, StaffAccess, User
 from cloudmentor.accounts.tests.factories import StaffFactory, UserFactory
 from cloudmentor.billing import selectors, services
 from cloudmentor.billing.models import ExpiryReminder, Invoice, Plan, Subscription
@@ -454,3 +454,25 @@ def test_bz4_staff_read_the_dunning_timeline_of_an_account_in_the_staff_site(
     assert "<form" not in html.split('id="content"')[1]  # read-only
     assert "Dunning timeline of alice" in english.content.decode()
     assert url in customers.content.decode()
+    # Opening a member's billing data is recorded, as for their history (TR-2).
+    assert StaffAccess.objects.filter(member=member, kind=StaffAccess.Kind.BILLING, reference="dunning").exists()
+
+
+@pytest.mark.parametrize(("role", "status"), [("Facturation", 200), ("Support", 403), ("Créateur de contenu", 403)])
+def test_bz4_the_dunning_timeline_needs_a_role_that_sees_billing(
+    member: User, plan: Plan, role: str, status: int, client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Least privilege (TR-1): the billing role reads it; support (no invoices) and content creators do not."""
+    from django.contrib.auth.models import Group
+
+    invoice = _overdue_and_disabled(member, plan, django_capture_on_commit_callbacks)
+    staff = StaffFactory(username="sam", email="sam@cloudmentor.example", is_superuser=False)
+    staff.groups.add(Group.objects.get(name=role))
+    device = accounts_services.staff_totp_device_create(user=staff)
+    log_in(client, "sam")
+    code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):0{device.digits}d}"
+    client.post("/accounts/staff/verify/", {"token": code, "next": "/staff/"})
+
+    response = client.get(f"/staff/billing/customer/{invoice.customer_id}/dunning/")
+
+    assert response.status_code == status
