@@ -56,6 +56,8 @@ SECRET_PARAMETER_WORDS = frozenset(
         "code", "otp", "sig", "signature", "auth", "authorization", "session", "sessionid", "sid",
         "csrf", "csrfmiddlewaretoken", "email", "mail", "courriel", "uid", "uidb64", "nonce", "ticket",
         "state", "hash", "hmac", "jwt", "bearer", "credential", "credentials", "phone", "telephone",
+        # A SCIM filter names a person (userName eq "ada@corp.example"): docs/scim.md.
+        "filter",
     }
 )  # fmt: skip
 WORD_SEPARATOR = re.compile(r"[-_.\[\]~+ ]+")
