@@ -28,6 +28,7 @@ from cloudmentor.accounts.http import AuthenticatedHttpRequest
 from cloudmentor.accounts.models import StaffAccess, User
 from cloudmentor.accounts.registration import login_limits, registration_arguments, registration_throttled
 from cloudmentor.accounts.selectors import group_membership_of
+from cloudmentor.accounts.signals import PasswordLoginRefused
 from cloudmentor.core.formcookies import FormCookieMixin
 from cloudmentor.core.http import client_ip, user_agent_of
 from cloudmentor.core.throttle import throttle_refund, throttle_take, throttled
@@ -168,6 +169,10 @@ class SubscribeView(FormCookieMixin, FormView[SubscribeForm]):
         except (AccountDisabledLogin, AccountDisabled):
             throttle_refund(*limits)
             return _disabled(self.request)
+        except PasswordLoginRefused as error:  # the group requires its company's sign-on (ID-1): nothing bought
+            throttle_refund(*limits)
+            form.add_error(None, str(error.message))
+            return self.form_invalid(form)
         except PlanNotAvailable:
             throttle_refund(*limits)
             form.add_error("plan", _("Cette offre n'est plus en vente."))

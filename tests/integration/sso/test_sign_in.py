@@ -309,3 +309,29 @@ def test_ck8_a_browser_that_refuses_cookies_is_told_they_are_needed(company: Com
     assert response.status_code == 400
     assert "Autorisez les cookies" in _body(response) and "/legal/cookies/" in _body(response)
     assert not User.objects.filter(email=email).exists()
+
+
+def test_tm8_extending_with_a_password_is_refused_to_a_member_whose_group_requires_sso(company: Company) -> None:
+    """The registration page's extension opens a session with a password: refused with the rule, nothing bought."""
+    from decimal import Decimal
+
+    from cloudmentor.billing.models import Subscription
+    from cloudmentor.billing.tests.factories import PlanFactory
+
+    PlanFactory(slug="pro-3", name="Pro 3 mois", price=Decimal("49.00"), duration_months=3)
+    member = UserFactory(username="tess", email="tess@acme.example")
+    GroupMembership.objects.create(group=company.group, user=member)
+    company.provider.require_sso = True
+    company.provider.save()
+    before = Subscription.objects.count()
+
+    response = submit(
+        Client(),
+        "/plans/pro-3/subscribe/",
+        {"plan": "pro-3", "email": "tess@acme.example", "password": PASSWORD, "accept_terms": "on", "consent": "on"},
+    )
+
+    assert response.status_code == 200
+    assert "exige la connexion par l'authentification de votre entreprise" in _body(response)
+    assert Subscription.objects.count() == before
+    assert "cm_account" not in response.cookies
