@@ -169,6 +169,8 @@ def webhook_event(*, payload: bytes, signature: str) -> dict[str, Any]:
         event = stripe.Webhook.construct_event(payload, signature, secret)
     except (ValueError, stripe.SignatureVerificationError) as error:
         raise WebhookRejected(str(error)) from error
+    except (AttributeError, TypeError) as error:  # signed, but its JSON is not an object (a list, a string…): TR-7
+        raise WebhookRejected(f"malformed event: {error!r}") from error
     data: dict[str, Any] = event.to_dict()
     return data
 
