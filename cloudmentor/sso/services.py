@@ -301,7 +301,12 @@ def sign_in_link(*, key: str, password: str) -> SignInResult:
 
 
 def password_login_refused(*, user: User) -> bool:
-    """Tell whether `user`'s group requires its members to sign in through the company (its owner excepted)."""
+    """Tell whether `user`'s group requires its members to sign in through the company.
+
+    Never for its owner, nor for staff (who never sign in by SSO: they would be locked out).
+    """
+    if user.is_staff or user.is_superuser:
+        return False
     return (
         IdentityProvider.objects.filter(require_sso=True, group__memberships__user=user)
         .exclude(group__owner=user)

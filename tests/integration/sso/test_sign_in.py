@@ -335,3 +335,13 @@ def test_tm8_extending_with_a_password_is_refused_to_a_member_whose_group_requir
     assert "exige la connexion par l'authentification de votre entreprise" in _body(response)
     assert Subscription.objects.count() == before
     assert "cm_account" not in response.cookies
+
+
+def test_tm2_a_staff_account_in_a_group_that_requires_sso_keeps_its_password_login(company: Company) -> None:
+    """Staff never sign in by SSO, so « exiger » never applies to them: they would be locked out."""
+    staff = StaffFactory(username="stella", email="stella@acme.example")
+    GroupMembership.objects.create(group=company.group, user=staff)
+    company.provider.require_sso = True
+    company.provider.save()
+    response = submit(Client(), "/accounts/login/", {"identifier": "stella", "password": PASSWORD})
+    assert response.status_code == 302
