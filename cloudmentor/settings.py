@@ -264,6 +264,9 @@ BILLING_VAT_EXEMPTION_MENTION = env.str(
     "BILLING_VAT_EXEMPTION_MENTION", default="TVA non applicable, art. 293 B du CGI"
 )
 BILLING_RUN_BATCH_SIZE = env.int("BILLING_RUN_BATCH_SIZE", default=200)
+# The staff home (BZ-5): a page recomputes the kept figures when they are older than this; the
+# scheduler recomputes them every minute (decision 0134).
+BACKOFFICE_FIGURES_MAX_AGE_SECONDS = env.int("BACKOFFICE_FIGURES_MAX_AGE_SECONDS", default=120)
 # Card payments through Stripe Checkout, offered when a secret key is set.
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
@@ -423,6 +426,8 @@ SCHEDULER_JOBS: dict[str, dict[str, Any]] = {
     "analytics_rollup": {"command": "analytics_rollup", "every": 300},
     "analytics_purge": {"command": "analytics_purge", "every": 3600},
     "billing_run": {"command": "billing_run", "every": 3600},
+    # The staff home's figures over the big tables, kept in one row (BZ-5, decision 0134); idempotent.
+    "backoffice_refresh": {"command": "backoffice_refresh", "every": 60},
     # Reminders before validity ends (BZ-4): each once per period end and day count; idempotent.
     "billing_reminders": {"command": "billing_reminders", "every": 3600},
     # Donations whose checkout was left unpaid for a day (TM-10); idempotent.

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 WIDTH = 640
 HEIGHT = 220
-LEFT = 64
+LEFT = 72
 RIGHT = 12
 TOP = 12
 BOTTOM = 30
@@ -91,6 +91,7 @@ def chart(
     labels: Sequence[str],
     series: Sequence[Series],
     value_format: Callable[[float], str] = lambda value: f"{value:,.0f}",
+    tick_format: Callable[[float], str] | None = None,
 ) -> Chart:
     """Lay out `series` (grouped bars, then lines on top) over the buckets named by `labels`."""
     result = Chart(title=title, labels=list(labels), series=list(series))
@@ -134,7 +135,8 @@ def chart(
         ]
         points = " ".join(f"{x},{y}" for x, y, _title in dots)
         result.lines.append(Line(css_class=one.css_class, points=points, dots=dots))
-    result.y_ticks = [Tick(position=y_of(step * rank), label=value_format(step * rank)) for rank in range(5)]
+    tick_format = tick_format or value_format
+    result.y_ticks = [Tick(position=y_of(step * rank), label=tick_format(step * rank)) for rank in range(5)]
     result.x_ticks = [
         Tick(position=round(result.plot_left + index * slot + slot / 2, 1), label=label)
         for index, label in enumerate(labels)

@@ -1,9 +1,10 @@
 """The figures of the staff home (BZ-5), read from the other apps' models.
 
-Each figure is one aggregate query (or one grouped query) whatever the number of rows:
-periods are bucketed with conditional aggregates over boundaries computed here, in the
-site's time zone, so the same SQL runs on SQLite and PostgreSQL and no row is ever
-loaded into Python. Seven queries in all (decision 0134).
+Each figure is one aggregate or grouped query whatever the number of rows, in the site's
+time zone, on SQLite and PostgreSQL alike; no row is loaded into Python. The months' history
+(recurring revenue on each first day, money received in each month that is over) never
+changes once known: it is kept in `MonthlyFigure` and read in one query (decision 0134).
+Eleven queries in all once the history is kept.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from cloudmentor.accounts.models import User
 from cloudmentor.billing.models import AccessLevel, Invoice, Payment, Subscription
 from cloudmentor.learning.models import ErrorReport, ReportStatus
 from cloudmentor.operations.models import ContactMessage
+
+from .models import MonthlyFigure
+from .services import SOLD, monthly_figures_ensure, weekly_figures_ensure
 
 WEEKS = 12
 MONTHS = 12
@@ -45,17 +49,29 @@ DATA_REQUEST_WORDS = (
 
 @dataclass(frozen=True)
 class PlanRow:
-    plan_id: int | None
-    label: str
+    plan_id: int | None  # None: access granted by the team, without a plan
+    name: str
+    name_en: str
     level: int
     count: int
+
+    @property
+    def label(self) -> str:
+        if self.plan_id is None:
+            return str(_("Accès offert par l'équipe"))
+        if (get_language() or "").startswith("en") and self.name_en:
+            return self.name_en
+        return self.name
 
 
 @dataclass(frozen=True)
 class LevelRow:
     level: int
-    label: str
     count: int
+
+    @property
+    def label(self) -> str:
+        return str(AccessLevel(self.level).label)
 
 
 @dataclass(frozen=True)
@@ -150,23 +166,12 @@ def _bounds(starts: list[date], end: datetime) -> list[tuple[datetime, datetime]
     return list(zip(moments, [*moments[1:], end], strict=True))
 
 
-def _plan_label(row: dict[str, Any]) -> str:
-    if row["plan_id"] is None:
-        return str(_("Accès offert par l'équipe"))
-    if (get_language() or "").startswith("en") and row["plan__name_en"]:
-        return str(row["plan__name_en"])
-    return str(row["plan__name"])
-
-
 def _by_level(groups: list[dict[str, Any]]) -> list[LevelRow]:
     """Add up the plans of each level (periods stack: a holder runs one period at a time)."""
     counts: dict[int, int] = {}
     for row in groups:
         counts[row["access_level"]] = counts.get(row["access_level"], 0) + row["count"]
-    return [
-        LevelRow(level=level, label=str(AccessLevel(level).label), count=count)
-        for level, count in sorted(counts.items(), reverse=True)
-    ]
+    return [LevelRow(level=level, count=count) for level, count in sorted(counts.items(), reverse=True)]
 
 
 def accounts_get() -> Accounts:
@@ -177,92 +182,94 @@ def accounts_get() -> Accounts:
     return Accounts(active=counts["active"], disabled=counts["disabled"])
 
 
-def subscriptions_get(*, now: datetime) -> Subscriptions:
-    """Return running periods by plan and level, sales and ends per week, and the MRR (two queries)."""
+def subscriptions_get(*, now: datetime, figures: dict[date, MonthlyFigure]) -> Subscriptions:
+    """Return running periods by plan and level, sales and ends per week, and the MRR (four queries)."""
     today = timezone.localdate(now)
     weeks = _week_starts(today)
     months = _month_starts(today)
     week_bounds = _bounds(weeks, now)
-    month_bounds = _bounds(months, now)
 
-    # Each holder once per plan (a grant has no plan).
+    # Periods stack: a holder runs one period at a time, so counting periods counts holders
+    # (a grant has no plan).
+    running = Subscription.objects.filter(starts_at__lte=now, ends_at__gt=now)
     groups = list(
-        Subscription.objects.filter(starts_at__lte=now, ends_at__gt=now)
-        .values("plan_id", "plan__name", "plan__name_en", "access_level")
-        .annotate(count=Count("customer_id", distinct=True))
+        running.values("plan_id", "plan__name", "plan__name_en", "access_level")
+        .annotate(count=Count("pk"))
         .order_by("-access_level", "plan__name")
     )
-
-    # A sale is a purchase or an extension (not a grant, not a staff change). The MRR spreads a
-    # period's price over its plan's months.
-    sold = Q(source__in=[Subscription.Source.PURCHASE, Subscription.Source.EXTENSION])
+    # The MRR spreads a period's price over its plan's months (a grant has no plan and no price).
     monthly_price = Cast("price", FloatField()) / F("plan__duration_months")
-    aggregates: dict[str, Any] = {
-        "subscribers": Count("customer_id", distinct=True, filter=Q(starts_at__lte=now, ends_at__gt=now)),
-        "mrr": Sum(monthly_price, filter=Q(plan__isnull=False, starts_at__lte=now, ends_at__gt=now)),
-    }
-    for index, (start, end) in enumerate(week_bounds):
-        aggregates[f"new_{index}"] = Count("pk", filter=sold & Q(created_at__gte=start, created_at__lt=end))
-        aggregates[f"ended_{index}"] = Count("pk", filter=sold & Q(ends_at__gte=start, ends_at__lt=end))
-    for index, (start, _end) in enumerate(month_bounds):
-        aggregates[f"mrr_{index}"] = Sum(
-            monthly_price, filter=Q(plan__isnull=False, starts_at__lte=start, ends_at__gt=start)
+    current = running.aggregate(
+        subscribers=Count("customer_id", distinct=True), mrr=Sum(monthly_price, filter=Q(plan__isnull=False))
+    )
+    # The weeks that are over are kept; this week is counted (two small ranges of indexed dates).
+    past = weekly_figures_ensure(weeks=weeks[:-1])
+    monday = week_bounds[-1][0]
+    this_week = (
+        Subscription.objects.filter(SOLD)
+        .filter(Q(created_at__gte=monday) | Q(ends_at__gte=monday, ends_at__lt=now))
+        .aggregate(
+            sold=Count("pk", filter=Q(created_at__gte=monday)),
+            ended=Count("pk", filter=Q(ends_at__gte=monday, ends_at__lt=now)),
         )
-    window_start = min(week_bounds[0][0], month_bounds[0][0])
-    # Only the periods that touch the window are read: those running or ended since its start,
-    # and those bought since.
-    periods = Subscription.objects.filter(Q(ends_at__gte=window_start) | Q(created_at__gte=window_start)).aggregate(
-        **aggregates
     )
     return Subscriptions(
-        subscribers=periods["subscribers"],
+        subscribers=current["subscribers"],
         by_plan=[
-            PlanRow(plan_id=row["plan_id"], label=_plan_label(row), level=row["access_level"], count=row["count"])
+            PlanRow(
+                plan_id=row["plan_id"],
+                name=row["plan__name"] or "",
+                name_en=row["plan__name_en"] or "",
+                level=row["access_level"],
+                count=row["count"],
+            )
             for row in groups
         ],
         by_level=_by_level(groups),
         weeks=weeks,
-        new_per_week=[periods[f"new_{index}"] for index in range(WEEKS)],
-        ended_per_week=[periods[f"ended_{index}"] for index in range(WEEKS)],
+        new_per_week=[*[past[week].sold for week in weeks[:-1]], this_week["sold"]],
+        ended_per_week=[*[past[week].ended for week in weeks[:-1]], this_week["ended"]],
         months=months,
-        mrr_per_month=[_money(periods[f"mrr_{index}"]) for index in range(MONTHS)],
-        mrr=_money(periods["mrr"]),
+        mrr_per_month=[figures[month].mrr_at_start for month in months],
+        mrr=_money(current["mrr"]),
     )
 
 
-def revenue_get(*, now: datetime, currency: str) -> Revenue:
-    """Return the money received each month of the last twelve (succeeded payments only)."""
+def revenue_get(*, now: datetime, currency: str, figures: dict[date, MonthlyFigure]) -> Revenue:
+    """Return the money received each month of the last twelve: kept for the months that are over,
+    summed for this one (succeeded payments only)."""
     months = _month_starts(timezone.localdate(now))
-    month_bounds = _bounds(months, now)
-    revenue = Payment.objects.filter(
-        status=Payment.Status.SUCCEEDED, currency=currency, received_at__gte=month_bounds[0][0], received_at__lt=now
-    ).aggregate(
-        **{
-            f"month_{index}": Sum("amount", filter=Q(received_at__gte=start, received_at__lt=end))
-            for index, (start, end) in enumerate(month_bounds)
-        }
-    )
-    return Revenue(months=months, per_month=[_money(revenue[f"month_{index}"]) for index in range(MONTHS)])
+    this_month = Payment.objects.filter(
+        status=Payment.Status.SUCCEEDED,
+        currency=currency,
+        received_at__gte=_local_midnight(months[-1]),
+    ).aggregate(total=Sum("amount"))
+    per_month = [_money(figures[month].revenue) for month in months[:-1]]
+    return Revenue(months=months, per_month=[*per_month, _money(this_month["total"])])
 
 
 def invoices_get(*, now: datetime, currency: str) -> Invoices:
     """Split the open invoices at their deadline; count the accounts an unpaid one disabled."""
-    holder_disabled = Q(customer__user__is_active=False) | Q(customer__group__owner__is_active=False)
-    counts = Invoice.objects.filter(status=Invoice.Status.OPEN, currency=currency).aggregate(
+    # A few open invoices among millions: both queries start from the partial index on open ones.
+    open_invoices = Invoice.objects.filter(status=Invoice.Status.OPEN, currency=currency)
+    counts = open_invoices.aggregate(
         due_count=Count("pk", filter=Q(due_at__gte=now)),
         due_amount=Sum("amount_total", filter=Q(due_at__gte=now)),
         overdue_count=Count("pk", filter=Q(due_at__lt=now)),
         overdue_amount=Sum("amount_total", filter=Q(due_at__lt=now)),
-        disabled=Count(
-            "customer_id", distinct=True, filter=Q(overdue_processed_at__isnull=False, due_at__lt=now) & holder_disabled
-        ),
+    )
+    holder_disabled = Q(customer__user__is_active=False) | Q(customer__group__owner__is_active=False)
+    disabled = (
+        open_invoices.filter(due_at__lt=now, overdue_processed_at__isnull=False)
+        .filter(holder_disabled)
+        .aggregate(count=Count("customer_id", distinct=True))
     )
     return Invoices(
         due_count=counts["due_count"],
         due_amount=_money(counts["due_amount"]),
         overdue_count=counts["overdue_count"],
         overdue_amount=_money(counts["overdue_amount"]),
-        disabled_for_non_payment=counts["disabled"],
+        disabled_for_non_payment=disabled["count"],
     )
 
 
@@ -285,16 +292,20 @@ def staff_home_get(
 ) -> StaffHome:
     """Return the business at a glance: members, sales, revenue, money due, and the work waiting.
 
-    `sections` names what to compute (the view passes what the reader may open); at most
-    seven queries whatever the number of rows.
+    `sections` names what to compute; eleven queries at most whatever the number of rows.
+    The view reads the kept copy instead (`snapshots.staff_home_current`).
     """
     now = now or timezone.now()
+    figures: dict[date, MonthlyFigure] = {}
+    if sections & {SUBSCRIPTIONS, REVENUE}:
+        months = _month_starts(timezone.localdate(now))
+        figures = monthly_figures_ensure(months=months, now=now, currency=currency)
     return StaffHome(
         generated_at=now,
         currency=currency,
         accounts=accounts_get() if ACCOUNTS in sections else None,
-        subscriptions=subscriptions_get(now=now) if SUBSCRIPTIONS in sections else None,
-        revenue=revenue_get(now=now, currency=currency) if REVENUE in sections else None,
+        subscriptions=subscriptions_get(now=now, figures=figures) if SUBSCRIPTIONS in sections else None,
+        revenue=revenue_get(now=now, currency=currency, figures=figures) if REVENUE in sections else None,
         invoices=invoices_get(now=now, currency=currency) if INVOICES in sections else None,
         waiting=waiting_get(error_reports=ERROR_REPORTS in sections, contact=CONTACT in sections),
     )

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_safe
 
 from cloudmentor.billing.models import AccessLevel
 
-from . import selectors
+from . import selectors, snapshots
 from .charts import Chart, Series, chart
 
 # What the reader must be allowed to open to see each section: the list behind its figures.
@@ -49,6 +49,10 @@ def _amount(value: float | Decimal) -> str:
     }
 
 
+def _round_amount(value: float) -> str:
+    return _("%(amount)s €") % {"amount": formats.number_format(int(value), use_l10n=True, force_grouping=True)}
+
+
 def _count(value: float) -> str:
     return formats.number_format(int(value), use_l10n=True, force_grouping=True)
 
@@ -57,8 +61,9 @@ def _week_label(day: date) -> str:
     return formats.date_format(day, "j M")
 
 
-def _month_label(day: date) -> str:
-    return formats.date_format(day, "M Y")
+def _month_label(day: date, *, first: bool = False) -> str:
+    """Name the month; the year only on the first bucket and on January (12 labels must fit)."""
+    return formats.date_format(day, "M Y" if first or day.month == 1 else "M")
 
 
 def _charts(home: selectors.StaffHome) -> list[Chart]:
@@ -93,9 +98,10 @@ def _charts(home: selectors.StaffHome) -> list[Chart]:
         charts.append(
             chart(
                 title=_("Chiffre d'affaires par mois"),
-                labels=[_month_label(day) for day in months],
+                labels=[_month_label(day, first=index == 0) for index, day in enumerate(months)],
                 series=series,
                 value_format=_amount,
+                tick_format=_round_amount,
             )
         )
     return charts
@@ -108,9 +114,10 @@ def _allowed_sections(request: HttpRequest) -> frozenset[str]:
 
 def _home(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
-    home = selectors.staff_home_get(sections=_allowed_sections(request))
+    home = snapshots.staff_home_current(sections=_allowed_sections(request))
+    site_context = admin.site.each_context(request)
     context = {
-        **admin.site.each_context(request),
+        **site_context,
         "title": _("Accueil du personnel"),
         "home": home,
         "charts": _charts(home),
@@ -139,7 +146,7 @@ def _home(request: HttpRequest) -> HttpResponse:
             for row in (home.subscriptions.by_level if home.subscriptions else [])
         ],
         "may_see_statistics": user.has_perm(STATISTICS_PERMISSION),
-        "app_list": admin.site.get_app_list(request),
+        "app_list": site_context["available_apps"],  # the staff site's sections, as its own index lists them
     }
     return render(request, "backoffice/home.html", context)
 

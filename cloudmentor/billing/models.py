@@ -214,6 +214,9 @@ class Subscription(models.Model):
             models.Index(
                 fields=["ends_at"], condition=Q(ended_recorded_at__isnull=True), name="billing_sub_end_pending_idx"
             ),
+            # The staff home's sales and ends of this week (BZ-5, decision 0134).
+            models.Index(fields=["created_at"], name="billing_sub_created_idx"),
+            models.Index(fields=["ends_at"], name="billing_sub_end_idx"),
         ]
 
     def __str__(self) -> str:
@@ -365,6 +368,8 @@ class Invoice(RecordedValuesMixin):
                 name="billing_invoice_to_chase_idx",
             ),
             models.Index(fields=["customer", "status"], name="billing_invoice_customer_idx"),
+            # The staff home's invoices due and overdue (BZ-5, decision 0134): a few among millions.
+            models.Index(fields=["due_at"], condition=Q(status="open"), name="billing_invoice_open_idx"),
         ]
 
     def __str__(self) -> str:
@@ -458,6 +463,8 @@ class Payment(models.Model):
                 fields=["provider", "reference"], condition=~Q(reference=""), name="billing_payment_reference_once"
             ),
         ]
+        # This month's revenue on the staff home reads a range of dates (BZ-5, decision 0134).
+        indexes = [models.Index(fields=["received_at"], name="billing_payment_received_idx")]
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} ({self.get_provider_display()})"

@@ -75,4 +75,3 @@ def test_bz5_the_staff_home_shows_the_translated_sections(staff_client: Client) 
     for stock in STOCK_ENGLISH:
         assert f">{stock}<" not in french
         assert f">{stock}<" not in english
-
