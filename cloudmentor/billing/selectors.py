@@ -479,3 +479,13 @@ def dunning_timeline(*, customer: Customer, limit: int = 500) -> list[TimelineRo
             )
     rows.sort(key=lambda row: row.at)
     return rows
+
+
+def card_payment_processor() -> str:
+    """Name the processor that takes card payments now ("stripe", "demo"), or "" when none does.
+
+    The privacy page lists Stripe as a recipient of personal data from this (PV-6).
+    """
+    from .providers import payment_provider_name
+
+    return payment_provider_name()

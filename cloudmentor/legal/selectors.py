@@ -9,8 +9,11 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cloudmentor.accounts.models import User
+from cloudmentor.accounts.roles import ROLES
+from cloudmentor.billing.selectors import card_payment_processor
 from cloudmentor.core import stamps
 
 from .caching import CACHE_SECONDS, POLICIES_STAMP
@@ -159,3 +162,67 @@ def terms_notice_due(user: Any) -> bool:
         return False
     current = policy_state().terms_version
     return current is not None and accepted < current
+
+
+@dataclass(frozen=True)
+class Processor:
+    """A company that receives personal data to do a job for the platform (PV-6)."""
+
+    key: str
+    name: str
+    job: str
+    receives: str
+
+
+@dataclass(frozen=True)
+class PrivacyFacts:
+    """What the privacy page says from the settings the code runs with, like the cookie table (CK-9)."""
+
+    processors: list[Processor]
+    roles: list[Any]
+    backup_retention_days: int
+    backups_encrypted: bool
+
+
+def _email_processor() -> Processor | None:
+    """The SMTP service the emails go out through (PV-13), named from EMAIL_HOST."""
+    if not str(settings.EMAIL_BACKEND).endswith(".smtp.EmailBackend"):
+        return None  # console, file or memory: nothing leaves the machine
+    host = str(settings.EMAIL_HOST or "")
+    if not host:
+        return None
+    is_gmail = host.endswith(("gmail.com", "googlemail.com"))
+    return Processor(
+        key="email",
+        name=str(_("Gmail (Google), %(host)s") % {"host": host}) if is_gmail else host,
+        job=str(_("envoi des e-mails (bienvenue, sécurité, factures, newsletter…)")),
+        receives=str(_("votre adresse e-mail et le texte de chaque e-mail qui vous est envoyé")),
+    )
+
+
+def privacy_facts() -> PrivacyFacts:
+    """Return the processors, the staff roles and the backup promise, read from settings now."""
+    processors: list[Processor] = []
+    if card_payment_processor() == "stripe":
+        processors.append(
+            Processor(
+                key="payment",
+                name="Stripe",
+                job=str(_("paiement par carte des factures et des dons")),
+                receives=str(
+                    _(
+                        "votre adresse e-mail, le montant et la description de ce que vous payez "
+                        "(offre ou don) ; vous saisissez votre carte chez Stripe, jamais chez nous"
+                    )
+                ),
+            )
+        )
+    email = _email_processor()
+    if email is not None:
+        processors.append(email)
+    return PrivacyFacts(
+        processors=processors,
+        roles=list(ROLES),
+        backup_retention_days=int(settings.OPERATIONS_BACKUP_RETENTION_DAYS),
+        backups_encrypted=bool([key for key in settings.OPERATIONS_BACKUP_ENCRYPTION_KEY if key]),
+    )

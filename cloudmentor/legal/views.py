@@ -41,6 +41,8 @@ def _body(request: HttpRequest, document: PolicyDocument) -> str:
 def _page(request: HttpRequest, document: PolicyDocument, *, is_current: bool) -> HttpResponse:
     versions = list(selectors.policy_version_list(kind=document.kind))
     context: dict[str, Any] = {
+        # PV-6, PV-7, TR-5: processors, roles and backups, from the settings the code runs with.
+        "facts": selectors.privacy_facts() if document.kind == PolicyKind.PRIVACY else None,
         "document": document,
         "body": _body(request, document),
         "summary": document.summary_in(get_language()),
