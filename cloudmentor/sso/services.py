@@ -154,7 +154,10 @@ def _sign_in_claim(key: str, state: str) -> SignIn:
     """Mark the sign-in used, in its own transaction: whatever happens next, it never serves again."""
     with transaction.atomic():
         sign_in = (
-            SignIn.objects.select_for_update().select_related("provider__group").filter(key_hash=key_hash(key)).first()
+            SignIn.objects.select_for_update(of=("self",))
+            .select_related("provider__group")
+            .filter(key_hash=key_hash(key))
+            .first()
         )
         if (
             sign_in is None
