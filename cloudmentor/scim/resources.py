@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,6 +114,8 @@ def work_email(user: dict[str, Any]) -> str:
         or (emails[0] if emails else None)
     )
     candidate = str(chosen["value"]) if chosen else str(user.get("userName", ""))
+    # As accounts stores addresses: NFKC (a full-width look-alike is the plain address, TR-7).
+    candidate = unicodedata.normalize("NFKC", candidate).strip()
     try:
         validate_email(candidate)
     except ValidationError as error:

@@ -258,8 +258,15 @@ def scim_user_patch(*, token: ScimToken, scim_user: ScimUser, body: Any) -> bool
 
 @transaction.atomic
 def scim_user_delete(*, token: ScimToken, scim_user: ScimUser) -> None:
-    """Remove the person from the group (their seat is free, their sessions end); the account stays."""
-    _deactivate(scim_user, token, deleted=True)
+    """Remove the person from the group (their seat is free, their sessions end); the account stays.
+
+    A person already deactivated is not in the group any more: their sessions since then are
+    their own account's (their own subscription), and are left alone.
+    """
+    if group_member_is_in(group=token.group, user=scim_user.user):
+        _deactivate(scim_user, token, deleted=True)
+    else:
+        events.user_deleted(scim_user=scim_user, token=token, detail=_("déjà désactivé"))
     scim_user.delete()
 
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 import secrets
 import unicodedata
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from .. import events
 from ..caching import user_changed
 from ..exceptions import EmailTaken, NoSeatLeft, OwnerCannotLeave
-from ..models import Group, GroupInvitation, GroupMembership, User
+from ..models import Group, GroupInvitation, GroupMembership, User, email_key
 from .base import _now
 from .groups import _group_locked
 from .sessions import sessions_revoke_all
@@ -55,7 +55,8 @@ def group_member_provision(*, group: Group, email: str, user_name: str, language
     when the seats are full.
     """
     locked = _group_locked(group.pk)
-    existing = User.objects.filter(email__iexact=email.strip()).first()
+    # The address as accounts compares them: NFKC and case-folded (look-alikes are one address, TR-7).
+    existing = User.objects.filter(email_key=email_key(email)).first()
     if existing is not None:
         if GroupMembership.objects.filter(group=locked, user=existing).exists():
             return existing, False
@@ -64,7 +65,11 @@ def group_member_provision(*, group: Group, email: str, user_name: str, language
         raise NoSeatLeft
     user = User(username=_username_for(user_name), email=email.strip(), language=language, date_joined=_now())
     user.set_unusable_password()
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as error:  # the same address created at the same moment (another group, a registration)
+        raise EmailTaken from error
     events.account_registered(user=user, ip=None, user_agent="")
     GroupMembership.objects.create(group=locked, user=user, joined_at=_now())
     user_changed(user.pk)

@@ -357,3 +357,28 @@ def test_id2_filter_by_id_and_search_by_post(scim: ScimClient) -> None:
     assert searched["Resources"] == [
         {"schemas": ada["schemas"], "id": ada["id"], "userName": "ada@corp.example", "meta": ada["meta"]}
     ]
+
+
+def test_id2_deleting_a_deactivated_person_leaves_their_own_sessions_alone(group: Group, scim: ScimClient) -> None:
+    """Deactivated, then logged in again on their own account: the directory's DELETE does not end that session."""
+    ada = _create(scim)
+    scim.patch(f"Users/{ada['id']}", patch_op({"op": "replace", "path": "active", "value": False}))
+    user = User.objects.get(email="ada@corp.example")
+    log_in_client(Client(), user)
+
+    response = scim.delete(f"Users/{ada['id']}")
+
+    assert response.status_code == 204
+    assert AccountSession.objects.filter(user=user).count() == 1
+    assert ScimEvent.objects.get(group=group, kind=ScimEvent.Kind.USER_DELETED).detail == "déjà désactivé"
+
+
+def test_id2_an_address_is_compared_as_accounts_compare_them(group: Group, scim: ScimClient) -> None:
+    """A look-alike (full-width, other case) of an existing account's address is that account: refused, not duplicated."""
+    UserFactory(email="zoe@corp.example")
+
+    response = scim.post("Users", user_document("ＺＯＥ@corp.example"))
+
+    assert response.status_code == 409
+    assert response.data["scimType"] == "uniqueness"
+    assert User.objects.filter(email__iexact="zoe@corp.example").count() == 1
