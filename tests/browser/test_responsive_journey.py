@@ -3,6 +3,7 @@ phone, the plan comparison fits a phone, and a lesson's outline is reachable fir
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,7 @@ def _rows(page: Page, selector: str) -> int:
             "return b.top + b.height / 2; })",
         )
     )
-    return 1 + sum(1 for above, below in zip(centres, centres[1:], strict=False) if below - above >= 16)
+    return 1 + sum(1 for above, below in pairwise(centres) if below - above >= 16)
 
 
 def test_lx7_a_long_username_never_wraps_the_desktop_header(browser: Browser, live_server, catalog: None) -> None:
