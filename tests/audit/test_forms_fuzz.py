@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from cloudmentor.accounts.models import AccountEvent, User
 from cloudmentor.accounts.tests.factories import PASSWORD, UserFactory
+from cloudmentor.accounts.tokens import password_reset_link_token
 from cloudmentor.billing.tests.factories import PlanFactory
 from cloudmentor.learning.tests.factories import CourseFactory, LessonFactory, ModuleFactory
 from conftest import log_in_client
@@ -65,9 +66,12 @@ _TOKENS = {
 
 @dataclass
 class FormTarget:
-    """A form: where it is, its fields with a valid value each, and the tables a refusal must leave alone."""
+    """A form: where it is, its fields with a valid value each, and the tables a refusal must leave alone.
 
-    url: str
+    ``url`` may be a function that returns it (a link with a fresh token, for each example).
+    """
+
+    url: str | Callable[[], str]
     fields: dict[str, str]
     writes: tuple[str, ...]
     member: bool = False
@@ -86,6 +90,11 @@ FORMS: dict[str, FormTarget] = {
         ("accounts.User",),
     ),
     "recovery": FormTarget("/accounts/password/forgot/", {"email": "member@example.org"}, ("accounts.User",)),
+    "new password": FormTarget(
+        lambda: f"/accounts/password/reset/{_reset_token()}/",
+        {"password": "another horse battery"},
+        ("accounts.AccountEvent",),
+    ),
     "contact": FormTarget(
         "/contact/",
         {"name": "Ada", "email": "ada@example.org", "subject": "Question", "message": "Bonjour"},
@@ -141,6 +150,12 @@ FORMS: dict[str, FormTarget] = {
 }
 
 
+def _reset_token() -> str:
+    """A password-reset link's token for the member, as the recovery email carries (CK-6)."""
+    member = User.objects.filter(username="member").first()
+    return password_reset_link_token(member) if member is not None else "none"
+
+
 def _counts(labels: tuple[str, ...]) -> dict[str, int]:
     return {label: apps.get_model(label)._default_manager.count() for label in labels}
 
@@ -156,15 +171,17 @@ def _refused(response: Any) -> bool:
 
 
 def _submit(client: Client, target: FormTarget, data: dict[str, str], ip: str) -> Any:
-    page = client.get(target.page or target.url, REMOTE_ADDR=ip)
+    url = target.url() if callable(target.url) else target.url
+    page = client.get(target.page or url, REMOTE_ADDR=ip)
     body = page.content.decode(errors="replace")
     tokens = {name: found.group(1) for name, pattern in _TOKENS.items() if (found := pattern.search(body))}
-    return client.post(target.url, {**tokens, **data}, REMOTE_ADDR=ip)
+    return client.post(url, {**tokens, **data}, REMOTE_ADDR=ip)
 
 
 @pytest.fixture
-def world() -> None:
-    """What the forms need: a member, a plan on sale, a free lesson."""
+def world(settings: Any) -> None:
+    """What the forms need: a member, a plan on sale, a free lesson, card payments (the demo provider)."""
+    settings.BILLING_PAYMENT_PROVIDER = "demo"
     UserFactory(username="member", email="member@example.org")
     PlanFactory(slug="pro-3", price=Decimal("49.00"), duration_months=3)
     module = ModuleFactory(course=CourseFactory(slug="fuzz", title="Fuzz", access_level=0))
