@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import QuerySet
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -17,6 +18,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from cloudmentor.accounts import roles
 from cloudmentor.accounts.http import AuthenticatedHttpRequest
@@ -389,6 +391,21 @@ class InvoiceAdmin(roles.StaffAccessAuditMixin, admin.ModelAdmin[Invoice]):
     )
     fields = readonly_fields
     inlines = (PaymentInline,)
+    actions = ("issue_now",)
+
+    @admin.action(description=_("Émettre maintenant les brouillons choisis"), permissions=["change"])
+    def issue_now(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
+        """Issue the chosen drafts at once rather than at their scheduled time: number, email, deadline (BZ-1)."""
+        issued = 0
+        for invoice in queryset.filter(status=Invoice.Status.DRAFT).select_related("subscription"):
+            with transaction.atomic():
+                if services.subscription_invoice_issue_now(subscription=invoice.subscription) is not None:
+                    issued += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d facture émise.", "%(count)d factures émises.", issued) % {"count": issued},
+            messages.SUCCESS,
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

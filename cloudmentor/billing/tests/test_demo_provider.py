@@ -16,9 +16,11 @@ from django.conf import settings as django_settings
 from django.core import mail
 from django.core.checks import run_checks
 from django.test import Client
+from django_otp.oath import totp
 
+from cloudmentor.accounts import services as accounts_services
 from cloudmentor.accounts.models import User
-from cloudmentor.accounts.tests.factories import UserFactory
+from cloudmentor.accounts.tests.factories import StaffFactory, UserFactory
 from cloudmentor.billing import services
 from cloudmentor.billing.exceptions import DemoProviderRefused, WebhookRejected
 from cloudmentor.billing.models import BillingEvent, DemoCheckoutSession, Invoice, Payment, Plan
@@ -269,3 +271,37 @@ def test_bz1_a_development_machine_gets_the_demo_bank_details(tmp_path: Any) -> 
     )
 
     assert done.stdout.strip() == "FR76 0000 0000 0000 DEMO 0000 000 DEMOFRPPXXX"
+
+
+def test_bz1_tm6_staff_issue_a_draft_now_and_the_member_pays_it_on_the_demo_page(
+    client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    """On `make run` nobody waits three days: staff « issue now », the member gets the notice and pays."""
+    carol = UserFactory(username="carol", email="carol@example.org")
+    services.subscription_purchase(holder=carol, plan=PlanFactory(price=Decimal("19.00")), actor=carol)
+    draft = Invoice.objects.get()
+    staff = StaffFactory(username="root")
+    device = accounts_services.staff_totp_device_create(user=staff)
+    log_in(client, "root")
+    code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):0{device.digits}d}"
+    client.post("/accounts/staff/verify/", {"token": code, "next": "/staff/"})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(
+            "/staff/billing/invoice/", {"action": "issue_now", "_selected_action": [draft.pk]}, follow=True
+        )
+    draft.refresh_from_db()
+    member = Client()
+    log_in(member, "carol")
+    with django_capture_on_commit_callbacks(execute=True):
+        opened = member.post(f"/account/billing/invoices/{draft.pk}/checkout/")
+        member.post(opened["Location"], {"action": "pay"})
+
+    assert "1 facture émise." in done.content.decode()
+    assert draft.status == Invoice.Status.OPEN and draft.number
+    assert [email.subject for email in mail.outbox if email.to == ["carol@example.org"]] == [
+        f"Votre facture {draft.number} est disponible",
+        f"Paiement reçu pour la facture {draft.number}",
+    ]
+    draft.refresh_from_db()
+    assert draft.status == Invoice.Status.PAID
