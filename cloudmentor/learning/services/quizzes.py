@@ -37,8 +37,10 @@ def quiz_draw_start(*, user: User, quiz: Quiz) -> QuizDraw:
     """
     _require_open(user=user, lesson=quiz.lesson)
     state = exam_state(user=user, quiz=quiz, now=_now())
-    if state.open_draw is not None:
+    if state.open_draw is not None and not (state.has_passed or state.is_exhausted):
         return state.open_draw
+    if state.open_draw is not None:  # left open by a race with the last attempt: never to be answered
+        QuizDraw.objects.filter(pk=state.open_draw.pk, is_open=True).delete()
     _refuse_unless_startable(state)
     pool = list(Question.objects.filter(quiz=quiz).prefetch_related("choices"))
     count = len(pool) if not quiz.draw_count else min(quiz.draw_count, len(pool))
@@ -50,9 +52,18 @@ def quiz_draw_start(*, user: User, quiz: Quiz) -> QuizDraw:
         questions.append([question.pk, choice_ids])
     try:
         with transaction.atomic():
-            return QuizDraw.objects.create(user=user, quiz=quiz, questions=questions, drawn_at=_now())
+            draw = QuizDraw.objects.create(user=user, quiz=quiz, questions=questions, drawn_at=_now())
     except IntegrityError:  # another request of the member drew first: theirs is the one
         return QuizDraw.objects.get(user=user, quiz=quiz, is_open=True)
+    # The state was read in several queries: an attempt committed by another process between
+    # them (the last allowed one, or a failure starting the delay) shows now. Such a draw was
+    # never shown: it goes, and the start is refused like the other process's next one.
+    try:
+        _refuse_unless_startable(exam_state(user=user, quiz=quiz, now=_now()))
+    except (QuizAlreadyPassed, QuizAttemptsExhausted, QuizCooldown):
+        QuizDraw.objects.filter(pk=draw.pk, is_open=True).delete()
+        raise
+    return draw
 
 
 @transaction.atomic
