@@ -3,10 +3,13 @@ from __future__ import annotations
 import logging
 import secrets
 import sys
+from datetime import date
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
@@ -14,6 +17,22 @@ logger = logging.getLogger(__name__)
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html")
+
+
+# The day the accessibility statement was last reviewed (LX-7); change it with the text.
+ACCESSIBILITY_STATEMENT_DATE = date(2026, 12, 6)
+
+
+def accessibility(request: HttpRequest) -> HttpResponse:
+    """The accessibility statement (RGAA / WCAG 2.2 AA, European Accessibility Act), linked from every footer."""
+    return render(
+        request,
+        "core/accessibility.html",
+        {
+            "statement_date": date_format(ACCESSIBILITY_STATEMENT_DATE, "DATE_FORMAT"),
+            "contact_url": reverse("operations:contact"),
+        },
+    )
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -7,6 +7,7 @@ The pages are found by following the site's own links (same origin, GET, not sta
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -103,5 +104,60 @@ def test_lx7_no_serious_accessibility_violation_for_a_visitor_or_a_member(
         assert member_visited >= 8, member_visited
 
         assert findings + member_findings == [], "\n".join(findings + member_findings)
+    finally:
+        context.close()
+
+
+def _tab_to(page: Page, condition: str, presses: int = 120) -> None:
+    """Press Tab until `condition` (JS, on `document.activeElement` as `e`) holds."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"(() => {{ const e = document.activeElement; return !!e && ({condition}); }})()"):
+            return
+    pytest.fail(f"never reached with the Tab key: {condition}")
+
+
+def test_lx7_a_member_follows_a_lesson_and_takes_an_exam_with_the_keyboard_alone(
+    browser: Browser, live_server, site: None
+) -> None:
+    """No mouse: log in, mark a lesson done and move on, start the exam, answer every question
+    (Space on a choice) and send it (Enter) — each control reached with Tab, its focus visible."""
+    UserFactory(username="clavier")
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    base = live_server.url
+    try:
+        page.goto(base + "/accounts/login/")
+        _tab_to(page, "e.name === 'identifier'")
+        page.keyboard.type("clavier")
+        _tab_to(page, "e.name === 'password'")
+        page.keyboard.type(PASSWORD)
+        page.keyboard.press("Enter")
+        expect(page.locator(".logout-form")).to_be_attached()
+
+        page.goto(base + "/courses/linux-ligne-de-commande/premiers-pas-shell/")
+        _tab_to(page, "e.matches('.lesson__actions button[type=submit]')")
+        outline = page.evaluate("getComputedStyle(document.activeElement).boxShadow")
+        assert outline and outline != "none", "the focused button shows no focus ring"
+        page.keyboard.press("Enter")
+        expect(page).to_have_url(re.compile(r"/fichiers-et-droits/$"))
+
+        page.goto(base + "/courses/linux-ligne-de-commande/examen-final/")
+        _tab_to(page, "e.matches('#quiz button[type=submit]')")
+        page.keyboard.press("Enter")
+        questions = page.locator(".quiz__form fieldset")
+        expect(questions.first).to_be_visible()
+        for index in range(questions.count()):
+            _tab_to(
+                page,
+                f"e.matches('input') && e.closest('fieldset') === document.querySelectorAll('.quiz__form fieldset')[{index}]",
+            )
+            page.keyboard.press("Space")
+            assert page.evaluate("document.activeElement.checked")
+        _tab_to(page, "e.matches('.quiz__form button[type=submit]')")
+        shot(page, "lx7-keyboard-exam-answered")
+        page.keyboard.press("Enter")
+        expect(page.locator("main")).to_contain_text(re.compile(r"\d+\s*%"))
+        shot(page, "lx7-keyboard-exam-result")
     finally:
         context.close()
