@@ -403,6 +403,9 @@ SCIM_PAGE_SIZE_MAX = env.int("SCIM_PAGE_SIZE_MAX", default=200)
 # The private key (PEM, P-256/ES256) that signs the Open Badges 3.0 credentials (LX-2, decision
 # 0121). Required in production; elsewhere, when empty, generated once into var/badge-signing-key.pem.
 LEARNING_BADGE_SIGNING_KEY = env.str("LEARNING_BADGE_SIGNING_KEY", default="", multiline=True)
+# After a rotation, the public JWKs (a JSON list) of the keys badges were signed with before:
+# still published at /.well-known/jwks.json, so that every badge ever issued verifies.
+LEARNING_BADGE_RETIRED_KEYS = env.json("LEARNING_BADGE_RETIRED_KEYS", default=[])
 
 # Request log and statistics (PV-5, docs/analytics.md): one spool file per web process,
 # ingested into the database by `analytics_ingest`; raw records are kept this many days.

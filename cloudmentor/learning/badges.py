@@ -77,11 +77,24 @@ def key_id(key: ECKey | None = None) -> str:
     return (key or signing_key()).thumbprint()
 
 
+def _published(key: ECKey) -> dict[str, Any]:
+    return {**key.as_dict(private=False), "kid": key_id(key), "use": "sig", "alg": ALGORITHM}
+
+
 def public_jwks() -> dict[str, Any]:
-    """The JSON Web Key Set verifiers fetch: the public half of the signing key."""
-    key = signing_key()
-    public = {**key.as_dict(private=False), "kid": key_id(key), "use": "sig", "alg": ALGORITHM}
-    return {"keys": [public]}
+    """The JSON Web Key Set verifiers fetch: the signing key's public half, then the retired keys'.
+
+    ``LEARNING_BADGE_RETIRED_KEYS`` lists the public JWKs of keys signed with before a rotation,
+    so that every badge ever issued still verifies; only their public parts are published.
+    """
+    keys = [_published(signing_key())]
+    for entry in getattr(settings, "LEARNING_BADGE_RETIRED_KEYS", None) or []:
+        public = {name: value for name, value in dict(entry).items() if name in ("kty", "crv", "x", "y")}
+        try:
+            keys.append(_published(ECKey.import_key(public)))
+        except (JoseError, ValueError, TypeError, KeyError):
+            raise ImproperlyConfigured("LEARNING_BADGE_RETIRED_KEYS holds a key that is not a P-256 JWK.") from None
+    return {"keys": keys}
 
 
 def _timestamp(moment: datetime) -> str:

@@ -319,3 +319,22 @@ def test_lx2_finishing_the_last_lesson_after_the_exam_asks_for_the_legal_name(
     assert response.redirect_chain[-1][0] == "/learn/certificates/name/"
     assert "Indiquez le nom à inscrire sur votre certificat." in response.content.decode()
     assert not Certificate.objects.exists()
+
+
+def test_lx2_badges_signed_before_a_key_rotation_still_verify(
+    client: Client, subscriber: User, course: tuple[Lesson, Quiz], settings: Any
+) -> None:
+    """The retired key's public half stays in the JWKS (never its private part)."""
+    from joserfc.jwk import ECKey
+
+    old = ECKey.generate_key("P-256")
+    settings.LEARNING_BADGE_SIGNING_KEY = old.as_pem(private=True).decode()
+    certificate = services.certificate_issue(user=subscriber, course=course[0].course)
+    token = client.get(f"/certificates/{certificate.code}/badge.jwt").content.decode()
+
+    settings.LEARNING_BADGE_SIGNING_KEY = ECKey.generate_key("P-256").as_pem(private=True).decode()
+    settings.LEARNING_BADGE_RETIRED_KEYS = [old.as_dict(private=True)]
+    jwks = client.get("/.well-known/jwks.json").json()
+
+    assert len(jwks["keys"]) == 2 and all("d" not in key for key in jwks["keys"])
+    assert badges.verify(token, jwks)["id"].endswith(f"/certificates/{certificate.code}/")
