@@ -17,13 +17,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
+from cloudmentor.accounts.roles import user_has_staff_capability
 from cloudmentor.billing.models import AccessLevel
 
 from . import selectors, snapshots
 from .charts import Chart, Series, chart
 
-# What the reader must be allowed to open to see each section: the list behind its figures.
-# A role (accounts.roles) is a group of these permissions; a superuser has them all.
+# What the reader must be allowed to open to see each section: the list behind its figures,
+# checked as every staff right is (accounts.roles: verified second factor and the permission).
 SECTION_PERMISSIONS = {
     selectors.ACCOUNTS: "accounts.view_user",
     selectors.SUBSCRIPTIONS: "billing.view_subscription",
@@ -108,12 +109,14 @@ def _charts(home: selectors.StaffHome) -> list[Chart]:
 
 
 def _allowed_sections(request: HttpRequest) -> frozenset[str]:
-    user: Any = request.user
-    return frozenset(section for section, permission in SECTION_PERMISSIONS.items() if user.has_perm(permission))
+    return frozenset(
+        section
+        for section, permission in SECTION_PERMISSIONS.items()
+        if user_has_staff_capability(request.user, permission)
+    )
 
 
 def _home(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
     home = snapshots.staff_home_current(sections=_allowed_sections(request))
     site_context = admin.site.each_context(request)
     context = {
@@ -145,7 +148,7 @@ def _home(request: HttpRequest) -> HttpResponse:
             {"row": row, "url": admin_list("billing_subscription", access_level__exact=row.level)}
             for row in (home.subscriptions.by_level if home.subscriptions else [])
         ],
-        "may_see_statistics": user.has_perm(STATISTICS_PERMISSION),
+        "may_see_statistics": user_has_staff_capability(request.user, STATISTICS_PERMISSION),
         "app_list": site_context["available_apps"],  # the staff site's sections, as its own index lists them
     }
     return render(request, "backoffice/home.html", context)

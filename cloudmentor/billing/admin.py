@@ -544,13 +544,21 @@ class CreditNoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[CreditNote]):
         "vat_mention",
         "amount_total",
         "currency",
-        "seller",
-        "buyer",
+        "seller_block",
+        "buyer_block",
         "reason",
         "created_by",
         "pdf_link",
     )
     readonly_fields = fields
+
+    @admin.display(description=_("vendeur"))
+    def seller_block(self, obj: CreditNote) -> str:
+        return party_block(obj.seller)
+
+    @admin.display(description=_("acheteur"))
+    def buyer_block(self, obj: CreditNote) -> str:
+        return party_block(obj.buyer)
 
     @admin.display(description=_("PDF"))
     def pdf_link(self, obj: CreditNote) -> str:

@@ -57,3 +57,40 @@ def test_bz5_a_draft_invoice_says_its_parties_are_fixed_when_it_is_issued(staff_
     html = staff_client.get(reverse("admin:billing_invoice_change", args=[invoice.pk])).content.decode()
 
     assert "Fixé à l&#x27;émission de la facture" in html
+
+
+def test_bz5_a_credit_note_shows_its_seller_and_buyer_as_address_blocks(staff_client: Client) -> None:
+    """The avoir copies the parties of its invoice: shown the same way, never as raw JSON."""
+    from cloudmentor.billing.models import CreditNote
+
+    invoice = InvoiceFactory(
+        status=Invoice.Status.VOID,
+        number="CM-2026-002",
+        year=2026,
+        sequence=2,
+        issued_at=timezone.now(),
+        due_at=timezone.now() + timedelta(days=14),
+        voided_at=timezone.now(),
+    )
+    note = CreditNote.objects.create(
+        invoice=invoice,
+        customer=invoice.customer,
+        number="CM-AV-2026-000001",
+        year=2026,
+        sequence=1,
+        issued_at=timezone.now(),
+        amount_total=invoice.amount_total,
+        currency="EUR",
+        amount_net=invoice.amount_total,
+        vat_rate=0,
+        vat_amount=0,
+        line_description="Avoir",
+        seller={"name": "CloudMentor SAS", "siret": "123 456 789 00012"},
+        buyer={"name": "Alice Martin", "email": "alice@example.org"},
+    )
+
+    html = staff_client.get(reverse("admin:billing_creditnote_change", args=[note.pk])).content.decode()
+
+    assert "CloudMentor SAS<br>SIRET 123 456 789 00012" in html
+    assert "Alice Martin<br>alice@example.org" in html
+    assert "&quot;siret&quot;" not in html
