@@ -21,6 +21,7 @@ from cloudmentor.legal.services import policy_seed
 
 from .billing import demo_group_paid, demo_subscription_paid, plans_seed
 from .catalog.loader import catalog_load
+from .scim import demo_scim_history
 
 DEMO_STAFF = {"username": "staff", "email": "staff@cloudmentor.example", "password": "demo-staff-password"}
 # The staff area asks for a TOTP code: the demo staff account's authenticator key (hex of
@@ -153,4 +154,5 @@ def demo_load() -> list[str]:
     plans_seed(plans=DEMO_PLANS)
     demo_subscription_paid(username=DEMO_MEMBER["username"], plan_slug="pro-3-mois")
     demo_group_paid(owner_username=DEMO_OWNER["username"], plan_slug="equipe-12-mois", group_name="Équipe démo")
+    demo_scim_history(owner_username=DEMO_OWNER["username"])
     return logins
