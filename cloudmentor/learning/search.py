@@ -1,4 +1,4 @@
-"""Full-text search of the catalog: one entry point, SQLite FTS5 or PostgreSQL behind it (LM-1).
+"""Full-text search of the catalog and its lessons: one entry point, SQLite FTS5 or PostgreSQL behind it (LM-1).
 
 SQLite keeps the virtual table ``learning_course_fts`` in sync with ``learning_course``
 by triggers (migration 0002). PostgreSQL builds the document from the same columns.
@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass, field
 
 from django.db import connection
 from django.db.models import F, FloatField, Func, QuerySet, TextField, Value
 from django.db.models.expressions import RawSQL
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
-from .models import Course
+from .models import Course, Lesson, LessonRevision, Status
 
 MAX_WORDS = 8
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -76,4 +79,275 @@ def _postgresql(queryset: QuerySet[Course], words: list[str]) -> QuerySet[Course
         .filter(search_vector=search)
         .annotate(search_rank=SearchRank(F("search_vector"), search))
         .order_by("-search_rank", "title")
+    )
+
+
+# --- Lessons (LX-3) -------------------------------------------------------------------------
+#
+# One row per lesson's *published revision* (what members read, never the draft), keyed by
+# the revision's id: SQLite keeps it in the FTS5 table ``learning_lesson_fts`` (rowid =
+# revision id), PostgreSQL in ``learning_lesson_search`` with one GIN index per language
+# configuration (migration 0004). ``lesson_index`` writes it when a lesson is published;
+# every search joins the live lesson and course, so a withdrawn lesson, a draft or a
+# withdrawn course never shows, whatever the index holds. Decision 0122.
+
+LESSON_RESULTS = 20
+MAX_WORD_LENGTH = 40
+SNIPPET_WORDS = 18
+# Short names members type for what the lessons spell out (documented in docs/learning.md).
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "k8s": ("kubernetes",),
+    "kubernetes": ("k8s",),
+    "gcp": ("google",),
+    "tf": ("terraform",),
+    "py": ("python",),
+    "js": ("javascript",),
+    "gha": ("actions",),
+}
+# What PostgreSQL stems each course language with; any other language uses the first.
+PG_CONFIGS = {"fr": "french", "en": "english"}
+_LETTERS = re.compile(r"[^\W_]+", re.UNICODE)
+# Markers FTS5's snippet() puts around a match: control characters no lesson keeps
+# (they are removed from the indexed text), so the snippet is escaped, then marked.
+_OPEN, _CLOSE = "\x02", "\x03"
+_MARKDOWN_NOISE = re.compile(r"```[^\n]*|`|\*\*|__|^#{1,6}\s*|^\s*[-*>]\s+|!\[|\]\([^)]*\)|[\x00-\x08\x0b-\x1f]", re.M)
+
+
+@dataclass
+class LessonHit:
+    """A lesson found: its title and course always; its snippet only when the reader may open it."""
+
+    lesson: Lesson
+    is_locked: bool
+    snippet: SafeString | str = ""
+    rank: float = 0.0
+
+    @property
+    def course(self) -> Course:
+        return self.lesson.course
+
+
+@dataclass
+class SearchResults:
+    query: str
+    courses: list[Course] = field(default_factory=list)
+    lessons: list[LessonHit] = field(default_factory=list)
+
+
+def query_words(query: str) -> list[list[str]]:
+    """The query as groups of alternative words (a word and its synonyms), all groups required.
+
+    Only letters and digits survive, so no input can be an FTS5 or tsquery operator: quotes,
+    NEAR, OR, *, -, parentheses and null bytes are separators like a space.
+    """
+    groups: list[list[str]] = []
+    for word in _LETTERS.findall(query.lower())[:MAX_WORDS]:
+        word = _without_accents(word)[:MAX_WORD_LENGTH]
+        if not word:
+            continue
+        group = [word, *SYNONYMS.get(word, ())]
+        if group not in groups:
+            groups.append(group)
+    return groups
+
+
+def lesson_text(body: str) -> str:
+    """The words of a lesson's Markdown, without its markup (what snippets show)."""
+    return " ".join(_MARKDOWN_NOISE.sub(" ", body).split())
+
+
+def lesson_index(*, revision: LessonRevision, language: str = "fr") -> None:
+    """Index a lesson's newly published revision and forget its previous ones (LX-3)."""
+    title, body = lesson_text(revision.title), lesson_text(revision.body)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "DELETE FROM learning_lesson_search WHERE revision_id = %s OR revision_id IN "
+                "(SELECT id FROM learning_lessonrevision WHERE lesson_id = %s)",
+                [revision.pk, revision.lesson_id],
+            )
+            cursor.execute(
+                "INSERT INTO learning_lesson_search (revision_id, language, title, body) VALUES (%s, %s, %s, %s)",
+                [revision.pk, language, title, body],
+            )
+        else:
+            cursor.execute(
+                "DELETE FROM learning_lesson_fts WHERE rowid = %s OR rowid IN "
+                "(SELECT id FROM learning_lessonrevision WHERE lesson_id = %s)",
+                [revision.pk, revision.lesson_id],
+            )
+            cursor.execute(
+                "INSERT INTO learning_lesson_fts (rowid, title, body) VALUES (%s, %s, %s)", [revision.pk, title, body]
+            )
+
+
+def lessons_index_all() -> int:
+    """Index the published revision of every lesson (the migration, the bench, a repair)."""
+    revisions = LessonRevision.objects.filter(lesson__revision_id=F("pk")).select_related("lesson__course")
+    count = 0
+    for revision in revisions.iterator(chunk_size=500):
+        lesson_index(revision=revision, language=revision.lesson.course.language)
+        count += 1
+    return count
+
+
+def lesson_search(query: str, *, access_level: int, limit: int = LESSON_RESULTS) -> list[LessonHit]:
+    """Published lessons of published courses matching `query`, best first (two queries).
+
+    A lesson above `access_level` (and not a free preview) comes with its title and no
+    snippet: its text never leaves the database (LX-3, LM-3).
+    """
+    groups = query_words(query)
+    if not groups:
+        return []
+    if connection.vendor == "postgresql":
+        found = _lessons_postgresql(groups, access_level, limit)
+    else:
+        found = _lessons_sqlite(groups, access_level, limit)
+    if not found:
+        return []
+    lessons = (
+        Lesson.objects.select_related("course", "module")
+        .only(
+            "slug",
+            "title",
+            "kind",
+            "duration_minutes",
+            "is_free_preview",
+            "module__title",
+            "course__slug",
+            "course__title",
+            "course__title_en",
+            "course__access_level",
+            "course__language",
+        )
+        .in_bulk([lesson_id for lesson_id, _rank, _text in found])
+    )
+    hits = []
+    for lesson_id, rank, text in found:
+        lesson = lessons.get(lesson_id)
+        if lesson is None:  # withdrawn between the two queries
+            continue
+        locked = not (lesson.is_free_preview or access_level >= lesson.course.access_level)
+        snippet = "" if locked or not text else text
+        hits.append(LessonHit(lesson=lesson, is_locked=locked, snippet=snippet, rank=rank))
+    return hits
+
+
+def _marked(text: str) -> SafeString:
+    """Escape a snippet, then turn its match markers into <mark> (the only HTML it holds)."""
+    html = escape(text).replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
+    return mark_safe(html)  # noqa: S308  # escaped above; only <mark> added
+
+
+def _lessons_sqlite(groups: list[list[str]], access_level: int, limit: int) -> list[tuple[int, float, SafeString]]:
+    expression = " AND ".join("(" + " OR ".join(f'"{word}"*' for word in group) + ")" for group in groups)
+    sql = """
+        WITH top AS (
+            SELECT f.rowid AS revision_id, l.id AS lesson_id, bm25(learning_lesson_fts, 8.0, 1.0) AS score,
+                   (l.is_free_preview OR c.access_level <= %s) AS is_open
+            FROM learning_lesson_fts f
+            JOIN learning_lesson l ON l.revision_id = f.rowid
+            JOIN learning_course c ON c.id = l.course_id
+            WHERE learning_lesson_fts MATCH %s AND l.status = %s AND c.status = %s
+            ORDER BY score, l.id LIMIT %s
+        )
+        SELECT top.lesson_id, top.score,
+               CASE WHEN top.is_open THEN snippet(learning_lesson_fts, 1, char(2), char(3), '…', %s) END
+        FROM top JOIN learning_lesson_fts ON learning_lesson_fts.rowid = top.revision_id
+        WHERE learning_lesson_fts MATCH %s
+        ORDER BY top.score, top.lesson_id
+    """
+    published = Status.PUBLISHED.value
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [access_level, expression, published, published, limit, SNIPPET_WORDS, expression])
+        rows = cursor.fetchall()
+    # bm25 is lower for better matches: the rank given out is higher for better ones.
+    return [(lesson_id, -score, _marked(text or "")) for lesson_id, score, text in rows]
+
+
+def pg_vector(config: str, table: str = "") -> str:
+    """The indexed document under one text-search configuration (the GIN indexes' expression).
+
+    Each text gives its stems under the language's configuration (« déploierons » finds
+    « déploiement ») and its whole words under `simple` (so that « deploiem » is a prefix
+    of a word, a stem being shorter than most prefixes typed).
+    """
+    prefix = f"{table}." if table else ""
+
+    def both(column: str) -> str:
+        text = f"translate({prefix}{column}, '{ACCENTED}', '{PLAIN}')"
+        return f"(to_tsvector('{config}'::regconfig, {text}) || to_tsvector('simple'::regconfig, {text}))"
+
+    return f"setweight({both('title')}, 'A') || setweight({both('body')}, 'B')"
+
+
+def pg_query(config: str, groups: list[list[str]]) -> tuple[str, list[str]]:
+    """The tsquery of the words (each group: a word or its synonyms, as a stem or a prefix)."""
+    parts, params = [], []
+    for group in groups:
+        # Words hold letters and digits only, so the tsquery cannot be malformed.
+        terms = " | ".join(f"{word}:*" for word in group)
+        parts.append(f"(to_tsquery('{config}', %s) || to_tsquery('simple', %s))")
+        params += [terms, terms]
+    return " && ".join(parts), params
+
+
+def _lessons_postgresql(groups: list[list[str]], access_level: int, limit: int) -> list[tuple[int, float, SafeString]]:
+    branches = []
+    params: list[str | int] = []
+    for language, config in PG_CONFIGS.items():
+        # Constants, so that the planner picks the partial GIN index of the configuration.
+        condition = "s.language = 'en'" if language == "en" else "s.language <> 'en'"
+        vector = pg_vector(config, "s")
+        tsquery, terms = pg_query(config, groups)
+        branches.append(
+            f"SELECT l.id AS lesson_id, ts_rank({vector}, {tsquery}) AS score, "  # noqa: S608 - constants only, every value a parameter
+            "CASE WHEN l.is_free_preview OR c.access_level <= %s THEN s.body END AS body "
+            "FROM learning_lesson_search s "
+            "JOIN learning_lesson l ON l.revision_id = s.revision_id "
+            "JOIN learning_course c ON c.id = l.course_id "
+            f"WHERE {condition} AND ({vector}) @@ ({tsquery}) AND l.status = %s AND c.status = %s"
+        )
+        params += [*terms, access_level, *terms, Status.PUBLISHED.value, Status.PUBLISHED.value]
+    sql = " UNION ALL ".join(f"({branch})" for branch in branches) + " ORDER BY score DESC, lesson_id LIMIT %s"
+    params.append(limit)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    words = [word for group in groups for word in group]
+    return [
+        (lesson_id, float(score), _marked(_snippet(body, words)) if body else _marked(""))
+        for lesson_id, score, body in rows
+    ]
+
+
+def _snippet(text: str, words: list[str]) -> str:
+    """Around the first matching word, SNIPPET_WORDS words with each match between markers.
+
+    PostgreSQL's ts_headline cannot match "déploiement" to the accentless query without the
+    `unaccent` extension, so the snippet is cut here, by the same word rules as the query.
+    """
+    tokens = text.replace(_OPEN, " ").replace(_CLOSE, " ").split(" ")
+
+    def matches(token: str) -> bool:
+        plain = _without_accents(token.lower())
+        return any(part.startswith(word) for part in _LETTERS.findall(plain) for word in words)
+
+    first = next((i for i, token in enumerate(tokens) if matches(token)), 0)
+    start = max(0, first - SNIPPET_WORDS // 3)
+    window = tokens[start : start + SNIPPET_WORDS]
+    marked = [f"{_OPEN}{token}{_CLOSE}" if matches(token) else token for token in window]
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if start + SNIPPET_WORDS < len(tokens) else ""
+    return prefix + " ".join(marked) + suffix
+
+
+def search(query: str, *, access_level: int, courses: QuerySet[Course] | None = None) -> SearchResults:
+    """Courses and lessons matching `query` together, behind one interface (LX-3, LM-1)."""
+    base = courses if courses is not None else Course.objects.filter(status=Status.PUBLISHED)
+    return SearchResults(
+        query=query,
+        courses=list(course_search(base, query)) if search_words(query) else [],
+        lessons=lesson_search(query, access_level=access_level),
     )

@@ -29,7 +29,7 @@ from cloudmentor.core.http import client_ip
 from cloudmentor.core.pagecache import anonymous_page_cache
 from cloudmentor.core.throttle import Limit, throttle_request
 
-from . import badges, lessonpage, offers, rendering, selectors, services
+from . import badges, lessonpage, offers, rendering, search, selectors, services
 from .exceptions import (
     LearningError,
     LessonLocked,
@@ -103,6 +103,12 @@ def catalog(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.catalog_list(**filters), selectors.CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    # The lessons whose text matches, beside the courses; a locked one without its text (LX-3).
+    lesson_hits = (
+        search.lesson_search(filters["query"], access_level=billing.user_access_level(user=_member(request)))
+        if filters["query"].strip()
+        else []
+    )
     context = {
         "form": form,
         "topics": topics,
@@ -110,6 +116,8 @@ def catalog(request: HttpRequest) -> HttpResponse:
         "is_filtered": any(value not in ("", None) for value in filters.values()),
         "page": page,
         "query_string": query.urlencode(),
+        "lesson_hits": lesson_hits,
+        "plans_url": offers.plans_url(),
         **offers.plan_context(),
     }
     return render(request, "learning/catalog.html", context)

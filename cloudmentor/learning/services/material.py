@@ -10,7 +10,7 @@ from django.utils import translation
 from cloudmentor.accounts.models import User
 from cloudmentor.core.pagecache import pages_invalidate
 
-from .. import rendering
+from .. import rendering, search
 from ..exceptions import EmptyLesson
 from ..models import Course, Lesson, LessonKind, LessonRevision, Status
 from ..selectors import lessons_published
@@ -69,6 +69,7 @@ def lesson_publish(*, lesson: Lesson, by: User | None, note: str = "") -> Lesson
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
             rendering.render_revision(revision_id=revision.pk, body=revision.body)
+    search.lesson_index(revision=revision, language=lesson.course.language)
     course_search_document_update(course=lesson.course)
     transaction.on_commit(pages_invalidate)
     return revision
