@@ -10,12 +10,12 @@ from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from cloudmentor.accounts.roles import user_has_staff_capability
 from cloudmentor.billing.models import AccessLevel
@@ -154,8 +154,17 @@ def _home(request: HttpRequest) -> HttpResponse:
     return render(request, "backoffice/home.html", context)
 
 
+@require_POST
+def _refresh(request: HttpRequest) -> HttpResponse:
+    """Recompute the kept figures now (a purchase made a moment ago shows at once)."""
+    if _allowed_sections(request) & snapshots.KEPT:
+        snapshots.staff_home_refresh()
+    return redirect("backoffice:home")
+
+
 # The staff site's own guard: verified staff (password and TOTP), never cached.
 home = admin.site.admin_view(_home)
+refresh = admin.site.admin_view(_refresh)
 
 
 @require_safe

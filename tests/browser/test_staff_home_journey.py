@@ -91,6 +91,10 @@ def test_bz5_staff_see_the_business_at_a_glance_in_french_and_english(page: Page
     expect(page.get_by_role("link", name="Journal des requêtes")).to_be_visible()
     shot(page, "staff-home-fr")
 
+    page.get_by_role("button", name="Recalculer maintenant").click()
+    expect(page).to_have_url(re.compile(r"/staff/$"))
+    expect(page.locator(".tile", has_text="Factures en retard")).to_contain_text("49,00 €")
+
     overdue.get_by_role("link").click()
     expect(page).to_have_url(re.compile(r"/staff/billing/invoice/\?follow=overdue$"))
     expect(page.get_by_text("CM-2026-0042")).to_be_visible()

@@ -167,3 +167,18 @@ def test_favicon_ico_answers_on_every_site_and_pages_link_the_icon(staff_client:
     ]:
         html = client.get(path).content.decode()
         assert 'rel="icon"' in html, path
+
+
+def test_bz5_staff_recompute_the_figures_at_once(staff_client: Client, settings: Any) -> None:
+    """A purchase made a moment ago shows after « Recalculer maintenant », without waiting for the scheduler."""
+    settings.BACKOFFICE_FIGURES_MAX_AGE_SECONDS = 3600
+    assert "Abonnés (période en cours)" in staff_client.get("/staff/").content.decode()
+    SubscriptionFactory(plan=PlanFactory(name="Expert 12 mois"))
+    assert "Expert 12 mois" not in staff_client.get("/staff/").content.decode()  # the kept figures
+
+    response = staff_client.post(reverse("backoffice:refresh"))
+
+    assert response.status_code == 302
+    assert response["Location"] == "/staff/"
+    assert "Expert 12 mois" in staff_client.get("/staff/").content.decode()
+    assert staff_client.get(reverse("backoffice:refresh")).status_code == 405
