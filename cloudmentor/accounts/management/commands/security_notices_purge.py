@@ -9,8 +9,7 @@ from cloudmentor.accounts.services import security_notice_purge
 
 class Command(BaseCommand):
     help = (
-        "Delete the « Était-ce vous ? » records older than ACCOUNTS_SECURITY_NOTICE_RETENTION_DAYS "
-        "(TR-4; idempotent)."
+        "Delete the « Était-ce vous ? » records older than ACCOUNTS_SECURITY_NOTICE_RETENTION_DAYS (TR-4; idempotent)."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
