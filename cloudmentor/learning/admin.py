@@ -132,7 +132,7 @@ class AuthorAdmin(MaterialAdmin[Author]):
 class ModuleInline(OwnMaterialMixin, admin.TabularInline[Module, Course]):
     model = Module
     extra = 0
-    fields = ("position", "title")
+    fields = ("position", "title", "title_en")
     ordering = ("position", "pk")
 
 
@@ -150,7 +150,10 @@ class CourseAdmin(MaterialAdmin[Course]):
         (None, {"fields": ("title", "slug", "summary", "status", "published_at", "view_on_site_link")}),
         (_("Présentation"), {"fields": ("description", "prerequisites", "level", "duration_minutes", "language")}),
         (_("Accès et classement"), {"fields": ("access_level", "topics", "authors", "is_featured", "lesson_count")}),
-        (_("Anglais"), {"fields": ("title_en", "summary_en"), "classes": ("collapse",)}),
+        (
+            _("Anglais"),
+            {"fields": ("title_en", "summary_en", "description_en", "prerequisites_en"), "classes": ("collapse",)},
+        ),
     )
 
     @admin.display(description=_("sur le site"))
@@ -199,8 +202,25 @@ class LessonForm(forms.ModelForm[Lesson]):
 
     class Meta:
         model = Lesson
-        fields = ("module", "title", "slug", "kind", "duration_minutes", "is_free_preview", "position", "body")
-        widgets = {"body": forms.Textarea(attrs={"rows": 28, "class": "markdown-editor", "spellcheck": "true"})}
+        fields = (
+            "module",
+            "title",
+            "slug",
+            "kind",
+            "duration_minutes",
+            "is_free_preview",
+            "position",
+            "body",
+            "title_en",
+            "body_en",
+        )
+        widgets = {
+            "body": forms.Textarea(attrs={"rows": 28, "class": "markdown-editor", "spellcheck": "true"}),
+            # The English version (LX-5): empty, English pages show the French text with a note.
+            "body_en": forms.Textarea(
+                attrs={"rows": 28, "class": "markdown-editor", "spellcheck": "true", "lang": "en"}
+            ),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -213,6 +233,9 @@ class LessonForm(forms.ModelForm[Lesson]):
         )
         self.fields["body"].help_text = MARKDOWN_HELP
         self.fields["body"].required = False
+        self.fields["body_en"].help_text = _(
+            "Laissé vide, les pages en anglais montrent le texte français avec une note le signalant."
+        )
 
 
 class ResourceInline(admin.TabularInline[Resource, Lesson]):
@@ -252,6 +275,7 @@ class LessonAdmin(MaterialAdmin[Lesson]):
     fieldsets = (
         (None, {"fields": ("module", "title", "slug", "kind", "duration_minutes", "is_free_preview", "position")}),
         (_("Contenu"), {"fields": ("body", "preview")}),
+        (_("Anglais"), {"fields": ("title_en", "body_en")}),
         (
             _("Publication"),
             {"fields": ("status", "published_revision", "view_on_site_link", "publish", "revision_note")},

@@ -240,6 +240,17 @@ def render_revision(*, revision_id: int, body: str) -> Rendered:
     return _cached(f"learning:html:{RENDERER_VERSION}:rev:{revision_id}:{get_language()}", body)
 
 
+def text_for_language(body: str, body_en: str) -> tuple[str, str]:
+    """Return the text of a lesson to show in the active language, and the language it is
+    in when that is not the page's ("fr": an English page of a lesson without its English
+    version, shown in French with a note, LX-5) or "" when it is."""
+    if not (get_language() or "").startswith("en"):
+        return body, ""
+    if body_en.strip():
+        return body_en, ""
+    return body, "fr"
+
+
 def render_text(text: str) -> Rendered:
     """Return the rendering of any text (drafts, quiz questions), cached by its content."""
     digest = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()

@@ -61,14 +61,22 @@ def lesson_publish(*, lesson: Lesson, by: User | None, note: str = "") -> Lesson
     lesson = Lesson.objects.select_for_update().get(pk=lesson.pk)
     number = (lesson.revisions.aggregate(last=Max("number"))["last"] or 0) + 1
     revision = LessonRevision.objects.create(
-        lesson=lesson, number=number, title=lesson.title, body=lesson.body, note=note[:200], created_by=by
+        lesson=lesson,
+        number=number,
+        title=lesson.title,
+        title_en=lesson.title_en,
+        body=lesson.body,
+        body_en=lesson.body_en,
+        note=note[:200],
+        created_by=by,
     )
     lesson.revision = revision
     lesson.status = Status.PUBLISHED
     lesson.save(update_fields=["revision", "status", "updated_at"])
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
-            rendering.render_revision(revision_id=revision.pk, body=revision.body)
+            text, _language = rendering.text_for_language(revision.body, revision.body_en)
+            rendering.render_revision(revision_id=revision.pk, body=text)
     search.lesson_index(revision=revision, language=lesson.course.language)
     course_search_document_update(course=lesson.course)
     transaction.on_commit(pages_invalidate)

@@ -1,0 +1,156 @@
+"""LX-5: a lesson in several languages, with an honest fallback to French."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+
+from cloudmentor.accounts.models import User
+from cloudmentor.learning import services
+from cloudmentor.learning.lessonpage import local_pages_forget
+from cloudmentor.learning.models import Course, Lesson
+
+from .factories import CourseFactory, LessonFactory, ModuleFactory
+
+pytestmark = pytest.mark.django_db
+
+NOTE_EN = "This lesson is only available in French."
+NOTE_FR = "Cette leçon n'existe qu'en français."
+
+
+def _course() -> Course:
+    course: Course = CourseFactory(slug="k8s", title="Kubernetes en prod", title_en="Kubernetes in production")
+    return course
+
+
+def _lessons(course: Course) -> tuple[Lesson, Lesson]:
+    module = ModuleFactory(course=course, title="Les bases", title_en="The basics")
+    translated = LessonFactory(
+        module=module,
+        slug="pods",
+        title="Les pods",
+        title_en="Pods",
+        body="## Un pod\n\nLe plus petit objet déployable.\n\n```bash\nkubectl get pods\n```\n",
+        body_en="## A pod\n\nThe smallest deployable object.\n\n```bash\nkubectl get pods\n```\n",
+        is_free_preview=True,
+    )
+    french_only = LessonFactory(
+        module=module,
+        slug="services",
+        title="Les services",
+        body="## Un service\n\nUne adresse stable devant des pods.\n",
+        is_free_preview=True,
+    )
+    return translated, french_only
+
+
+def _body(html: str) -> str:
+    match = re.search(r'<div class="prose lesson__body"[^>]*>', html)
+    assert match is not None
+    return match.group(0)
+
+
+def test_lx5_english_page_shows_the_english_lesson(client: Client) -> None:
+    course = _course()
+    translated, _other = _lessons(course)
+    html = client.get(f"/en/courses/{course.slug}/{translated.slug}/").content.decode()
+    assert '<html lang="en"' in html
+    assert '<h1 id="lesson-title">Pods</h1>' in html
+    assert "<title>Pods ·" in html
+    assert "The smallest deployable object." in html
+    assert "Le plus petit objet" not in html
+    assert NOTE_EN not in html
+    assert "lang=" not in _body(html)
+    assert "The basics" in html  # the module, in the breadcrumbs and the syllabus
+    # Code blocks are the same in both versions.
+    assert "kubectl" in html
+
+
+def test_lx5_english_page_without_english_version_falls_back_to_french_with_a_note(client: Client) -> None:
+    course = _course()
+    _translated, french_only = _lessons(course)
+    html = client.get(f"/en/courses/{course.slug}/{french_only.slug}/").content.decode()
+    assert '<html lang="en"' in html
+    assert NOTE_EN in html
+    assert 'lang="fr"' in _body(html)
+    assert "Une adresse stable devant des pods." in html
+    assert '<h1 id="lesson-title" lang="fr">Les services</h1>' in html
+    # The syllabus lists the other lesson under its English title.
+    assert ">Pods</a>" in html
+
+
+def test_lx5_french_pages_are_unchanged(client: Client) -> None:
+    course = _course()
+    translated, french_only = _lessons(course)
+    for lesson in (translated, french_only):
+        html = client.get(f"/courses/{course.slug}/{lesson.slug}/").content.decode()
+        assert '<html lang="fr"' in html
+        assert NOTE_FR not in html and NOTE_EN not in html
+        assert "lang=" not in _body(html)
+        assert f'<h1 id="lesson-title">{lesson.title}</h1>' in html
+        assert "The smallest deployable object." not in html
+        assert "Les bases" in html
+
+
+def test_lx5_the_english_version_is_published_with_the_revision(client: Client) -> None:
+    """A draft's English text reaches readers only once published, like the French one (LM-6)."""
+    course = _course()
+    _translated, french_only = _lessons(course)
+    french_only.body_en = "## A service\n\nA stable address in front of pods.\n"
+    french_only.title_en = "Services"
+    french_only.save()
+    url = f"/en/courses/{course.slug}/{french_only.slug}/"
+    assert NOTE_EN in client.get(url).content.decode()
+    revision = services.lesson_publish(lesson=french_only, by=None)
+    assert revision.body_en.startswith("## A service") and revision.title_en == "Services"
+    html = client.get(url).content.decode()
+    assert NOTE_EN not in html
+    assert "A stable address in front of pods." in html
+    assert '<h1 id="lesson-title">Services</h1>' in html
+    # The French page still shows the French text (cached per language).
+    assert "Une adresse stable" in client.get(f"/courses/{course.slug}/{french_only.slug}/").content.decode()
+
+
+def _queries(client: Client, url: str) -> int:
+    client.get(url)  # warm the caches
+    local_pages_forget()
+    client.get(url)  # from the shared cache
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_lx5_english_pages_cost_the_queries_of_french_ones(client: Client, subscriber: User) -> None:
+    course = _course()
+    translated, french_only = _lessons(course)
+    client.force_login(subscriber)
+    french = _queries(client, f"/courses/{course.slug}/{translated.slug}/")
+    assert _queries(client, f"/en/courses/{course.slug}/{translated.slug}/") == french
+    assert _queries(client, f"/en/courses/{course.slug}/{french_only.slug}/") == french
+    # A cold page costs the same whether the lesson has an English version or not.
+    local_pages_forget()
+    cache.clear()
+    with CaptureQueriesContext(connection) as cold_translated:
+        client.get(f"/en/courses/{course.slug}/{translated.slug}/")
+    local_pages_forget()
+    cache.clear()
+    with CaptureQueriesContext(connection) as cold_french:
+        client.get(f"/en/courses/{course.slug}/{french_only.slug}/")
+    assert len(cold_translated) == len(cold_french)
+
+
+def test_lx5_display_titles_follow_the_language() -> None:
+    course = _course()
+    translated, french_only = _lessons(course)
+    with translation.override("en"):
+        assert translated.display_title == "Pods" and translated.module.display_title == "The basics"
+        assert french_only.display_title == "Les services" and french_only.title_language == "fr"
+    with translation.override("fr"):
+        assert translated.display_title == "Les pods" and translated.title_language == ""
