@@ -1,10 +1,11 @@
 """The figures of the staff home (BZ-5), read from the other apps' models.
 
 Each figure is one aggregate or grouped query whatever the number of rows, in the site's
-time zone, on SQLite and PostgreSQL alike; no row is loaded into Python. The months' history
-(recurring revenue on each first day, money received in each month that is over) never
-changes once known: it is kept in `MonthlyFigure` and read in one query (decision 0134).
-Eleven queries in all once the history is kept.
+time zone, on SQLite and PostgreSQL alike; no row is loaded into Python. What never changes
+once known is kept and read in one query each: the weeks that are over (`WeeklyFigure`), the
+months' recurring revenue on their first day and the money received in those that are over
+(`MonthlyFigure`). Eleven queries in all once those are kept; the page itself reads a copy of
+these figures kept a minute (`snapshots`, decision 0134).
 """
 
 from __future__ import annotations
