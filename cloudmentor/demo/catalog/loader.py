@@ -1,5 +1,9 @@
 """Load the demo catalog (catalog.json, courses/<slug>/ beside this module) through learning's services.
 
+Each lesson's English version (LX-5) sits beside its French file: `01-pods.md` and
+`01-pods.en.md`; English titles, description and prerequisites are the `*_en` keys of
+course.json.
+
 Idempotent: a course whose slug exists is left as it is, so edits made on a running demo
 survive a second `make run`.
 """
@@ -46,6 +50,14 @@ def catalog_load() -> list[str]:
     return created
 
 
+def english_file(folder: Path, item: dict[str, Any]) -> Path | None:
+    """Return where the English version of a lesson's file is (`<name>.en.md`), None without a file."""
+    if not item.get("file"):
+        return None
+    path = folder / item["file"]
+    return path.with_name(f"{path.stem}.en{path.suffix}")
+
+
 def _course_create(folder: Path, data: dict[str, Any]) -> Course:
     course = Course.objects.create(
         slug=data["slug"],
@@ -54,7 +66,9 @@ def _course_create(folder: Path, data: dict[str, Any]) -> Course:
         summary=data["summary"],
         summary_en=data.get("summary_en", ""),
         description=data.get("description", ""),
+        description_en=data.get("description_en", ""),
         prerequisites=data.get("prerequisites", ""),
+        prerequisites_en=data.get("prerequisites_en", ""),
         language=data.get("language", "fr"),
         level=data["level"],
         duration_minutes=data["duration_minutes"],
@@ -65,16 +79,24 @@ def _course_create(folder: Path, data: dict[str, Any]) -> Course:
     course.authors.set(Author.objects.filter(name__in=data["authors"]))
     lessons: dict[str, Lesson] = {}
     for module_position, module_data in enumerate(data["modules"], start=1):
-        module = Module.objects.create(course=course, title=module_data["title"], position=module_position)
+        module = Module.objects.create(
+            course=course,
+            title=module_data["title"],
+            title_en=module_data.get("title_en", ""),
+            position=module_position,
+        )
         for position, item in enumerate(module_data["lessons"], start=1):
             body = (folder / item["file"]).read_text(encoding="utf-8") if item.get("file") else ""
+            english = english_file(folder, item)
             lessons[item["slug"]] = Lesson.objects.create(
                 module=module,
                 course=course,
                 slug=item["slug"],
                 title=item["title"],
+                title_en=item.get("title_en", ""),
                 kind=item.get("kind", "article"),
                 body=body,
+                body_en=english.read_text(encoding="utf-8") if english is not None and english.exists() else "",
                 duration_minutes=item.get("minutes", 10),
                 is_free_preview=item.get("free", False),
                 position=position,
