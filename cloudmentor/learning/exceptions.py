@@ -53,3 +53,7 @@ class LegalNameMissing(LearningError):
 
 class CertificateAlreadyRevoked(LearningError):
     """Staff already revoked this certificate (LX-2)."""
+
+
+class NoteTooLong(LearningError):
+    """A private note is longer than `models.NOTE_MAX_LENGTH` characters (LX-6)."""

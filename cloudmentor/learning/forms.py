@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cloudmentor.billing.models import AccessLevel
 
-from .models import Level
+from .models import NOTE_MAX_LENGTH, Level
 
 
 class CatalogFilterForm(forms.Form):
@@ -71,3 +71,16 @@ class LegalNameForm(forms.Form):
         if any(char in value for char in "<>{}[]\\/@#$%^*=|~`"):
             raise forms.ValidationError(_("Un nom ne contient pas ces caractères : < > { } [ ] / @ # $ % ^ * = | ~"))
         return value
+
+
+class LessonNoteForm(forms.Form):
+    """A member's private note on a lesson (LX-6): empty deletes it."""
+
+    body = forms.CharField(
+        label=_("Ma note sur cette leçon"),
+        required=False,
+        strip=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Visible par vous seul. Texte simple ou Markdown (listes, code, liens)."),
+    )

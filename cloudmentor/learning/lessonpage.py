@@ -46,7 +46,7 @@ from cloudmentor.core.pagecache import PAGES_STAMP
 
 from . import offers, rendering, selectors
 from .forms import ErrorReportForm
-from .models import Enrollment, Lesson, LessonKind, Quiz
+from .models import NOTE_MAX_LENGTH, Enrollment, Lesson, LessonKind, Quiz
 from .rendering import inline_code
 
 # The marks where a reader's own values go are HTML comments: text an author types (a
@@ -54,10 +54,10 @@ from .rendering import inline_code
 CSRF_MARK = mark_safe("<!--⁅csrf⁆-->")
 CACHE_SECONDS = 3600
 # Bump when `LessonPage` or its fragments change: entries of the previous release are ignored.
-PAGE_FORMAT = 5
+PAGE_FORMAT = 4
 _MARK = re.compile(r"<!--⁅([dm])(\d+)⁆-->")
 # The reader's parts of lesson.html (`reader.<name>`), plus the account menu and CSRF token of the layout.
-READER_PARTS = ("done", "quiz", "attempts", "actions", "report", "progress", "syllabus")
+READER_PARTS = ("done", "quiz", "attempts", "actions", "report", "note", "progress", "syllabus")
 _SLOT = re.compile(r"<!--⁅r:(\w+)⁆-->")
 _PROGRESS_MARKS = {name: mark_safe(f"<!--⁅p:{name}⁆-->") for name in ("done", "total", "percent")}  # noqa: S308 - constant marks
 # Lesson pages (and their shells) kept in each process's memory, checked against the stamp.
@@ -78,7 +78,6 @@ class LessonPage:
     nav: SafeString
     files: SafeString = field(default_factory=SafeString)
     body: SafeString = field(default_factory=SafeString)
-    body_language: str = ""  # "fr" when the page's language has no version of the lesson (LX-5)
     frame_origins: list[str] = field(default_factory=list)
     image_origins: list[str] = field(default_factory=list)
     actions: dict[str, str] = field(default_factory=dict)  # visitor / todo / done
@@ -158,6 +157,7 @@ def reader_parts(
         "attempts": empty,
         "actions": empty,
         "report": empty,
+        "note": empty,
     }
 
 
@@ -267,14 +267,10 @@ def lesson_page_build(
             "learning/includes/progress.html", {"course": course, "progress": _PROGRESS_MARKS}
         ),
     )
-    # The English version under /en/, else the French text marked as such (LX-5); the page is
-    # cached per language, the rendering per revision and language.
     if show_draft or lesson.revision is None:
-        text, page.body_language = rendering.text_for_language(lesson.body, lesson.body_en)
-        rendered = rendering.render_text(text)
+        rendered = rendering.render_text(lesson.body)
     else:
-        text, page.body_language = rendering.text_for_language(lesson.revision.body, lesson.revision.body_en)
-        rendered = rendering.render_revision(revision_id=lesson.revision.pk, body=text)
+        rendered = rendering.render_revision(revision_id=lesson.revision.pk, body=lesson.revision.body)
     page.body = mark_safe(rendered.html)  # noqa: S308 - sanitized by nh3
     page.frame_origins, page.image_origins = rendered.frame_origins, rendered.image_origins
     resources = list(selectors.resource_list(lesson=lesson))
@@ -344,6 +340,17 @@ def exam_html(request: HttpRequest, page: LessonPage, member: User, token: str) 
         "csrf": token,
     }
     return mark_safe(render_to_string("learning/fragments/exam.html", context, request=request))  # noqa: S308
+
+
+def note_html(page: LessonPage, member: User, token: str, *, body: str) -> SafeString:
+    """Render the member's private note on the lesson (`body`) and its form (LX-6): per reader, never in a shell."""
+    context = {
+        "note": selectors.note_shown(user=member, lesson_id=page.lesson.pk, body=body),
+        "lesson_url": f"{page.course_url}{page.lesson.slug}/",
+        "csrf": token,
+        "max_length": NOTE_MAX_LENGTH,
+    }
+    return mark_safe(render_to_string("learning/fragments/note.html", context))  # noqa: S308 - rendered by a template
 
 
 def local_pages_forget() -> None:
@@ -451,6 +458,7 @@ def lesson_page_respond(
         token = get_token(request)
         reader["actions"] = with_token(page.actions["done" if is_completed else "todo"], token)
         reader["report"] = with_token(page.report["member"], token)
+        reader["note"] = note_html(page, member, token, body=progress.notes.get(lesson.pk, ""))
         if page.quiz_id is not None:
             reader["quiz"] = exam_html(request, page, member, token)
             attempts = list(selectors.attempt_list(user=member, quiz=page.quiz_id))

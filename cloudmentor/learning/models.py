@@ -87,9 +87,7 @@ class Course(models.Model):
     summary = models.TextField(_("résumé"), max_length=600)
     summary_en = models.TextField(_("résumé en anglais"), max_length=600, blank=True)
     description = models.TextField(_("description (Markdown)"), blank=True)
-    description_en = models.TextField(_("description en anglais (Markdown)"), blank=True)
     prerequisites = models.TextField(_("prérequis"), blank=True)
-    prerequisites_en = models.TextField(_("prérequis en anglais"), blank=True)
     language = models.CharField(_("langue du cours"), max_length=8, choices=settings.LANGUAGES, default="fr")
     level = models.CharField(_("niveau"), max_length=16, choices=Level.choices, default=Level.BEGINNER)
     duration_minutes = models.PositiveIntegerField(_("durée estimée (minutes)"), default=60)
@@ -127,14 +125,6 @@ class Course(models.Model):
         return self.summary_en if self.summary_en and _in_english() else self.summary
 
     @property
-    def display_description(self) -> str:
-        return self.description_en if self.description_en and _in_english() else self.description
-
-    @property
-    def display_prerequisites(self) -> str:
-        return self.prerequisites_en if self.prerequisites_en and _in_english() else self.prerequisites
-
-    @property
     def is_published(self) -> bool:
         return self.status == Status.PUBLISHED
 
@@ -146,7 +136,6 @@ class Course(models.Model):
 class Module(models.Model):
     course = models.ForeignKey(Course, verbose_name=_("cours"), on_delete=models.CASCADE, related_name="modules")
     title = models.CharField(_("titre"), max_length=160)
-    title_en = models.CharField(_("titre en anglais"), max_length=160, blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
@@ -156,10 +145,6 @@ class Module(models.Model):
 
     def __str__(self) -> str:
         return self.title
-
-    @property
-    def display_title(self) -> str:
-        return self.title_en if self.title_en and _in_english() else self.title
 
 
 class LessonKind(models.TextChoices):
@@ -179,12 +164,8 @@ class Lesson(models.Model):
     )
     slug = models.SlugField(_("identifiant"), max_length=80)
     title = models.CharField(_("titre"), max_length=160)
-    title_en = models.CharField(_("titre en anglais"), max_length=160, blank=True)
     kind = models.CharField(_("type"), max_length=16, choices=LessonKind.choices, default=LessonKind.ARTICLE)
     body = models.TextField(_("contenu (Markdown, brouillon)"), blank=True)
-    # The English version (LX-5): empty means the lesson exists in French only; /en/ then
-    # shows the French text with a note saying so, marked lang="fr".
-    body_en = models.TextField(_("contenu en anglais (Markdown, brouillon)"), blank=True)
     duration_minutes = models.PositiveSmallIntegerField(_("durée (minutes)"), default=10)
     is_free_preview = models.BooleanField(_("aperçu gratuit"), default=False)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
@@ -218,15 +199,6 @@ class Lesson(models.Model):
     def is_published(self) -> bool:
         return self.status == Status.PUBLISHED and self.revision_id is not None
 
-    @property
-    def display_title(self) -> str:
-        return self.title_en if self.title_en and _in_english() else self.title
-
-    @property
-    def title_language(self) -> str:
-        """The language of `display_title` when it differs from the page's ("fr" on /en/ without an English title)."""
-        return "fr" if _in_english() and not self.title_en else ""
-
 
 class LessonRevision(models.Model):
     """One published state of a lesson, kept for the record; its HTML is cached by its id (LM-2)."""
@@ -234,9 +206,7 @@ class LessonRevision(models.Model):
     lesson = models.ForeignKey(Lesson, verbose_name=_("leçon"), on_delete=models.CASCADE, related_name="revisions")
     number = models.PositiveIntegerField(_("numéro"))
     title = models.CharField(_("titre"), max_length=160)
-    title_en = models.CharField(_("titre en anglais"), max_length=160, blank=True)
     body = models.TextField(_("contenu (Markdown)"))
-    body_en = models.TextField(_("contenu en anglais (Markdown)"), blank=True)
     note = models.CharField(_("note de version"), max_length=200, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -578,6 +548,30 @@ class CertificateReissue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.certificate_id} · {self.previous_name} → {self.new_name}"
+
+
+# The longest private note a member may keep on a lesson, in characters (LX-6).
+NOTE_MAX_LENGTH = 10_000
+
+
+class LessonNote(models.Model):
+    """A member's private note on a lesson: plain text or Markdown, seen by them alone (LX-6, PV-9, PV-10)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("membre"), on_delete=models.CASCADE, related_name="lesson_notes"
+    )
+    lesson = models.ForeignKey(Lesson, verbose_name=_("leçon"), on_delete=models.CASCADE, related_name="notes")
+    body = models.TextField(_("note"), max_length=NOTE_MAX_LENGTH)
+    created_at = models.DateTimeField(_("créée le"), default=timezone.now)
+    updated_at = models.DateTimeField(_("modifiée le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("note personnelle")
+        verbose_name_plural = _("notes personnelles")
+        constraints = [models.UniqueConstraint(fields=["user", "lesson"], name="learning_note_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.lesson_id}"
 
 
 class ReportStatus(models.TextChoices):

@@ -29,6 +29,7 @@ def _erase(subject: Subject) -> Outcome:
             Item("completions", _("Leçons terminées"), counts["completions"]),
             Item("quiz_attempts", _("Tentatives de quiz"), counts["quiz_attempts"]),
             Item("certificates", _("Certificats (ils ne sont plus vérifiables en ligne)"), counts["certificates"]),
+            Item("notes", _("Notes personnelles sur les leçons"), counts["notes"]),
         ]
     )
     if counts["error_reports_kept"]:
@@ -49,10 +50,12 @@ SECTION = Section(
         ("completed_lessons", _("les leçons terminées")),
         ("quiz_attempts", _("vos tentatives de quiz : réponses, score, date")),
         ("certificates", _("vos certificats : code de vérification, cours, nom, date")),
+        ("notes", _("vos notes personnelles sur les leçons, avec les dates")),
         ("error_reports", _("vos signalements d'erreur et la réponse de l'équipe")),
     ),
     erases=(
         _("votre progression, vos leçons terminées et vos tentatives de quiz"),
+        _("vos notes personnelles sur les leçons"),
         _("vos certificats : téléchargez-les avant, ils ne seront plus vérifiables en ligne"),
     ),
     keeps=((_("vos signalements d'erreur, anonymisés"), WHY_REPORTS),),

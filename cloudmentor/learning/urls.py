@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import note_views, views
 
 app_name = "learning"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("courses/<slug:course_slug>/<slug:lesson_slug>/complete/", views.lesson_complete, name="lesson_complete"),
     path("courses/<slug:course_slug>/<slug:lesson_slug>/quiz/", views.quiz_submit, name="quiz_submit"),
     path("courses/<slug:course_slug>/<slug:lesson_slug>/quiz/start/", views.quiz_start, name="quiz_start"),
+    path("courses/<slug:course_slug>/<slug:lesson_slug>/note/", note_views.lesson_note, name="lesson_note"),
     path("courses/<slug:course_slug>/<slug:lesson_slug>/report/", views.report_error, name="report_error"),
     path(
         "courses/<slug:course_slug>/<slug:lesson_slug>/files/<int:resource_id>/",

@@ -32,6 +32,7 @@ from .courses import (
 )
 from .export import learning_export_for_user
 from .groups import GroupProgress, MemberCourse, MemberProgress, access_group_progress, group_progress
+from .notes import NOTE_CACHE_SECONDS, NoteShown, lesson_note_list, note_shown, notes_stamp
 from .plans import PlanMaterial, material_summary
 from .progress import (
     PROGRESS_CACHE_SECONDS,
@@ -56,6 +57,7 @@ from .reports import error_report_list
 
 __all__ = [
     "CATALOG_PAGE_SIZE",
+    "NOTE_CACHE_SECONDS",
     "PROGRESS_CACHE_SECONDS",
     "CourseProgress",
     "Dashboard",
@@ -64,6 +66,7 @@ __all__ = [
     "GroupProgress",
     "MemberCourse",
     "MemberProgress",
+    "NoteShown",
     "PlanMaterial",
     "QuestionStatistics",
     "QuizStatistics",
@@ -88,8 +91,11 @@ __all__ = [
     "learning_export_for_user",
     "lesson_get_for_page",
     "lesson_is_open",
+    "lesson_note_list",
     "lessons_published",
     "material_summary",
+    "note_shown",
+    "notes_stamp",
     "progress_stamp",
     "quiz_get",
     "quiz_statistics",

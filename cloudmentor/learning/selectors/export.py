@@ -7,6 +7,7 @@ from typing import Any
 from cloudmentor.accounts.models import User
 
 from ..models import Certificate, Enrollment, ErrorReport, LessonCompletion, QuizAttempt
+from .notes import lesson_note_list
 
 
 def learning_export_for_user(*, user: User) -> dict[str, Any]:
@@ -44,6 +45,17 @@ def learning_export_for_user(*, user: User) -> dict[str, Any]:
                 "issued_at": c.issued_at.isoformat(),
             }
             for c in Certificate.objects.filter(user=user).defer("pdf")
+        ],
+        "notes": [
+            {
+                "course": n.lesson.course.slug,
+                "lesson": n.lesson.slug,
+                "lesson_title": n.lesson.title,
+                "note": n.body,
+                "created_at": n.created_at.isoformat(),
+                "updated_at": n.updated_at.isoformat(),
+            }
+            for n in lesson_note_list(user=user)
         ],
         "error_reports": [
             {

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count
+from django.db.models import Count, TextField, Value
 
 from cloudmentor.accounts.models import User
 from cloudmentor.accounts.selectors import user_stamp
 from cloudmentor.core import stamps
 
-from ..models import Certificate, Course, Enrollment, LessonCompletion, Status
+from ..models import Certificate, Course, Enrollment, LessonCompletion, LessonNote, Status
 
 
 @dataclass
@@ -20,6 +20,8 @@ class CourseProgress:
     total: int = 0
     enrollment: Enrollment | None = None
     certificate: Certificate | None = None
+    # The member's private notes in the course, lesson id → text (the lesson page's answer only, LX-6).
+    notes: dict[int, str] = field(default_factory=dict)
 
     @property
     def done(self) -> int:
@@ -58,8 +60,10 @@ def course_progress(
     if not user.is_authenticated:
         return CourseProgress(total=len(lesson_ids))
     if not with_certificate and not with_last_lesson:
-        completed, enrollment = _progress_cached(user=user, course=course)
-        return CourseProgress(completed_ids=completed & lesson_ids, total=len(lesson_ids), enrollment=enrollment)
+        completed, enrollment, notes = _progress_cached(user=user, course=course)
+        return CourseProgress(
+            completed_ids=completed & lesson_ids, total=len(lesson_ids), enrollment=enrollment, notes=notes
+        )
     completed = set(
         LessonCompletion.objects.filter(user=user, lesson_id__in=lesson_ids).values_list("lesson_id", flat=True)
     )
@@ -76,19 +80,33 @@ def course_progress(
     )
 
 
-def _progress_cached(*, user: User, course: Course) -> tuple[set[int], Enrollment | None]:
-    """The member's completed lessons in the course and their enrollment (two queries, then cached)."""
-    key = f"learning:progress:{user.pk}:{course.pk}"
+def _progress_cached(*, user: User, course: Course) -> tuple[set[int], Enrollment | None, dict[int, str]]:
+    """The member's completed lessons in the course, their enrollment and their notes (two queries, then cached).
+
+    The notes come in the completions' query (a UNION ALL): a note costs the lesson page no
+    query of its own (LX-6). The note services bump the progress stamp.
+    """
+    key = f"learning:progress:2:{user.pk}:{course.pk}"
     found = stamps.lookup(key, user_stamp(user.pk), progress_stamp(user.pk))
     if found.value is not None:
-        cached: tuple[set[int], Enrollment | None] = found.value
+        cached: tuple[set[int], Enrollment | None, dict[int, str]] = found.value
         return cached
-    completed = set(
-        LessonCompletion.objects.filter(user=user, lesson__course_id=course.pk).values_list("lesson_id", flat=True)
+    completions = (
+        LessonCompletion.objects.filter(user=user, lesson__course_id=course.pk)
+        .annotate(body=Value("", output_field=TextField()))
+        .values_list("lesson_id", "body")
     )
+    noted = LessonNote.objects.filter(user=user, lesson__course_id=course.pk).values_list("lesson_id", "body")
+    completed: set[int] = set()
+    notes: dict[int, str] = {}
+    for lesson_id, body in completions.union(noted, all=True):
+        if body:
+            notes[lesson_id] = body
+        else:
+            completed.add(lesson_id)
     enrollment = next(iter(Enrollment.objects.filter(user=user, course=course)[:1]), None)
-    stamps.store(key, (completed, enrollment), found, PROGRESS_CACHE_SECONDS)
-    return completed, enrollment
+    stamps.store(key, (completed, enrollment, notes), found, PROGRESS_CACHE_SECONDS)
+    return completed, enrollment, notes
 
 
 @dataclass

@@ -16,6 +16,7 @@ from .certificates import (
 from .creators import CREATOR_GROUP, CREATOR_PERMISSIONS, creator_group_ensure, user_is_creator
 from .erasure import learning_erase_for_user
 from .material import course_publish, course_search_document_update, course_withdraw, lesson_publish, lesson_withdraw
+from .notes import lesson_note_delete, lesson_note_save
 from .progress import VISIT_TOUCH, course_completion_check, lesson_complete, lesson_uncomplete, lesson_visit
 from .quizzes import quiz_allowance_grant, quiz_attempt_submit, quiz_draw_start
 from .reports import error_report_create, error_report_settle
@@ -38,6 +39,8 @@ __all__ = [
     "error_report_settle",
     "learning_erase_for_user",
     "lesson_complete",
+    "lesson_note_delete",
+    "lesson_note_save",
     "lesson_publish",
     "lesson_uncomplete",
     "lesson_visit",

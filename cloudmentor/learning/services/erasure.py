@@ -7,13 +7,23 @@ from django.db import transaction
 from cloudmentor.accounts.models import User
 from cloudmentor.core.pagecache import pages_invalidate
 
-from ..models import Certificate, Enrollment, ErrorReport, LessonCompletion, QuizAllowance, QuizAttempt, QuizDraw
+from ..models import (
+    Certificate,
+    Enrollment,
+    ErrorReport,
+    LessonCompletion,
+    LessonNote,
+    QuizAllowance,
+    QuizAttempt,
+    QuizDraw,
+)
 from ._common import _progress_changed
+from .notes import _notes_changed
 
 
 @transaction.atomic
 def learning_erase_for_user(*, user: User) -> dict[str, int]:
-    """Erase the member's progress, attempts and certificates; keep error reports, anonymised; return counts.
+    """Erase the member's progress, attempts, certificates and notes; keep error reports, anonymised; return counts.
 
     A report is about the material (staff correct it, TM-11): it stays, tied to the
     anonymised account only, and no outcome email goes out for it any more.
@@ -23,11 +33,13 @@ def learning_erase_for_user(*, user: User) -> dict[str, int]:
         "completions": LessonCompletion.objects.filter(user=user).delete()[0],
         "quiz_attempts": QuizAttempt.objects.filter(user=user).delete()[0],
         "certificates": Certificate.objects.filter(user=user).delete()[0],
+        "notes": LessonNote.objects.filter(user=user).delete()[0],
         "error_reports_kept": ErrorReport.objects.filter(reporter=user).count(),
     }
     # What only served the attempts (the questions drawn, extra attempts granted) goes with them.
     QuizDraw.objects.filter(user=user).delete()
     QuizAllowance.objects.filter(user=user).delete()
     _progress_changed(user)
+    _notes_changed(user)
     transaction.on_commit(pages_invalidate)  # certificate verification pages
     return counts

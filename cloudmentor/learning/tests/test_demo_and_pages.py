@@ -40,6 +40,7 @@ def test_pv9_pv10_a_members_learning_data_is_exported_then_erased(member: User) 
         "completions": 1,
         "quiz_attempts": 0,
         "certificates": 1,
+        "notes": 0,
         "error_reports_kept": 1,
     }
     assert selectors.learning_export_for_user(user=member)["error_reports"] != []  # kept, anonymised with the account
