@@ -11,7 +11,7 @@ from cloudmentor.accounts.models import User
 from cloudmentor.accounts.selectors import user_stamp
 from cloudmentor.core import stamps
 
-from ..models import Certificate, Course, Enrollment, LessonCompletion, LessonNote, Status
+from ..models import Certificate, Course, Enrollment, Lesson, LessonCompletion, LessonNote, Status
 
 
 @dataclass
@@ -30,6 +30,18 @@ class CourseProgress:
     @property
     def percent(self) -> int:
         return round(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def resume_lesson(self) -> Lesson | None:
+        """The lesson last opened in a course not finished, while members can still open it (LX-6)."""
+        if self.enrollment is None or self.enrollment.completed_at is not None:
+            return None
+        return _openable(self.enrollment.last_lesson)
+
+
+def _openable(lesson: Lesson | None) -> Lesson | None:
+    """`lesson` if members can open it: a lesson withdrawn since it was last opened is never offered."""
+    return lesson if lesson is not None and lesson.is_published else None
 
 
 # A member's progress in a course is cached at most this long (a safety net: the services
@@ -119,6 +131,11 @@ class DashboardCourse:
         return self.enrollment.course
 
     @property
+    def resume_lesson(self) -> Lesson | None:
+        """The exact lesson last opened in the course (LX-6), unless it was withdrawn since."""
+        return _openable(self.enrollment.last_lesson)
+
+    @property
     def percent(self) -> int:
         total = self.enrollment.course.lesson_count
         return min(100, round(100 * self.done / total)) if total else 0
@@ -161,7 +178,7 @@ def dashboard_get(*, user: User) -> Dashboard:
         .select_related("course")
         .defer("pdf", "badge", "course__description", "course__search_document")
     )
-    resume = next((entry for entry in in_progress if entry.enrollment.last_lesson_id is not None), None)
+    resume = next((entry for entry in in_progress if entry.resume_lesson is not None), None)
     return Dashboard(
         in_progress=in_progress,
         completed=[entry for entry in entries if entry.enrollment.completed_at is not None],
