@@ -406,6 +406,9 @@ LEARNING_BADGE_SIGNING_KEY = env.str("LEARNING_BADGE_SIGNING_KEY", default="", m
 # After a rotation, the public JWKs (a JSON list) of the keys badges were signed with before:
 # still published at /.well-known/jwks.json, so that every badge ever issued verifies.
 LEARNING_BADGE_RETIRED_KEYS = env.json("LEARNING_BADGE_RETIRED_KEYS", default=[])
+# Learning paths (LX-4): a member is reminded of a path assigned by their group this many days
+# before its due date, comma-separated (each once per due date; job `learning_path_reminders`).
+LEARNING_PATH_REMINDER_DAYS = env.list("LEARNING_PATH_REMINDER_DAYS", cast=int, default=[7, 1])
 
 # Request log and statistics (PV-5, docs/analytics.md): one spool file per web process,
 # ingested into the database by `analytics_ingest`; raw records are kept this many days.
@@ -433,6 +436,8 @@ SCHEDULER_JOBS: dict[str, dict[str, Any]] = {
     "backoffice_refresh": {"command": "backoffice_refresh", "every": 60},
     # Reminders before validity ends (BZ-4): each once per period end and day count; idempotent.
     "billing_reminders": {"command": "billing_reminders", "every": 3600},
+    # Reminders before a learning path's due date (LX-4): each once per due date and day count; idempotent.
+    "learning_path_reminders": {"command": "learning_path_reminders", "every": 3600},
     # Donations whose checkout was left unpaid for a day (TM-10); idempotent.
     "donations_abandon": {"command": "donations_abandon", "every": 3600},
     # Emails about a new policy version: resumes what the publication's task left (TM-1).

@@ -27,7 +27,12 @@ from cloudmentor.accounts.models import StaffAccess, User
 from cloudmentor.core.admin import ReadOnlyAdminMixin
 from cloudmentor.core.pagecache import pages_invalidate
 
-from . import admin_exams, rendering, services
+from . import (
+    admin_exams,
+    admin_paths,  # noqa: F401  # registers the learning paths' pages (LX-4)
+    rendering,
+    services,
+)
 from .exceptions import EmptyLesson, ReportAlreadySettled
 from .models import (
     Author,

@@ -57,3 +57,15 @@ class CertificateAlreadyRevoked(LearningError):
 
 class NoteTooLong(LearningError):
     """A private note is longer than `models.NOTE_MAX_LENGTH` characters (LX-6)."""
+
+
+class PathAssignmentRefused(LearningError):
+    """A group owner's assignment of a path cannot be made (LX-4): the reason is its message key."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PathNotCompleted(LearningError):
+    """A course of the path has no valid certificate yet (LX-4)."""

@@ -87,7 +87,9 @@ class Course(models.Model):
     summary = models.TextField(_("résumé"), max_length=600)
     summary_en = models.TextField(_("résumé en anglais"), max_length=600, blank=True)
     description = models.TextField(_("description (Markdown)"), blank=True)
+    description_en = models.TextField(_("description en anglais (Markdown)"), blank=True)
     prerequisites = models.TextField(_("prérequis"), blank=True)
+    prerequisites_en = models.TextField(_("prérequis en anglais"), blank=True)
     language = models.CharField(_("langue du cours"), max_length=8, choices=settings.LANGUAGES, default="fr")
     level = models.CharField(_("niveau"), max_length=16, choices=Level.choices, default=Level.BEGINNER)
     duration_minutes = models.PositiveIntegerField(_("durée estimée (minutes)"), default=60)
@@ -125,6 +127,14 @@ class Course(models.Model):
         return self.summary_en if self.summary_en and _in_english() else self.summary
 
     @property
+    def display_description(self) -> str:
+        return self.description_en if self.description_en and _in_english() else self.description
+
+    @property
+    def display_prerequisites(self) -> str:
+        return self.prerequisites_en if self.prerequisites_en and _in_english() else self.prerequisites
+
+    @property
     def is_published(self) -> bool:
         return self.status == Status.PUBLISHED
 
@@ -136,6 +146,7 @@ class Course(models.Model):
 class Module(models.Model):
     course = models.ForeignKey(Course, verbose_name=_("cours"), on_delete=models.CASCADE, related_name="modules")
     title = models.CharField(_("titre"), max_length=160)
+    title_en = models.CharField(_("titre en anglais"), max_length=160, blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
@@ -145,6 +156,10 @@ class Module(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def display_title(self) -> str:
+        return self.title_en if self.title_en and _in_english() else self.title
 
 
 class LessonKind(models.TextChoices):
@@ -164,8 +179,12 @@ class Lesson(models.Model):
     )
     slug = models.SlugField(_("identifiant"), max_length=80)
     title = models.CharField(_("titre"), max_length=160)
+    title_en = models.CharField(_("titre en anglais"), max_length=160, blank=True)
     kind = models.CharField(_("type"), max_length=16, choices=LessonKind.choices, default=LessonKind.ARTICLE)
     body = models.TextField(_("contenu (Markdown, brouillon)"), blank=True)
+    # The English version (LX-5): empty means the lesson exists in French only; /en/ then
+    # shows the French text with a note saying so, marked lang="fr".
+    body_en = models.TextField(_("contenu en anglais (Markdown, brouillon)"), blank=True)
     duration_minutes = models.PositiveSmallIntegerField(_("durée (minutes)"), default=10)
     is_free_preview = models.BooleanField(_("aperçu gratuit"), default=False)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
@@ -199,6 +218,15 @@ class Lesson(models.Model):
     def is_published(self) -> bool:
         return self.status == Status.PUBLISHED and self.revision_id is not None
 
+    @property
+    def display_title(self) -> str:
+        return self.title_en if self.title_en and _in_english() else self.title
+
+    @property
+    def title_language(self) -> str:
+        """The language of `display_title` when it differs from the page's ("fr" on /en/ without an English title)."""
+        return "fr" if _in_english() and not self.title_en else ""
+
 
 class LessonRevision(models.Model):
     """One published state of a lesson, kept for the record; its HTML is cached by its id (LM-2)."""
@@ -206,7 +234,9 @@ class LessonRevision(models.Model):
     lesson = models.ForeignKey(Lesson, verbose_name=_("leçon"), on_delete=models.CASCADE, related_name="revisions")
     number = models.PositiveIntegerField(_("numéro"))
     title = models.CharField(_("titre"), max_length=160)
+    title_en = models.CharField(_("titre en anglais"), max_length=160, blank=True)
     body = models.TextField(_("contenu (Markdown)"))
+    body_en = models.TextField(_("contenu en anglais (Markdown)"), blank=True)
     note = models.CharField(_("note de version"), max_length=200, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -618,3 +648,10 @@ class ErrorReport(models.Model):
     @property
     def is_settled(self) -> bool:
         return self.status != ReportStatus.OPEN
+
+
+# Learning paths (LX-4) live in their own module; re-exported here, the app's public face.
+from .models_paths import LearningPath as LearningPath  # noqa: E402
+from .models_paths import PathAssignment as PathAssignment  # noqa: E402
+from .models_paths import PathCompletion as PathCompletion  # noqa: E402
+from .models_paths import PathCourse as PathCourse  # noqa: E402

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import note_views, views
+from . import note_views, path_views, views
 
 app_name = "learning"
 
@@ -28,4 +28,13 @@ urlpatterns = [
     path("certificates/<str:code>/status.json", views.certificate_status, name="certificate_status"),
     path("account/reports/", views.report_list, name="reports"),
     path("account/group/progress/", views.group_progress, name="group_progress"),
+    path("account/group/paths/", path_views.group_paths_page, name="group_paths"),
+    path("account/group/paths/assign/", path_views.group_path_assign, name="group_path_assign"),
+    path(
+        "account/group/paths/<int:assignment_id>/withdraw/", path_views.group_path_unassign, name="group_path_unassign"
+    ),
+    path("paths/", path_views.path_list, name="paths"),
+    path("paths/<slug:slug>/", path_views.path_detail, name="path"),
+    path("paths/<slug:slug>/certificate/", path_views.path_complete, name="path_complete"),
+    path("path-certificates/<str:code>/", path_views.path_certificate, name="path_certificate"),
 ]

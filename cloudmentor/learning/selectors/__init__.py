@@ -33,6 +33,19 @@ from .courses import (
 from .export import learning_export_for_user
 from .groups import GroupProgress, MemberCourse, MemberProgress, access_group_progress, group_progress
 from .notes import NOTE_CACHE_SECONDS, NoteShown, lesson_note_list, note_shown, notes_stamp
+from .paths import (
+    GroupPathRow,
+    GroupPaths,
+    PathProgress,
+    PathStep,
+    group_paths,
+    path_assignment_list,
+    path_completion_get_by_code,
+    path_export_for_user,
+    path_get,
+    path_list,
+    path_progress,
+)
 from .plans import PlanMaterial, material_summary
 from .progress import (
     PROGRESS_CACHE_SECONDS,
@@ -63,10 +76,14 @@ __all__ = [
     "Dashboard",
     "DashboardCourse",
     "ExamState",
+    "GroupPathRow",
+    "GroupPaths",
     "GroupProgress",
     "MemberCourse",
     "MemberProgress",
     "NoteShown",
+    "PathProgress",
+    "PathStep",
     "PlanMaterial",
     "QuestionStatistics",
     "QuizStatistics",
@@ -87,6 +104,7 @@ __all__ = [
     "dashboard_get",
     "error_report_list",
     "exam_state",
+    "group_paths",
     "group_progress",
     "learning_export_for_user",
     "lesson_get_for_page",
@@ -96,6 +114,12 @@ __all__ = [
     "material_summary",
     "note_shown",
     "notes_stamp",
+    "path_assignment_list",
+    "path_completion_get_by_code",
+    "path_export_for_user",
+    "path_get",
+    "path_list",
+    "path_progress",
     "progress_stamp",
     "quiz_get",
     "quiz_statistics",

@@ -17,6 +17,7 @@ from .creators import CREATOR_GROUP, CREATOR_PERMISSIONS, creator_group_ensure, 
 from .erasure import learning_erase_for_user
 from .material import course_publish, course_search_document_update, course_withdraw, lesson_publish, lesson_withdraw
 from .notes import lesson_note_delete, lesson_note_save
+from .paths import path_assign, path_complete, path_erase_for_user, path_reminders_send, path_unassign
 from .progress import VISIT_TOUCH, course_completion_check, lesson_complete, lesson_uncomplete, lesson_visit
 from .quizzes import quiz_allowance_grant, quiz_attempt_submit, quiz_draw_start
 from .reports import error_report_create, error_report_settle
@@ -45,6 +46,11 @@ __all__ = [
     "lesson_uncomplete",
     "lesson_visit",
     "lesson_withdraw",
+    "path_assign",
+    "path_complete",
+    "path_erase_for_user",
+    "path_reminders_send",
+    "path_unassign",
     "quiz_allowance_grant",
     "quiz_attempt_submit",
     "quiz_draw_start",
