@@ -144,6 +144,9 @@ def _production_env(tmp_path: Path) -> dict[str, str]:
         ALLOWED_HOSTS="cloudmentor.example",
         SITE_URL="https://cloudmentor.example",  # required in production (SC-6)
         DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+        # Production refuses to start without the seller's invoice details (BZ-3, billing.E001-E004).
+        BILLING_SELLER_ADDRESS="1 rue de la Paix, 75002 Paris",
+        BILLING_SELLER_SIRET="73282932000074",
     )
     return env
 
