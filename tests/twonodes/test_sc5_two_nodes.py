@@ -49,7 +49,7 @@ def cluster_env(fake_stripe: FakeStripe) -> dict[str, str]:
         "BILLING_INVOICE_DELAY_DAYS": "0",  # the run issues the invoice at once
         "BILLING_IBAN": "FR76 3000 6000 0112 3456 7890 189",
         "BILLING_SELLER_ADDRESS": "1 rue de la Paix, 75002 Paris",
-        "BILLING_SELLER_SIRET": "12345678900011",
+        "BILLING_SELLER_SIRET": "73282932000074",
     }
 
 
