@@ -54,7 +54,7 @@ from .rendering import inline_code
 CSRF_MARK = mark_safe("<!--⁅csrf⁆-->")
 CACHE_SECONDS = 3600
 # Bump when `LessonPage` or its fragments change: entries of the previous release are ignored.
-PAGE_FORMAT = 4
+PAGE_FORMAT = 5
 _MARK = re.compile(r"<!--⁅([dm])(\d+)⁆-->")
 # The reader's parts of lesson.html (`reader.<name>`), plus the account menu and CSRF token of the layout.
 READER_PARTS = ("done", "quiz", "attempts", "actions", "report", "note", "progress", "syllabus")
@@ -78,6 +78,7 @@ class LessonPage:
     nav: SafeString
     files: SafeString = field(default_factory=SafeString)
     body: SafeString = field(default_factory=SafeString)
+    body_language: str = ""  # "fr" when the page's language has no version of the lesson (LX-5)
     frame_origins: list[str] = field(default_factory=list)
     image_origins: list[str] = field(default_factory=list)
     actions: dict[str, str] = field(default_factory=dict)  # visitor / todo / done
@@ -267,10 +268,14 @@ def lesson_page_build(
             "learning/includes/progress.html", {"course": course, "progress": _PROGRESS_MARKS}
         ),
     )
+    # The English version under /en/, else the French text marked as such (LX-5); the page is
+    # cached per language, the rendering per revision and language.
     if show_draft or lesson.revision is None:
-        rendered = rendering.render_text(lesson.body)
+        text, page.body_language = rendering.text_for_language(lesson.body, lesson.body_en)
+        rendered = rendering.render_text(text)
     else:
-        rendered = rendering.render_revision(revision_id=lesson.revision.pk, body=lesson.revision.body)
+        text, page.body_language = rendering.text_for_language(lesson.revision.body, lesson.revision.body_en)
+        rendered = rendering.render_revision(revision_id=lesson.revision.pk, body=text)
     page.body = mark_safe(rendered.html)  # noqa: S308 - sanitized by nh3
     page.frame_origins, page.image_origins = rendered.frame_origins, rendered.image_origins
     resources = list(selectors.resource_list(lesson=lesson))

@@ -152,7 +152,7 @@ def course_detail(request: HttpRequest, course_slug: str) -> HttpResponse:
         "has_access": access_level >= course.access_level,
         "free_previews": [lesson for lesson in lessons if lesson.is_free_preview],
         "first_lesson": lessons[0] if lessons else None,
-        "description": mark_safe(rendering.render_text(course.description).html),  # noqa: S308 - nh3
+        "description": mark_safe(rendering.render_text(course.display_description).html),  # noqa: S308 - nh3
         "plans_url": offers.plans_url(),
         "is_preview": preview and not course.is_published,
     }

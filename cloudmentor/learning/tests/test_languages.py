@@ -154,3 +154,17 @@ def test_lx5_display_titles_follow_the_language() -> None:
         assert french_only.display_title == "Les services" and french_only.title_language == "fr"
     with translation.override("fr"):
         assert translated.display_title == "Les pods" and translated.title_language == ""
+
+
+def test_lx5_course_page_shows_english_description_and_prerequisites(client: Client) -> None:
+    course = _course()
+    course.description, course.description_en = "Des **pods** partout.", "**Pods** everywhere."
+    course.prerequisites, course.prerequisites_en = "Savoir utiliser Docker.", "You can use Docker."
+    course.save()
+    _lessons(course)
+    english = client.get(f"/en/courses/{course.slug}/").content.decode()
+    assert "<strong>Pods</strong> everywhere." in english and "You can use Docker." in english
+    assert "The basics" in english and ">Pods</a>" in english
+    french = client.get(f"/courses/{course.slug}/").content.decode()
+    assert "Des <strong>pods</strong> partout." in french and "Savoir utiliser Docker." in french
+    assert "Pods everywhere" not in french and "Les bases" in french
