@@ -104,6 +104,80 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "js": ("javascript",),
     "gha": ("actions",),
 }
+# Words too common to tell lessons apart (French and English): left out of the query when
+# other words remain; a query of these words alone finds no lesson.
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "au",
+        "aux",
+        "avec",
+        "ce",
+        "ces",
+        "cet",
+        "cette",
+        "d",
+        "dans",
+        "de",
+        "des",
+        "du",
+        "elle",
+        "en",
+        "est",
+        "et",
+        "il",
+        "ils",
+        "je",
+        "l",
+        "la",
+        "le",
+        "les",
+        "leur",
+        "mais",
+        "ne",
+        "nous",
+        "on",
+        "ou",
+        "par",
+        "pas",
+        "pour",
+        "qu",
+        "que",
+        "qui",
+        "sa",
+        "se",
+        "ses",
+        "son",
+        "sont",
+        "sur",
+        "un",
+        "une",
+        "vous",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "in",
+        "is",
+        "it",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "this",
+        "to",
+        "with",
+    ]
+)
+# How many best matches the full-text index hands over before the live publication state is
+# joined; a second, exhaustive pass runs when too many of them are no longer shown.
+CANDIDATES = 100
 # What PostgreSQL stems each course language with; any other language uses the first.
 PG_CONFIGS = {"fr": "french", "en": "english"}
 _LETTERS = re.compile(r"[^\W_]+", re.UNICODE)
@@ -143,7 +217,7 @@ def query_words(query: str) -> list[list[str]]:
     groups: list[list[str]] = []
     for word in _LETTERS.findall(query.lower())[:MAX_WORDS]:
         word = _without_accents(word)[:MAX_WORD_LENGTH]
-        if not word:
+        if not word or word in STOP_WORDS:
             continue
         group = [word, *SYNONYMS.get(word, ())]
         if group not in groups:
@@ -157,8 +231,12 @@ def lesson_text(body: str) -> str:
 
 
 def lesson_index(*, revision: LessonRevision, language: str = "fr") -> None:
-    """Index a lesson's newly published revision and forget its previous ones (LX-3)."""
-    title, body = lesson_text(revision.title), lesson_text(revision.body)
+    """Index a lesson's newly published revision and forget its previous ones (LX-3).
+
+    Its French and English versions are one row: either language finds the lesson (LX-5).
+    """
+    title = f"{lesson_text(revision.title)} {lesson_text(revision.title_en)}".strip()
+    body = f"{lesson_text(revision.body)} {lesson_text(revision.body_en)}".strip()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -211,10 +289,12 @@ def lesson_search(query: str, *, access_level: int, limit: int = LESSON_RESULTS)
         .only(
             "slug",
             "title",
+            "title_en",
             "kind",
             "duration_minutes",
             "is_free_preview",
             "module__title",
+            "module__title_en",
             "course__slug",
             "course__title",
             "course__title_en",
@@ -242,15 +322,30 @@ def _marked(text: str) -> SafeString:
 
 def _lessons_sqlite(groups: list[list[str]], access_level: int, limit: int) -> list[tuple[int, float, SafeString]]:
     expression = " AND ".join("(" + " OR ".join(f'"{word}"*' for word in group) + ")" for group in groups)
+    # The index ranks its matches alone first (no join per match); fewer than `limit` shown
+    # means few matches or many hidden ones: then every match is joined.
+    rows = _sqlite_ranked(expression, access_level, limit, CANDIDATES)
+    if len(rows) < limit:
+        rows = _sqlite_ranked(expression, access_level, limit, None)
+    # bm25 is lower for better matches: the rank given out is higher for better ones.
+    return [(lesson_id, -score, _marked(text or "")) for lesson_id, score, text in rows]
+
+
+def _sqlite_ranked(
+    expression: str, access_level: int, limit: int, candidates: int | None
+) -> list[tuple[int, float, str | None]]:
     sql = """
-        WITH top AS (
-            SELECT f.rowid AS revision_id, l.id AS lesson_id, bm25(learning_lesson_fts, 8.0, 1.0) AS score,
+        WITH best AS (
+            SELECT rowid AS revision_id, bm25(learning_lesson_fts, 8.0, 1.0) AS score
+            FROM learning_lesson_fts WHERE learning_lesson_fts MATCH %s ORDER BY score LIMIT %s
+        ), top AS (
+            SELECT best.revision_id, l.id AS lesson_id, best.score,
                    (l.is_free_preview OR c.access_level <= %s) AS is_open
-            FROM learning_lesson_fts f
-            JOIN learning_lesson l ON l.revision_id = f.rowid
+            FROM best
+            JOIN learning_lesson l ON l.revision_id = best.revision_id
             JOIN learning_course c ON c.id = l.course_id
-            WHERE learning_lesson_fts MATCH %s AND l.status = %s AND c.status = %s
-            ORDER BY score, l.id LIMIT %s
+            WHERE l.status = %s AND c.status = %s
+            ORDER BY best.score, l.id LIMIT %s
         )
         SELECT top.lesson_id, top.score,
                CASE WHEN top.is_open THEN snippet(learning_lesson_fts, 1, char(2), char(3), '…', %s) END
@@ -259,11 +354,17 @@ def _lessons_sqlite(groups: list[list[str]], access_level: int, limit: int) -> l
         ORDER BY top.score, top.lesson_id
     """
     published = Status.PUBLISHED.value
+    params: list[str | int] = [
+        expression,
+        -1 if candidates is None else candidates,
+        access_level,
+        published,
+        published,
+        limit,
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [access_level, expression, published, published, limit, SNIPPET_WORDS, expression])
-        rows = cursor.fetchall()
-    # bm25 is lower for better matches: the rank given out is higher for better ones.
-    return [(lesson_id, -score, _marked(text or "")) for lesson_id, score, text in rows]
+        cursor.execute(sql, [*params, SNIPPET_WORDS, expression])
+        return list(cursor.fetchall())
 
 
 def pg_vector(config: str, table: str = "") -> str:

@@ -172,7 +172,9 @@ def test_lx3_no_query_ever_fails_or_writes(client: Client, settings) -> None:
 
 def test_lx3_operators_are_plain_words() -> None:
     _lesson("Python", "python")
-    assert _titles(search.lesson_search("python OR", access_level=0)) == []  # "or" is a word like any other
+    assert _titles(search.lesson_search("python NEAR", access_level=0)) == []  # "near" is a word like any other
+    assert _titles(search.lesson_search("python OR", access_level=0)) == ["Python"]  # "or" is too common a word
+    assert search.lesson_search("le la les de", access_level=0) == []
     assert _titles(search.lesson_search('"python"*', access_level=0)) == ["Python"]
     assert search.query_words('NEAR(k8s "py") -x') == [["near"], ["k8s", "kubernetes"], ["py", "python"], ["x"]]
 
@@ -200,3 +202,54 @@ def test_lm1_the_results_page_takes_the_same_queries_for_3_or_15_lessons(client:
     for n in range(12):
         _lesson(f"Ocelot bis {n}", "ocelot", course=CourseFactory(access_level=AccessLevel.FREE))
     assert count() == few
+
+
+@pytest.mark.postgres_only
+def test_lx3_postgresql_answers_from_the_gin_index_of_each_language() -> None:
+    english = CourseFactory(access_level=AccessLevel.FREE, language="en")
+    _lesson("Rolling updates", "Deployments roll out new pods gradually.", course=english)
+    _lesson("Mises à jour", "Les déploiements remplacent les pods peu à peu.")
+    # English stems on English lessons, French ones on French lessons.
+    assert _titles(search.lesson_search("deploying", access_level=0)) == ["Rolling updates"]
+    assert _titles(search.lesson_search("déploierons", access_level=0)) == ["Mises à jour"]
+    groups = search.query_words("pods")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for config, predicate in [("french", "<> 'en'"), ("english", "= 'en'")]:
+            tsquery, params = search.pg_query(config, groups)
+            cursor.execute(
+                f"EXPLAIN SELECT revision_id FROM learning_lesson_search "
+                f"WHERE language {predicate} AND ({search.pg_vector(config)}) @@ ({tsquery})",
+                params,
+            )
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert f"learning_lesson_search_{config[:2]}" in plan, plan
+
+
+def test_lx3_the_course_index_triggers_exist_after_every_migration() -> None:
+    """SQLite drops a table's triggers when a migration rebuilds it (0007 did, 0008 restores them)."""
+    if connection.vendor != "sqlite":
+        pytest.skip("triggers keep the SQLite course index only")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'learning_course'")
+        names = {row[0] for row in cursor.fetchall()}
+    assert {"learning_course_fts_insert", "learning_course_fts_update", "learning_course_fts_delete"} <= names
+    course = CourseFactory(title="Gouvernance FinOps", access_level=AccessLevel.FREE)
+    assert [c.title for c in search.search("finops", access_level=0).courses] == [course.title]
+
+
+def test_lx3_an_english_lesson_is_found_by_its_english_words_with_its_english_title(client: Client) -> None:
+    course = CourseFactory(access_level=AccessLevel.FREE, title="Réseaux", title_en="Networking")
+    _lesson(
+        "Les sous-réseaux",
+        "Un sous-réseau découpe le VPC.",
+        course=course,
+        title_en="Subnets",
+        body_en="A subnet splits the VPC into ranges.",
+    )
+    assert _titles(search.lesson_search("ranges", access_level=0)) == ["Les sous-réseaux"]
+    assert _titles(search.lesson_search("découpe", access_level=0)) == ["Les sous-réseaux"]
+    english = client.get("/en/courses/", {"q": "subnet"}).content.decode()
+    assert ">Subnets</a>" in english and "Networking" in english
+    french = client.get("/courses/", {"q": "subnet"}).content.decode()
+    assert ">Les sous-réseaux</a>" in french
