@@ -381,7 +381,7 @@ class LessonRevisionAdmin(ReadOnlyAdminMixin, OwnMaterialMixin, admin.ModelAdmin
 class QuestionInline(admin.StackedInline[Question, Quiz]):
     model = Question
     extra = 0
-    fields = ("position", "topic", "text", "explanation")
+    fields = ("position", "topic", "text", "explanation", "text_en", "explanation_en")
     show_change_link = True
 
 
@@ -409,7 +409,7 @@ class QuizAdmin(MaterialAdmin[Quiz]):
 class ChoiceInline(admin.TabularInline[Choice, Question]):
     model = Choice
     extra = 2
-    fields = ("position", "text", "is_correct")
+    fields = ("position", "text", "text_en", "is_correct")
 
 
 @admin.register(Question)

@@ -295,11 +295,11 @@ def lesson_page_build(
         if quiz is not None:
             page.quiz_id = quiz.pk
             questions = list(quiz.questions.all())
-            texts = {q.pk: mark_safe(rendering.render_text(q.text).html) for q in questions}  # noqa: S308
+            texts = {q.pk: mark_safe(rendering.render_text(q.display_text).html) for q in questions}  # noqa: S308
             page.quiz_questions = {
                 question.pk: ExamQuestion(
                     text=texts[question.pk],
-                    choices={choice.pk: inline_code(choice.text) for choice in question.choices.all()},
+                    choices={choice.pk: inline_code(choice.display_text) for choice in question.choices.all()},
                     several=sum(1 for choice in question.choices.all() if choice.is_correct) > 1,
                 )
                 for question in questions

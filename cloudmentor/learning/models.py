@@ -327,7 +327,9 @@ class Quiz(models.Model):
 class Question(models.Model):
     quiz = models.ForeignKey(Quiz, verbose_name=_("quiz"), on_delete=models.CASCADE, related_name="questions")
     text = models.TextField(_("question"))
+    text_en = models.TextField(_("question en anglais"), blank=True)
     explanation = models.TextField(_("explication"), blank=True)
+    explanation_en = models.TextField(_("explication en anglais"), blank=True)
     # The part of the course the question checks: a failed attempt shows the score per topic.
     topic = models.CharField(_("thème de la question"), max_length=80, blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
@@ -340,10 +342,19 @@ class Question(models.Model):
     def __str__(self) -> str:
         return self.text[:80]
 
+    @property
+    def display_text(self) -> str:
+        return self.text_en if self.text_en and _in_english() else self.text
+
+    @property
+    def display_explanation(self) -> str:
+        return self.explanation_en if self.explanation_en and _in_english() else self.explanation
+
 
 class Choice(models.Model):
     question = models.ForeignKey(Question, verbose_name=_("question"), on_delete=models.CASCADE, related_name="choices")
     text = models.CharField(_("réponse"), max_length=300)
+    text_en = models.CharField(_("réponse en anglais"), max_length=300, blank=True)
     is_correct = models.BooleanField(_("bonne réponse"), default=False)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
@@ -354,6 +365,10 @@ class Choice(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+    @property
+    def display_text(self) -> str:
+        return self.text_en if self.text_en and _in_english() else self.text
 
 
 class Enrollment(models.Model):

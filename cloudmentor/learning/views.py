@@ -326,8 +326,8 @@ def attempt_detail(request: AuthenticatedHttpRequest, attempt_id: int) -> HttpRe
                 {
                     "number": number,
                     "question": question,
-                    "text": mark_safe(rendering.render_text(question.text).html),  # noqa: S308 - nh3
-                    "explanation": mark_safe(rendering.render_text(question.explanation).html),  # noqa: S308 - nh3
+                    "text": mark_safe(rendering.render_text(question.display_text).html),  # noqa: S308 - nh3
+                    "explanation": mark_safe(rendering.render_text(question.display_explanation).html),  # noqa: S308 - nh3
                     "choices": choices,
                     "is_right": picked == right,
                 }

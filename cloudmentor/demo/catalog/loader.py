@@ -54,7 +54,7 @@ def english_file(folder: Path, item: dict[str, Any]) -> Path | None:
     """Return where the English version of a lesson's file is (`<name>.en.md`), None without a file."""
     if not item.get("file"):
         return None
-    path = folder / item["file"]
+    path = folder / str(item["file"])
     return path.with_name(f"{path.stem}.en{path.suffix}")
 
 
@@ -112,13 +112,19 @@ def _course_create(folder: Path, data: dict[str, Any]) -> Course:
         question = Question.objects.create(
             quiz=quiz,
             text=question_data["text"],
+            text_en=question_data.get("text_en", ""),
             explanation=question_data.get("explanation", ""),
+            explanation_en=question_data.get("explanation_en", ""),
             topic=question_data.get("topic", ""),
             position=position,
         )
+        # "choices_en": the English labels, in the order of "choices" (LX-5).
+        labels_en = question_data.get("choices_en") or [""] * len(question_data["choices"])
         Choice.objects.bulk_create(
-            Choice(question=question, text=text, is_correct=is_correct, position=index)
-            for index, (text, is_correct) in enumerate(question_data["choices"], start=1)
+            Choice(question=question, text=text, text_en=text_en, is_correct=is_correct, position=index)
+            for index, ((text, is_correct), text_en) in enumerate(
+                zip(question_data["choices"], labels_en, strict=True), start=1
+            )
         )
     for position, resource in enumerate(data.get("resources", []), start=1):
         content = (ROOT / "files" / resource["file"]).read_bytes()

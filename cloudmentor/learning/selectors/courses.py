@@ -30,7 +30,11 @@ def course_syllabus(*, course: Course, include_drafts: bool = False) -> list[Syl
     lessons = Lesson.objects.filter(course=course)
     if not include_drafts:
         lessons = lessons.filter(status=Status.PUBLISHED, revision__isnull=False)
-    lessons = lessons.select_related("module").defer("body", "body_en").order_by("module__position", "module_id", "position", "pk")
+    lessons = (
+        lessons.select_related("module")
+        .defer("body", "body_en")
+        .order_by("module__position", "module_id", "position", "pk")
+    )
     modules: dict[int, SyllabusModule] = {}
     for lesson in lessons:
         lesson.course = course

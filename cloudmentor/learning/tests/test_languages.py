@@ -14,9 +14,9 @@ from django.utils import translation
 from cloudmentor.accounts.models import User
 from cloudmentor.learning import services
 from cloudmentor.learning.lessonpage import local_pages_forget
-from cloudmentor.learning.models import Course, Lesson
+from cloudmentor.learning.models import Course, Lesson, QuizDraw
 
-from .factories import CourseFactory, LessonFactory, ModuleFactory
+from .factories import CourseFactory, LessonFactory, ModuleFactory, QuizFactory, question_with_choices
 
 pytestmark = pytest.mark.django_db
 
@@ -168,3 +168,30 @@ def test_lx5_course_page_shows_english_description_and_prerequisites(client: Cli
     french = client.get(f"/courses/{course.slug}/").content.decode()
     assert "Des <strong>pods</strong> partout." in french and "Savoir utiliser Docker." in french
     assert "Pods everywhere" not in french and "Les bases" in french
+
+
+def test_lx5_exam_questions_choices_and_explanations_in_english(member_client: Client, subscriber: User) -> None:
+    course = _course()
+    module = ModuleFactory(course=course, title="Examen", title_en="Exam")
+    quiz = QuizFactory(lesson=LessonFactory(module=module, slug="examen", kind="quiz", body="Examen.", body_en="Exam."))
+    question = question_with_choices(
+        quiz, "Qui place les pods ?", [("le scheduler", True), ("le kubelet", False)], explanation="Le **scheduler**."
+    )
+    question.text_en, question.explanation_en = "Who places pods?", "The **scheduler**."
+    question.save()
+    right, wrong = question.choices.all()
+    right.text_en, wrong.text_en = "the scheduler", "the kubelet"
+    right.save()
+    wrong.save()
+    member_client.post(f"/en/courses/{course.slug}/examen/quiz/start/")
+    english = member_client.get(f"/en/courses/{course.slug}/examen/").content.decode()
+    assert "Who places pods?" in english and "the scheduler" in english and "Qui place" not in english
+    french = member_client.get(f"/courses/{course.slug}/examen/").content.decode()
+    assert "Qui place les pods ?" in french and "le kubelet" in french and "Who places" not in french
+    draw = QuizDraw.objects.get(user=subscriber)
+    response = member_client.post(
+        f"/en/courses/{course.slug}/examen/quiz/", {"draw": str(draw.pk), f"q{question.pk}": [str(right.pk)]}
+    )
+    assert response["Location"].startswith("/en/learn/attempts/")
+    review = member_client.get(response["Location"]).content.decode()
+    assert "Who places pods?" in review and "The <strong>scheduler</strong>." in review and "the kubelet" in review
