@@ -21,6 +21,7 @@ from cloudmentor.legal.services import policy_seed
 
 from .billing import demo_group_paid, demo_subscription_paid, plans_seed
 from .catalog.loader import catalog_load
+from .paths import demo_paths_seed
 from .scim import demo_scim_history
 
 DEMO_STAFF = {"username": "staff", "email": "staff@cloudmentor.example", "password": "demo-staff-password"}
@@ -155,4 +156,5 @@ def demo_load() -> list[str]:
     demo_subscription_paid(username=DEMO_MEMBER["username"], plan_slug="pro-3-mois")
     demo_group_paid(owner_username=DEMO_OWNER["username"], plan_slug="equipe-12-mois", group_name="Équipe démo")
     demo_scim_history(owner_username=DEMO_OWNER["username"])
+    demo_paths_seed(owner_username=DEMO_OWNER["username"])  # after the group has its members (LX-4)
     return logins

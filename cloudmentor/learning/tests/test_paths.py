@@ -18,6 +18,7 @@ from cloudmentor.accounts.models import Group, GroupMembership, User
 from cloudmentor.billing import services as billing_services
 from cloudmentor.billing.models import AccessLevel, Plan
 from cloudmentor.billing.tests.factories import PlanFactory
+from cloudmentor.core.personal_data import Subject
 from cloudmentor.learning import selectors, services
 from cloudmentor.learning.exceptions import PathAssignmentRefused, PathNotCompleted
 from cloudmentor.learning.models import (
@@ -32,6 +33,7 @@ from cloudmentor.learning.models import (
     PathCourse,
     Status,
 )
+from cloudmentor.learning.personal_data import SECTION
 from cloudmentor.mailing.models import OutboxEmail
 from conftest import log_in_client
 
@@ -406,5 +408,12 @@ def test_lx4_assigned_and_completed_paths_are_in_the_export_and_erased(owner: Us
     assert exported["path_assignments"][0]["path"] == "Devenir administrateur Kubernetes"
     assert exported["path_completions"][0]["code"] == PathCompletion.objects.get().code
 
-    assert services.path_erase_for_user(user=bob) == {"path_assignments": 1, "path_completions": 1}
+    # Through the registry the data page and the erasure use (PV-9, PV-10).
+    subject = Subject.of(bob)
+    assert SECTION.export is not None and SECTION.erase is not None
+    assert SECTION.export(subject)["path_assignments"] == exported["path_assignments"]
+    outcome = SECTION.erase(subject)
+    assert {item.key: item.count for item in outcome.erased}["path_assignments"] == 1
+    assert {item.key: item.count for item in outcome.erased}["path_completions"] == 1
     assert not PathAssignment.objects.exists() and not PathCompletion.objects.exists()
+    assert services.path_erase_for_user(user=bob) == {"path_assignments": 0, "path_completions": 0}
