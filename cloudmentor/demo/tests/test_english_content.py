@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils.html import escape
 
 from cloudmentor.demo.catalog.loader import ROOT, catalog_load, english_file
-from cloudmentor.learning.models import Lesson, Module
+from cloudmentor.learning.models import Choice, Lesson, Module, Question
 
 
 def _courses() -> list[tuple[Path, dict[str, Any]]]:
@@ -66,3 +66,22 @@ def test_lx5_the_demo_loads_and_shows_english_lessons(client: Client) -> None:
     assert "This lesson is only available in French." not in html
     french = client.get(f"/courses/{lesson.course.slug}/{lesson.slug}/").content.decode()
     assert f'<h1 id="lesson-title">{escape(lesson.title)}</h1>' in french
+
+
+def test_lx5_every_demo_exam_question_has_its_english_text_explanation_and_choices() -> None:
+    for _folder, data in _courses():
+        for question in data["quiz"]["questions"]:
+            where = (data["slug"], question["text"])
+            assert question.get("text_en"), where
+            assert question.get("explanation_en") or not question.get("explanation"), where
+            assert len(question.get("choices_en", [])) == len(question["choices"]), where
+            assert all(question["choices_en"]), where
+
+
+@pytest.mark.django_db
+def test_lx5_the_demo_exams_load_in_english() -> None:
+    catalog_load()
+    assert not Question.objects.filter(text_en="").exists()
+    assert not Choice.objects.filter(text_en="").exists()
+    choice = Choice.objects.get(question__quiz__lesson__course__slug="linux-ligne-de-commande", text="`pwd`")
+    assert choice.text_en == "`pwd`" and choice.is_correct
