@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,6 +14,7 @@ from django.conf import settings
 from django.db.models import Exists, Min, OuterRef
 from django.utils import timezone
 
+from . import spool
 from .ingestion import DEFAULT_BATCH_SIZE, IngestReport, spool_ingest
 from .models import FillState, Frequency, RequestRecord, SpoolFile
 from .rollups import METRICS, PURGED_MARK, rollup_fill
@@ -23,6 +27,48 @@ PURGE_BATCH_SIZE = 10_000
 def request_records_ingest(*, directory: Path | None = None, batch_size: int = DEFAULT_BATCH_SIZE) -> IngestReport:
     """Store every complete spool line not stored yet (exactly once); delete finished files."""
     return spool_ingest(directory=directory, batch_size=batch_size)
+
+
+@dataclass(frozen=True)
+class GeneratedRequest:
+    """A request made up elsewhere (the demo's traffic): what a spool line holds."""
+
+    requested_at: datetime
+    ip_address: str
+    method: str
+    path: str
+    user_agent: str
+    status: int
+    duration_microseconds: int
+    query: str = ""
+    user_id: int | None = None
+
+
+def request_records_load(*, requests: Iterable[GeneratedRequest], name: str) -> int:
+    """Store generated requests through the spool and its exactly-once ingestion; return how many were stored.
+
+    The lines go into a spool file called `name` (ending ".spool"), in a folder of its own:
+    its `SpoolFile` row keeps the name, which says where the records came from, and loading
+    the same name twice stores nothing more (the checkpoint is already at its end).
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        with path.open("wb") as handle:
+            for request in requests:
+                handle.write(
+                    spool.encode_fields(
+                        int(request.requested_at.timestamp() * 1_000_000),
+                        request.ip_address,
+                        request.method,
+                        request.path,
+                        request.query,
+                        request.user_agent,
+                        request.user_id,
+                        request.status,
+                        request.duration_microseconds,
+                    )
+                )
+        return spool_ingest(directory=Path(folder)).records
 
 
 def statistics_fill(

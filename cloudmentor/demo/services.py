@@ -19,10 +19,11 @@ from cloudmentor.accounts.services import (
 from cloudmentor.learning.models import Author
 from cloudmentor.legal.services import policy_seed
 
+from .activity import demo_donation, demo_member_activity, demo_team_activity
 from .billing import demo_group_paid, demo_subscription_paid, plans_seed
 from .catalog.loader import catalog_load
-from .paths import demo_paths_seed
 from .scim import demo_scim_history
+from .traffic import demo_traffic
 
 DEMO_STAFF = {"username": "staff", "email": "staff@cloudmentor.example", "password": "demo-staff-password"}
 # The staff area asks for a TOTP code: the demo staff account's authenticator key (hex of
@@ -156,5 +157,9 @@ def demo_load() -> list[str]:
     demo_subscription_paid(username=DEMO_MEMBER["username"], plan_slug="pro-3-mois")
     demo_group_paid(owner_username=DEMO_OWNER["username"], plan_slug="equipe-12-mois", group_name="Équipe démo")
     demo_scim_history(owner_username=DEMO_OWNER["username"])
-    demo_paths_seed(owner_username=DEMO_OWNER["username"])  # after the group has its members (LX-4)
+    # What the platform looks like in use (LX-8): progress, an exam, a certificate, a team, traffic, a donation.
+    demo_member_activity(username=DEMO_MEMBER["username"])
+    demo_team_activity(owner_username=DEMO_OWNER["username"])
+    demo_traffic(member_username=DEMO_MEMBER["username"])
+    demo_donation()
     return logins
