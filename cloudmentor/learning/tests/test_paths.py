@@ -210,6 +210,8 @@ def test_lx4_the_owner_assigns_a_path_with_a_due_date_and_sees_progress_and_late
     assert 'data-assignment="bob:admin-k8s"' in shown and "50 %" in shown and "Dans les temps" in shown
     # The member sees it on the paths page, with the date.
     member_page = html.unescape(log_in_client(Client(), bob).get("/paths/").content.decode())
+    assert 'href="/paths/" id="dashboard-paths"' in log_in_client(Client(), bob).get("/learn/").content.decode()
+    assert 'id="group-paths-link"' in client.get("/account/group/progress/").content.decode()
     assert "Assignés par votre groupe" in member_page
 
     PathAssignment.objects.update(due_on=timezone.localdate() - timedelta(days=1))
