@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.core.cache import cache
+from django.core.files.base import ContentFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -14,7 +15,7 @@ from django.utils import translation
 from cloudmentor.accounts.models import User
 from cloudmentor.learning import services
 from cloudmentor.learning.lessonpage import local_pages_forget
-from cloudmentor.learning.models import Course, Lesson, QuizDraw
+from cloudmentor.learning.models import Course, Lesson, QuizDraw, Resource
 
 from .factories import CourseFactory, LessonFactory, ModuleFactory, QuizFactory, question_with_choices
 
@@ -173,7 +174,11 @@ def test_lx5_course_page_shows_english_description_and_prerequisites(client: Cli
 def test_lx5_exam_questions_choices_and_explanations_in_english(member_client: Client, subscriber: User) -> None:
     course = _course()
     module = ModuleFactory(course=course, title="Examen", title_en="Exam")
-    quiz = QuizFactory(lesson=LessonFactory(module=module, slug="examen", kind="quiz", body="Examen.", body_en="Exam."))
+    quiz = QuizFactory(
+        lesson=LessonFactory(
+            module=module, slug="examen", title="Examen", title_en="Exam", kind="quiz", body="Examen.", body_en="Exam."
+        )
+    )
     question = question_with_choices(
         quiz, "Qui place les pods ?", [("le scheduler", True), ("le kubelet", False)], explanation="Le **scheduler**."
     )
@@ -195,3 +200,16 @@ def test_lx5_exam_questions_choices_and_explanations_in_english(member_client: C
     assert response["Location"].startswith("/en/learn/attempts/")
     review = member_client.get(response["Location"]).content.decode()
     assert "Who places pods?" in review and "The <strong>scheduler</strong>." in review and "the kubelet" in review
+    title = review.split("<title>")[1].split("</title>")[0]
+    assert "Exam" in title and "Examen" not in title
+
+
+def test_lx5_the_locked_file_page_names_the_lesson_in_english(client: Client) -> None:
+    course = _course()
+    module = ModuleFactory(course=course, title="Les bases", title_en="The basics")
+    lesson = LessonFactory(module=module, slug="deployments", title="Les déploiements", title_en="Deployments")
+    resource = Resource.objects.create(lesson=lesson, title="Manifeste", file=ContentFile(b"kind: Pod", name="p.yaml"))
+    html = client.get(f"/en/courses/{course.slug}/{lesson.slug}/files/{resource.pk}/").content.decode()
+    assert "<h1>Deployments</h1>" in html and "<title>Deployments" in html
+    french = client.get(f"/courses/{course.slug}/{lesson.slug}/files/{resource.pk}/").content.decode()
+    assert "<h1>Les déploiements</h1>" in french
