@@ -81,7 +81,7 @@ def course_progress(
     )
     enrollments = Enrollment.objects.filter(user=user, course=course)
     if with_last_lesson:
-        enrollments = enrollments.select_related("last_lesson").defer("last_lesson__body")
+        enrollments = enrollments.select_related("last_lesson").defer("last_lesson__body", "last_lesson__body_en")
     return CourseProgress(
         completed_ids=completed,
         total=len(lesson_ids),
@@ -160,7 +160,15 @@ def dashboard_get(*, user: User) -> Dashboard:
     enrollments = list(
         Enrollment.objects.filter(user=user, course__status=Status.PUBLISHED)
         .select_related("course", "last_lesson")
-        .defer("course__description", "course__prerequisites", "course__search_document", "last_lesson__body")
+        .defer(
+            "course__description",
+            "course__description_en",
+            "course__prerequisites",
+            "course__prerequisites_en",
+            "course__search_document",
+            "last_lesson__body",
+            "last_lesson__body_en",
+        )
         .order_by("-last_visited_at", "-pk")
     )
     done = dict(
@@ -176,7 +184,7 @@ def dashboard_get(*, user: User) -> Dashboard:
     certificates = list(
         Certificate.objects.filter(user=user)
         .select_related("course")
-        .defer("pdf", "badge", "course__description", "course__search_document")
+        .defer("pdf", "badge", "course__description", "course__description_en", "course__search_document")
     )
     resume = next((entry for entry in in_progress if entry.resume_lesson is not None), None)
     return Dashboard(

@@ -213,3 +213,13 @@ def test_lx5_the_locked_file_page_names_the_lesson_in_english(client: Client) ->
     assert "<h1>Deployments</h1>" in html and "<title>Deployments" in html
     french = client.get(f"/courses/{course.slug}/{lesson.slug}/files/{resource.pk}/").content.decode()
     assert "<h1>Les déploiements</h1>" in french
+
+
+def test_lx5_the_dashboard_resumes_with_the_english_lesson_title(member_client: Client, subscriber: User) -> None:
+    course = _course()
+    translated, _other = _lessons(course)
+    LessonFactory(module=translated.module, slug="volumes", title="Les volumes", title_en="Volumes")
+    member_client.get(f"/en/courses/{course.slug}/{translated.slug}/")  # the visit marks where the member stopped
+    english = member_client.get("/en/learn/").content.decode()
+    assert ">Pods</a></h2>" in english and "Les pods" not in english
+    assert ">Les pods</a></h2>" in member_client.get("/learn/").content.decode()
