@@ -419,3 +419,43 @@ def test_lx4_assigned_and_completed_paths_are_in_the_export_and_erased(owner: Us
     assert {item.key: item.count for item in outcome.erased}["path_completions"] == 1
     assert not PathAssignment.objects.exists() and not PathCompletion.objects.exists()
     assert services.path_erase_for_user(user=bob) == {"path_assignments": 0, "path_completions": 0}
+
+
+# ---- staff ------------------------------------------------------------------------------------------
+
+
+def test_lx4_an_administrator_composes_a_path_of_ordered_courses_in_the_staff_site(
+    staff_client: Client, creator_client: Client
+) -> None:
+    linux = _course("linux", "Linux")
+    k8s = _course("k8s", "Kubernetes")
+    add = "/staff/learning/learningpath/add/"
+    assert staff_client.get(add).status_code == 200
+    response = staff_client.post(
+        add,
+        {
+            "title": "Devenir administrateur Kubernetes",
+            "slug": "admin-k8s",
+            "status": Status.PUBLISHED,
+            "position": 0,
+            "target_role": "Administrateur Kubernetes",
+            "description": "",
+            "title_en": "Become a Kubernetes administrator",
+            "target_role_en": "Kubernetes administrator",
+            "description_en": "",
+            "steps-TOTAL_FORMS": 2,
+            "steps-INITIAL_FORMS": 0,
+            "steps-0-position": 1,
+            "steps-0-course": k8s.pk,
+            "steps-1-position": 0,
+            "steps-1-course": linux.pk,
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    path = LearningPath.objects.get(slug="admin-k8s")
+    assert [step.course.slug for step in path.steps.order_by("position")] == ["linux", "k8s"]
+    page = html.unescape(Client().get("/paths/admin-k8s/").content.decode())
+    assert page.index("Linux") < page.index("Kubernetes</a>")
+    # A content creator's role is their own courses: paths are the administrators' (decision 0124).
+    assert creator_client.get(add).status_code == 403
