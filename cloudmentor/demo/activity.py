@@ -8,6 +8,7 @@ demo group's colleagues provisioned as a directory would. Each step is done once
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from django.utils import timezone
 
 from cloudmentor.accounts import services as accounts_services
+from cloudmentor.accounts.exceptions import AccountsError
 from cloudmentor.accounts.models import Group, User
 from cloudmentor.accounts.selectors import user_by_identifier
 from cloudmentor.accounts.services.provisioning import group_member_provision
@@ -22,7 +24,8 @@ from cloudmentor.donations import services as donations_services
 from cloudmentor.donations.models import Donation
 from cloudmentor.learning import selectors as learning_selectors
 from cloudmentor.learning import services as learning_services
-from cloudmentor.learning.models import Certificate, Choice, Course, Lesson, Quiz
+from cloudmentor.learning.exceptions import LearningError
+from cloudmentor.learning.models import Certificate, Choice, Course, Enrollment, Lesson, Quiz
 from cloudmentor.newsletter import services as newsletter_services
 
 # The demo member's legal name, printed on their certificate.
@@ -82,10 +85,20 @@ def _exam_pass(user: User, quiz: Quiz) -> None:
 
 
 def progress_make(*, user: User, progress: Progress) -> None:
-    """Bring `user` to `progress` in its course (published lessons in syllabus order), through learning's services."""
+    """Bring `user` to `progress` in its course (published lessons in syllabus order), through learning's services.
+
+    A course missing, or closed to the member's plan, is skipped: the demo never stops `make run`.
+    """
     course = Course.objects.filter(slug=progress.course).first()
     if course is None:
         return
+    try:
+        _progress_make(user=user, course=course, progress=progress)
+    except LearningError:
+        return
+
+
+def _progress_make(*, user: User, course: Course, progress: Progress) -> None:
     lessons = _lessons(course)
     readings = [lesson for lesson in lessons if lesson.kind != "quiz"]
     for lesson in readings[: progress.done]:
@@ -100,9 +113,13 @@ def progress_make(*, user: User, progress: Progress) -> None:
 
 
 def demo_member_activity(*, username: str) -> Certificate | None:
-    """Give the demo member their progress, a legal name, a passed exam with its certificate and a note, once."""
+    """Give the demo member their progress, a legal name, a passed exam with its certificate and a note, once.
+
+    Done when the member has followed no course yet: on a later run (their demo plan may have
+    ended since, closing the lessons) nothing is touched.
+    """
     member = user_by_identifier(username)
-    if member is None:
+    if member is None or Enrollment.objects.filter(user=member).exists():
         return None
     if not member.legal_name:
         accounts_services.user_legal_name_set(user=member, legal_name=DEMO_LEGAL_NAME)
@@ -110,8 +127,9 @@ def demo_member_activity(*, username: str) -> Certificate | None:
         progress_make(user=member, progress=progress)
     course = Course.objects.filter(slug=NOTE_COURSE).first()
     if course is not None:
-        lesson = _lessons(course)[NOTE_LESSON_INDEX]
-        learning_services.lesson_note_save(user=member, lesson=lesson, body=DEMO_NOTE)
+        with contextlib.suppress(LearningError, IndexError):
+            lesson = _lessons(course)[NOTE_LESSON_INDEX]
+            learning_services.lesson_note_save(user=member, lesson=lesson, body=DEMO_NOTE)
     newsletter_services.subscriber_subscribe_member(user=member, language="fr")
     return Certificate.objects.filter(user=member).first()
 
@@ -122,11 +140,19 @@ def demo_team_activity(*, owner_username: str) -> int:
     group = Group.objects.filter(owner=owner).first() if owner is not None else None
     if group is None:
         return 0
+    added = 0
     for email, user_name, courses in TEAM:
-        colleague, _created = group_member_provision(group=group, email=email, user_name=user_name, language="fr")
+        known = user_by_identifier(email)
+        if known is not None and Enrollment.objects.filter(user=known).exists():
+            continue  # at work since an earlier run: left as it is
+        try:  # a colleague the directory provisioned already is returned as they are
+            colleague, _created = group_member_provision(group=group, email=email, user_name=user_name, language="fr")
+        except AccountsError:  # no seat left, or an account outside the group: not theirs to take
+            continue
         for progress in courses:
             progress_make(user=colleague, progress=progress)
-    return len(TEAM)
+        added += 1
+    return added
 
 
 DEMO_DONATION: dict[str, Any] = {

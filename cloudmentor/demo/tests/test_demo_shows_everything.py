@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.db.models import Max, Min
 from django.utils import timezone
 
@@ -100,3 +101,18 @@ def test_lx8_demo_load_run_twice_gives_the_same_data() -> None:
 
     assert _snapshot() == first
     assert all(first[key] > 0 for key in first), first
+
+
+def test_lx8_demo_load_runs_again_after_the_demo_plan_ended() -> None:
+    """Months later the member's demo plan has ended (lessons closed): `make run` still starts, nothing changes."""
+    demo_load()
+    first = _snapshot()
+
+    with time_machine.travel(timezone.now() + timedelta(days=200)):
+        demo_load()
+
+    after = _snapshot()
+    assert {key: after[key] for key in first if key not in ("requests", "statistics")} == {
+        key: first[key] for key in first if key not in ("requests", "statistics")
+    }
+    assert after["requests"] == first["requests"]
