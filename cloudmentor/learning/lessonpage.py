@@ -54,7 +54,7 @@ from .rendering import inline_code
 CSRF_MARK = mark_safe("<!--⁅csrf⁆-->")
 CACHE_SECONDS = 3600
 # Bump when `LessonPage` or its fragments change: entries of the previous release are ignored.
-PAGE_FORMAT = 5
+PAGE_FORMAT = 6
 _MARK = re.compile(r"<!--⁅([dm])(\d+)⁆-->")
 # The reader's parts of lesson.html (`reader.<name>`), plus the account menu and CSRF token of the layout.
 READER_PARTS = ("done", "quiz", "attempts", "actions", "report", "note", "progress", "syllabus")
@@ -105,6 +105,7 @@ class ExamQuestion:
     text: str
     choices: dict[int, str]
     several: bool
+    language: str = ""  # "fr" on an English page when the question has no English version (LX-5)
 
 
 @dataclass
@@ -301,6 +302,7 @@ def lesson_page_build(
                     text=texts[question.pk],
                     choices={choice.pk: inline_code(choice.display_text) for choice in question.choices.all()},
                     several=sum(1 for choice in question.choices.all() if choice.is_correct) > 1,
+                    language=rendering.text_for_language(question.text, question.text_en)[1],
                 )
                 for question in questions
             }

@@ -223,3 +223,15 @@ def test_lx5_the_dashboard_resumes_with_the_english_lesson_title(member_client: 
     english = member_client.get("/en/learn/").content.decode()
     assert ">Pods</a></h2>" in english and "Les pods" not in english
     assert ">Les pods</a></h2>" in member_client.get("/learn/").content.decode()
+
+
+def test_lx5_an_exam_question_without_english_is_marked_french(member_client: Client, subscriber: User) -> None:
+    course = _course()
+    module = ModuleFactory(course=course, title="Examen", title_en="Exam")
+    quiz = QuizFactory(lesson=LessonFactory(module=module, slug="examen", kind="quiz", body="Examen.", body_en="Exam."))
+    question_with_choices(quiz, "Question en français ?", [("Oui", True), ("Non", False)])
+    member_client.post(f"/en/courses/{course.slug}/examen/quiz/start/")
+    english = member_client.get(f"/en/courses/{course.slug}/examen/").content.decode()
+    assert '<fieldset class="quiz__question" lang="fr">' in english
+    french = member_client.get(f"/courses/{course.slug}/examen/").content.decode()
+    assert '<fieldset class="quiz__question">' in french
