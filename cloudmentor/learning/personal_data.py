@@ -65,6 +65,7 @@ SECTION = Section(
         _("votre progression, vos leçons terminées et vos tentatives de quiz"),
         _("vos notes personnelles sur les leçons"),
         _("vos certificats : téléchargez-les avant, ils ne seront plus vérifiables en ligne"),
+        _("les parcours que votre groupe vous a assignés et vos parcours terminés"),
     ),
     keeps=((_("vos signalements d'erreur, anonymisés"), WHY_REPORTS),),
 )

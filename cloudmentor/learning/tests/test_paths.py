@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cloudmentor.accounts import services as accounts_services
 from cloudmentor.accounts.models import Group, GroupMembership, User
@@ -413,6 +413,9 @@ def test_lx4_assigned_and_completed_paths_are_in_the_export_and_erased(owner: Us
     # Through the registry the data page and the erasure use (PV-9, PV-10).
     subject = Subject.of(bob)
     assert SECTION.export is not None and SECTION.erase is not None
+    assert "path_assignments" in dict(SECTION.holds) and "path_completions" in dict(SECTION.holds)
+    with translation.override("en"):
+        assert "the paths your group assigned you and the paths you completed" in [str(what) for what in SECTION.erases]
     assert SECTION.export(subject)["path_assignments"] == exported["path_assignments"]
     outcome = SECTION.erase(subject)
     assert {item.key: item.count for item in outcome.erased}["path_assignments"] == 1
