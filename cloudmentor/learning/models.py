@@ -135,6 +135,15 @@ class Course(models.Model):
         return self.prerequisites_en if self.prerequisites_en and _in_english() else self.prerequisites
 
     @property
+    def description_language(self) -> str:
+        """ "fr" when an English page shows the French description (LX-5), else ""."""
+        return "fr" if _in_english() and not self.description_en else ""
+
+    @property
+    def prerequisites_language(self) -> str:
+        return "fr" if _in_english() and not self.prerequisites_en else ""
+
+    @property
     def is_published(self) -> bool:
         return self.status == Status.PUBLISHED
 

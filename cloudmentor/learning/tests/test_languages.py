@@ -235,3 +235,14 @@ def test_lx5_an_exam_question_without_english_is_marked_french(member_client: Cl
     assert '<fieldset class="quiz__question" lang="fr">' in english
     french = member_client.get(f"/courses/{course.slug}/examen/").content.decode()
     assert '<fieldset class="quiz__question">' in french
+
+
+def test_lx5_course_texts_without_english_are_marked_french(client: Client) -> None:
+    course = _course()
+    course.description, course.prerequisites = "Des **pods** partout.", "Savoir utiliser Docker."
+    course.save()
+    english = client.get(f"/en/courses/{course.slug}/").content.decode()
+    assert '<div class="prose" lang="fr"><p>Des <strong>pods</strong> partout.</p>' in english
+    assert '<p lang="fr">Savoir utiliser Docker.</p>' in english
+    french = client.get(f"/courses/{course.slug}/").content.decode()
+    assert '<div class="prose"><p>Des <strong>pods</strong>' in french and "<p>Savoir utiliser Docker.</p>" in french
