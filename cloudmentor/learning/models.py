@@ -136,7 +136,7 @@ class Course(models.Model):
 
     @property
     def description_language(self) -> str:
-        """ "fr" when an English page shows the French description (LX-5), else ""."""
+        """Return "fr" when an English page shows the French description (LX-5), else ""."""
         return "fr" if _in_english() and not self.description_en else ""
 
     @property
