@@ -22,6 +22,7 @@ from cloudmentor.legal.services import policy_seed
 from .activity import demo_donation, demo_member_activity, demo_team_activity
 from .billing import demo_group_paid, demo_subscription_paid, plans_seed
 from .catalog.loader import catalog_load
+from .paths import demo_paths_seed
 from .scim import demo_scim_history
 from .traffic import demo_traffic
 
@@ -162,4 +163,5 @@ def demo_load() -> list[str]:
     demo_team_activity(owner_username=DEMO_OWNER["username"])
     demo_traffic(member_username=DEMO_MEMBER["username"])
     demo_donation()
+    demo_paths_seed(owner_username=DEMO_OWNER["username"])  # after the group has its members (LX-4)
     return logins
