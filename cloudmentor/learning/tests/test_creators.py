@@ -181,6 +181,14 @@ def test_tm9_no_member_page_writes_material(member_client: Client, member: User,
             "legal_name": "/learn/certificates/name/",
             "reports": "/account/reports/",
             "group_progress": "/account/group/progress/",
+            "group_paths": "/account/group/paths/",
+            "group_path_assign": "/account/group/paths/assign/",
+            "group_path_unassign": "/account/group/paths/1/withdraw/",
+            "paths": "/paths/",
+            "path": "/paths/x/",
+            "path_complete": "/paths/x/certificate/",
+            "path_certificate": "/path-certificates/X/",
+            "lesson_note": "/courses/aws/regions/note/",
         }[name]
         member_client.post(
             url,
@@ -194,7 +202,7 @@ def test_tm9_no_member_page_writes_material(member_client: Client, member: User,
     )
     assert after == before
     assert lesson.pk
-    assert len(names) == 18
+    assert len(names) == 26
 
 
 def test_lm6_publishing_an_empty_lesson_is_refused(module: Module) -> None:
