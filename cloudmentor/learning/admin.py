@@ -381,7 +381,7 @@ class LessonRevisionAdmin(ReadOnlyAdminMixin, OwnMaterialMixin, admin.ModelAdmin
 class QuestionInline(admin.StackedInline[Question, Quiz]):
     model = Question
     extra = 0
-    fields = ("position", "topic", "text", "explanation", "text_en", "explanation_en")
+    fields = ("position", "topic", "text", "explanation", "topic_en", "text_en", "explanation_en")
     show_change_link = True
 
 

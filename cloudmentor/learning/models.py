@@ -341,6 +341,7 @@ class Question(models.Model):
     explanation_en = models.TextField(_("explication en anglais"), blank=True)
     # The part of the course the question checks: a failed attempt shows the score per topic.
     topic = models.CharField(_("thème de la question"), max_length=80, blank=True)
+    topic_en = models.CharField(_("thème en anglais"), max_length=80, blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
@@ -465,7 +466,8 @@ class QuizAttempt(models.Model):
         QuizDraw, verbose_name=_("tirage"), on_delete=models.SET_NULL, null=True, blank=True, related_name="attempt"
     )
     answers = models.JSONField(_("réponses"), default=dict)
-    # [{"topic": ..., "correct": n, "total": m}, ...]: what a failed attempt shows instead of the answers.
+    # [{"topic": ..., "topic_en": ..., "correct": n, "total": m}, ...]: what a failed attempt shows
+    # instead of the answers ("topic_en" since LX-5; empty or absent: the French topic is shown).
     topic_scores = models.JSONField(_("score par thème"), default=list)
     correct_count = models.PositiveSmallIntegerField(_("bonnes réponses"))
     question_count = models.PositiveSmallIntegerField(_("questions"))
@@ -481,6 +483,15 @@ class QuizAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.score_percent} %"
+
+    @property
+    def display_topic_scores(self) -> list[dict[str, object]]:
+        """The score per topic with each topic in the page's language (LX-5)."""
+        english = _in_english()
+        return [
+            {**entry, "topic": (entry.get("topic_en") or entry.get("topic", "")) if english else entry.get("topic", "")}
+            for entry in self.topic_scores
+        ]
 
 
 class AttemptAnswer(models.Model):

@@ -116,6 +116,7 @@ def _course_create(folder: Path, data: dict[str, Any]) -> Course:
             explanation=question_data.get("explanation", ""),
             explanation_en=question_data.get("explanation_en", ""),
             topic=question_data.get("topic", ""),
+            topic_en=question_data.get("topic_en", ""),
             position=position,
         )
         # "choices_en": the English labels, in the order of "choices" (LX-5).

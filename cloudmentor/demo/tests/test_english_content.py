@@ -85,3 +85,9 @@ def test_lx5_the_demo_exams_load_in_english() -> None:
     assert not Choice.objects.filter(text_en="").exists()
     choice = Choice.objects.get(question__quiz__lesson__course__slug="linux-ligne-de-commande", text="`pwd`")
     assert choice.text_en == "`pwd`" and choice.is_correct
+
+
+def test_lx5_every_demo_exam_topic_has_its_english_name() -> None:
+    for _folder, data in _courses():
+        for question in data["quiz"]["questions"]:
+            assert question.get("topic_en") or not question.get("topic"), (data["slug"], question["text"])

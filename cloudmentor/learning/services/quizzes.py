@@ -140,11 +140,18 @@ def quiz_attempt_submit(
 def _topic_scores(results: list[tuple[Question, bool]]) -> list[dict[str, object]]:
     """Score per topic, in the order topics first appear; questions without a topic share one line."""
     totals: dict[str, list[int]] = {}
+    english: dict[str, str] = {}  # each topic's English name (LX-5), the first one given
     for question, is_right in results:
-        counts = totals.setdefault(question.topic.strip(), [0, 0])
+        topic = question.topic.strip()
+        counts = totals.setdefault(topic, [0, 0])
         counts[0] += 1 if is_right else 0
         counts[1] += 1
-    return [{"topic": topic, "correct": correct, "total": total} for topic, (correct, total) in totals.items()]
+        if not english.get(topic):
+            english[topic] = question.topic_en.strip()
+    return [
+        {"topic": topic, "topic_en": english[topic], "correct": correct, "total": total}
+        for topic, (correct, total) in totals.items()
+    ]
 
 
 @transaction.atomic

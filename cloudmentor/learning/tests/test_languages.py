@@ -246,3 +246,22 @@ def test_lx5_course_texts_without_english_are_marked_french(client: Client) -> N
     assert '<p lang="fr">Savoir utiliser Docker.</p>' in english
     french = client.get(f"/courses/{course.slug}/").content.decode()
     assert '<div class="prose"><p>Des <strong>pods</strong>' in french and "<p>Savoir utiliser Docker.</p>" in french
+
+
+def test_lx5_the_score_per_topic_names_topics_in_english(member_client: Client, subscriber: User) -> None:
+    course = _course()
+    module = ModuleFactory(course=course, title="Examen", title_en="Exam")
+    quiz = QuizFactory(lesson=LessonFactory(module=module, slug="examen", kind="quiz", body="Examen.", body_en="Exam."))
+    question = question_with_choices(quiz, "Qui place les pods ?", [("le scheduler", True), ("le kubelet", False)])
+    question.topic, question.topic_en = "Architecture du cluster", "Cluster architecture"
+    question.save()
+    wrong = question.choices.get(is_correct=False)
+    member_client.post(f"/en/courses/{course.slug}/examen/quiz/start/")
+    draw = QuizDraw.objects.get(user=subscriber)
+    response = member_client.post(
+        f"/en/courses/{course.slug}/examen/quiz/", {"draw": str(draw.pk), f"q{question.pk}": [str(wrong.pk)]}
+    )
+    english = member_client.get(response["Location"]).content.decode()
+    assert "<td>Cluster architecture</td>" in english and "Architecture du cluster" not in english
+    french = member_client.get(response["Location"].removeprefix("/en")).content.decode()
+    assert "<td>Architecture du cluster</td>" in french
