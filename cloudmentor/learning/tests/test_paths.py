@@ -12,6 +12,9 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from cloudmentor.accounts import services as accounts_services
 from cloudmentor.accounts.models import Group, GroupMembership, User
@@ -462,3 +465,51 @@ def test_lx4_an_administrator_composes_a_path_of_ordered_courses_in_the_staff_si
     assert page.index("Linux") < page.index("Kubernetes</a>")
     # A content creator's role is their own courses: paths are the administrators' (decision 0124).
     assert creator_client.get(add).status_code == 403
+
+
+HOSTILE = [
+    "",
+    " ",
+    "0",
+    "-1",
+    "99999999999999999999",
+    "2027-02-30",
+    "31/12/1999",
+    "9999-12-31",
+    "<script>",
+    "' OR 1=1 --",
+    "\x00",
+    "é" * 300,
+]
+
+
+@hypothesis_settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    changes=st.dictionaries(
+        st.sampled_from(["member", "path", "due_on", "unexpected"]),
+        st.one_of(st.text(max_size=40), st.sampled_from(HOSTILE)),
+        max_size=3,
+    )
+)
+def test_lx4_the_assignment_form_answers_hostile_input_without_a_5xx_and_writes_nothing_when_refused(
+    owner: User, group: Group, changes: dict[str, str]
+) -> None:
+    path = LearningPath.objects.filter(slug="admin-k8s").first() or _path(courses=1)
+    bob = User.objects.filter(username="bob").first() or _join(group, "bob")
+    client = log_in_client(Client(raise_request_exception=False), owner)
+    token = csrf_token(client.get(PROGRESS))
+    data = {"member": str(bob.pk), "path": str(path.pk), "due_on": timezone.localdate().isoformat(), **changes}
+    before = PathAssignment.objects.count()
+
+    response = client.post(ASSIGN, {"csrfmiddlewaretoken": token, **data})
+
+    assert response.status_code in (302, 400), (data, response.status_code)
+    if response.status_code == 400:
+        assert PathAssignment.objects.count() == before
+        assert "field--error" in response.content.decode() or "form-problem" in response.content.decode()
