@@ -223,6 +223,7 @@ def test_lx4_the_owner_assigns_a_path_with_a_due_date_and_sees_progress_and_late
     assert "En retard" in html.unescape(log_in_client(Client(), bob).get("/paths/admin-k8s/").content.decode())
     english = html.unescape(client.get("/en" + PROGRESS).content.decode())
     assert "Assigned paths" in english and "Late" in english
+    assert 'aria-label="Withdraw the path Become a Kubernetes administrator from bob"' in english
 
 
 def test_tm2_only_the_group_owner_assigns_paths(owner: User, group: Group) -> None:
