@@ -19,6 +19,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from .models import Course, Lesson, LessonRevision, Status
+from .models_paths import LearningPath
 
 MAX_WORDS = 8
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -207,6 +208,7 @@ class SearchResults:
     query: str
     courses: list[Course] = field(default_factory=list)
     lessons: list[LessonHit] = field(default_factory=list)
+    paths: list[LearningPath] = field(default_factory=list)
 
 
 def query_words(query: str) -> list[list[str]]:
@@ -467,11 +469,37 @@ def _snippet(text: str, words: list[str]) -> str:
     return prefix + " ".join(marked) + suffix
 
 
+def path_search(query: str) -> list[LearningPath]:
+    """Published learning paths whose title, role or description (either language) hold every
+    word of `query` (as a word prefix, accents ignored; synonyms too), title matches first.
+
+    Paths are a few dozen, composed by staff: they are read in one query and matched here,
+    by the same word rules as the full-text indexes.
+    """
+    groups = query_words(query)
+    if not groups:
+        return []
+    found: list[tuple[int, str, LearningPath]] = []
+    for path in LearningPath.objects.filter(status=Status.PUBLISHED).order_by("position", "title"):
+        title = _plain_words(f"{path.title} {path.title_en}")
+        rest = _plain_words(f"{path.target_role} {path.target_role_en} {path.description} {path.description_en}")
+        words = title + rest
+        if all(any(w.startswith(alt) for w in words for alt in group) for group in groups):
+            in_title = sum(any(w.startswith(alt) for w in title for alt in group) for group in groups)
+            found.append((-in_title, path.title, path))
+    return [path for _score, _title, path in sorted(found, key=lambda item: item[:2])]
+
+
+def _plain_words(text: str) -> list[str]:
+    return [_without_accents(word) for word in _LETTERS.findall(text.lower())]
+
+
 def search(query: str, *, access_level: int, courses: QuerySet[Course] | None = None) -> SearchResults:
-    """Courses and lessons matching `query` together, behind one interface (LX-3, LM-1)."""
+    """Courses, lessons and learning paths matching `query`, behind one interface (LX-3, LM-1)."""
     base = courses if courses is not None else Course.objects.filter(status=Status.PUBLISHED)
     return SearchResults(
         query=query,
         courses=list(course_search(base, query)) if search_words(query) else [],
         lessons=lesson_search(query, access_level=access_level),
+        paths=path_search(query),
     )

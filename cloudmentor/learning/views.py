@@ -117,6 +117,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
         "page": page,
         "query_string": query.urlencode(),
         "lesson_hits": lesson_hits,
+        "path_hits": search.path_search(filters["query"]) if filters["query"].strip() else [],
         "plans_url": offers.plans_url(),
         **offers.plan_context(),
     }

@@ -253,3 +253,24 @@ def test_lx3_an_english_lesson_is_found_by_its_english_words_with_its_english_ti
     assert ">Subnets</a>" in english and "Networking" in english
     french = client.get("/courses/", {"q": "subnet"}).content.decode()
     assert ">Les sous-réseaux</a>" in french
+
+
+def test_lx3_learning_paths_are_found_by_their_title_role_and_description(client: Client) -> None:
+    from cloudmentor.learning.models_paths import LearningPath
+
+    LearningPath.objects.create(
+        slug="admin-k8s",
+        title="Devenir administrateur Kubernetes",
+        title_en="Become a Kubernetes administrator",
+        target_role="Administrateur de clusters",
+        description="Du premier pod au cluster en production.",
+        status=Status.PUBLISHED,
+    )
+    LearningPath.objects.create(slug="brouillon", title="Parcours Kubernetes en brouillon", target_role="x")
+    assert [p.slug for p in search.search("k8s admin", access_level=0).paths] == ["admin-k8s"]
+    assert [p.slug for p in search.search("déploiement", access_level=0).paths] == []
+    assert [p.slug for p in search.search("CLUSTER", access_level=0).paths] == ["admin-k8s"]
+    page = client.get("/courses/", {"q": "kubernetes"}).content.decode()
+    assert 'href="/paths/admin-k8s/"' in page and "Devenir administrateur Kubernetes" in page
+    assert "en brouillon" not in page
+    assert "Become a Kubernetes administrator" in client.get("/en/courses/", {"q": "kubernetes"}).content.decode()
