@@ -33,6 +33,27 @@ def _lines(*values: Any) -> str:
     return "<br/>".join(escape(str(value)) for value in values if value)
 
 
+def _parties(seller: dict[str, Any], buyer: dict[str, Any], styles: Any, *, vat_number_label: str) -> Table:
+    """The seller and buyer blocks side by side, as both invoices and credit notes print them."""
+    seller_lines = _lines(
+        seller.get("name"),
+        seller.get("address"),
+        f"SIRET {seller['siret']}" if seller.get("siret") else "",
+        f"{vat_number_label} {seller['vat_number']}" if seller.get("vat_number") else "",
+        seller.get("email"),
+    )
+    buyer_lines = _lines(buyer.get("name"), buyer.get("address"), buyer.get("email"))
+    return Table(
+        [
+            [
+                Paragraph(f"<b>{escape(_('Vendeur'))}</b><br/>{seller_lines}", styles["Normal"]),
+                Paragraph(f"<b>{escape(_('Client'))}</b><br/>{buyer_lines}", styles["Normal"]),
+            ],
+        ],
+        colWidths=[87 * mm, 87 * mm],
+    )
+
+
 def _consent_line(invoice: Invoice) -> str:
     """The buyer's consent to immediate access recorded with the period, if the order had one (BZ-2)."""
     consent = CheckoutConsent.objects.filter(subscription_id=invoice.subscription_id).first()
@@ -59,7 +80,6 @@ def invoice_pdf_bytes(invoice: Invoice) -> bytes:
 def _draw(invoice: Invoice) -> bytes:
     # Labels are looked up outside f-strings, where makemessages cannot see them.
     title, vat_number_label = _("Facture"), _("N° TVA")
-    seller_label, buyer_label = _("Vendeur"), _("Client")
     issued_label, due_label = _("Date d’émission"), _("Date d’échéance")
     reference_label = _("Référence du virement")
     buffer = io.BytesIO()
@@ -80,25 +100,9 @@ def _draw(invoice: Invoice) -> bytes:
     seller, buyer = invoice.seller, invoice.buyer
     issued = date_format(timezone.localtime(invoice.issued_at), "DATE_FORMAT") if invoice.issued_at else ""
     due = date_format(timezone.localtime(invoice.due_at), "DATE_FORMAT") if invoice.due_at else ""
-    seller_lines = _lines(
-        seller.get("name"),
-        seller.get("address"),
-        f"SIRET {seller['siret']}" if seller.get("siret") else "",
-        f"{vat_number_label} {seller['vat_number']}" if seller.get("vat_number") else "",
-        seller.get("email"),
-    )
-    buyer_lines = _lines(buyer.get("name"), buyer.get("address"), buyer.get("email"))
     story: list[Any] = [
         Paragraph(f"{escape(title)} {escape(invoice.number or '')}", styles["Title"]),
-        Table(
-            [
-                [
-                    Paragraph(f"<b>{escape(seller_label)}</b><br/>{seller_lines}", styles["Normal"]),
-                    Paragraph(f"<b>{escape(buyer_label)}</b><br/>{buyer_lines}", styles["Normal"]),
-                ],
-            ],
-            colWidths=[87 * mm, 87 * mm],
-        ),
+        _parties(seller, buyer, styles, vat_number_label=vat_number_label),
         Spacer(1, 6 * mm),
         Paragraph(
             _lines(f"{issued_label} : {issued}", f"{due_label} : {due}"),
@@ -157,7 +161,6 @@ def credit_note_pdf_bytes(note: CreditNote) -> bytes:
 
 def _draw_credit_note(note: CreditNote) -> bytes:
     title, vat_number_label = _("Avoir"), _("N° TVA")
-    seller_label, buyer_label = _("Vendeur"), _("Client")
     issued_label = _("Date d’émission")
     invoice_label = _("Facture annulée")
     buffer = io.BytesIO()
@@ -178,25 +181,9 @@ def _draw_credit_note(note: CreditNote) -> bytes:
     seller, buyer, invoice = note.seller, note.buyer, note.invoice
     issued = date_format(timezone.localtime(note.issued_at), "DATE_FORMAT")
     invoice_issued = date_format(timezone.localtime(invoice.issued_at), "DATE_FORMAT") if invoice.issued_at else ""
-    seller_lines = _lines(
-        seller.get("name"),
-        seller.get("address"),
-        f"SIRET {seller['siret']}" if seller.get("siret") else "",
-        f"{vat_number_label} {seller['vat_number']}" if seller.get("vat_number") else "",
-        seller.get("email"),
-    )
-    buyer_lines = _lines(buyer.get("name"), buyer.get("address"), buyer.get("email"))
     story: list[Any] = [
         Paragraph(f"{escape(title)} {escape(note.number)}", styles["Title"]),
-        Table(
-            [
-                [
-                    Paragraph(f"<b>{escape(seller_label)}</b><br/>{seller_lines}", styles["Normal"]),
-                    Paragraph(f"<b>{escape(buyer_label)}</b><br/>{buyer_lines}", styles["Normal"]),
-                ],
-            ],
-            colWidths=[87 * mm, 87 * mm],
-        ),
+        _parties(seller, buyer, styles, vat_number_label=vat_number_label),
         Spacer(1, 6 * mm),
         Paragraph(
             _lines(
