@@ -53,7 +53,7 @@ class MaintenanceMiddleware:
         """Prefixes always open, the staff site's prefixes, the login pages (computed on first use)."""
         if self._open is None:
             staff = _paths("admin:index")
-            always = (settings.STATIC_URL or "/static/", "/healthz", *staff)
+            always = (settings.STATIC_URL or "/static/", "/healthz", "/favicon.ico", *staff)
             self._open = (always, staff, _paths("accounts:login"))
         return self._open
 

@@ -621,3 +621,15 @@ def test_tm5_the_maintenance_page_is_served_while_the_database_is_down(client: C
 
     assert response.status_code == 503
     assert response["Retry-After"] == str(89 * 60)
+
+
+def test_tm5_the_favicon_still_answers_during_a_window(client: Client) -> None:
+    """The maintenance page names the site with its icon: /favicon.ico is not behind the wall."""
+    window_create()
+
+    with time_machine.travel(START + timedelta(minutes=30), tick=False):
+        icon = client.get("/favicon.ico")
+        home = client.get("/")
+
+    assert home.status_code == 503
+    assert icon.status_code == 200
