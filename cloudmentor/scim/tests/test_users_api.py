@@ -382,3 +382,15 @@ def test_id2_an_address_is_compared_as_accounts_compare_them(group: Group, scim:
     assert response.status_code == 409
     assert response.data["scimType"] == "uniqueness"
     assert User.objects.filter(email__iexact="zoe@corp.example").count() == 1
+
+
+def test_id2_a_look_alike_of_an_existing_address_is_refused_like_the_address_itself(scim: ScimClient) -> None:
+    """Addresses are one key once NFKC-normalised and case-folded (TR-7): a fullwidth look-alike of an
+    outside account's address is that account — a 409, never a 500 or a second account."""
+    UserFactory(username="outsider", email="bea@corp.example")
+
+    response = scim.post("Users", user_document("ｂｅａ@corp.example", email="ＢＥＡ@corp.example"))
+
+    assert response.status_code == 409, response.data
+    assert response.data["schemas"] == [ERROR_URN]
+    assert User.objects.filter(email_key="bea@corp.example").count() == 1
