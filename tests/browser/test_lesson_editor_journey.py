@@ -20,7 +20,7 @@ def test_lm6_the_lesson_editor_previews_the_markdown_while_typing(page: Page, li
 
     staff_log_in(page, live_server.url + "/staff/learning/lesson/add/", device)
 
-    page.locator("textarea.markdown-editor").fill(
+    page.locator("textarea#id_body").fill(
         "## Les régions\n\nUne région compte **au moins trois** zones.\n\n```bash\naws ec2 describe-regions\n```"
     )
 

@@ -56,7 +56,7 @@ def test_lx6_every_code_block_has_a_keyboard_copy_button_that_copies_its_exact_t
         page.keyboard.press("Enter")
 
         expect(buttons.first).to_have_text(copied)
-        expect(page.locator(".lesson__body [role=status]")).to_have_text(copied)
+        expect(page.locator(".lesson__body [aria-live=polite]")).to_have_text(copied)
         clipboard = page.evaluate("navigator.clipboard.readText()")
         assert clipboard == blocks.first.inner_text().rstrip("\n")
         assert clipboard.strip() and copy not in clipboard

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
+from django.db.models import QuerySet
 
 from cloudmentor.accounts.models import User
 from cloudmentor.core.pagecache import pages_invalidate
@@ -29,11 +32,11 @@ def learning_erase_for_user(*, user: User) -> dict[str, int]:
     anonymised account only, and no outcome email goes out for it any more.
     """
     counts = {
-        "enrollments": Enrollment.objects.filter(user=user).delete()[0],
-        "completions": LessonCompletion.objects.filter(user=user).delete()[0],
-        "quiz_attempts": QuizAttempt.objects.filter(user=user).delete()[0],
-        "certificates": Certificate.objects.filter(user=user).delete()[0],
-        "notes": LessonNote.objects.filter(user=user).delete()[0],
+        "enrollments": _deleted(Enrollment.objects.filter(user=user)),
+        "completions": _deleted(LessonCompletion.objects.filter(user=user)),
+        "quiz_attempts": _deleted(QuizAttempt.objects.filter(user=user)),
+        "certificates": _deleted(Certificate.objects.filter(user=user)),
+        "notes": _deleted(LessonNote.objects.filter(user=user)),
         "error_reports_kept": ErrorReport.objects.filter(reporter=user).count(),
     }
     # What only served the attempts (the questions drawn, extra attempts granted) goes with them.
@@ -43,3 +46,9 @@ def learning_erase_for_user(*, user: User) -> dict[str, int]:
     _notes_changed(user)
     transaction.on_commit(pages_invalidate)  # certificate verification pages
     return counts
+
+
+def _deleted(rows: QuerySet[Any]) -> int:
+    """Delete `rows`; return how many of them went, not counting the rows that cascaded with them
+    (an attempt's answers are not attempts)."""
+    return rows.delete()[1].get(rows.model._meta.label, 0)

@@ -271,3 +271,14 @@ def test_lx1_visitors_see_the_exam_rules_never_its_questions(client: Client, exa
 
     assert "Connectez-vous pour répondre" in html and "4 questions tirées au hasard" in html
     assert "Question numéro" not in html and "Juste " not in html
+
+
+def test_pv10_erasure_counts_each_attempt_once_not_its_answers(subscriber: User, exam: Quiz) -> None:
+    """The erasure page said « Tentatives de quiz : 5 » for one attempt: the count included the
+    answers deleted with it. One attempt of four answers is one attempt."""
+    draw = services.quiz_draw_start(user=subscriber, quiz=exam)
+    services.quiz_attempt_submit(user=subscriber, quiz=exam, answers=_answers(draw, right=1), draw_id=draw.pk)
+
+    counts = services.learning_erase_for_user(user=subscriber)
+
+    assert counts["quiz_attempts"] == 1

@@ -13,7 +13,7 @@
   const failed = body.getAttribute("data-copy-failed-label");
   const status = document.createElement("p");
   status.className = "visually-hidden";
-  status.setAttribute("role", "status");
+  status.setAttribute("aria-live", "polite");
   body.append(status);
 
   function fallbackCopy(text) {
