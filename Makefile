@@ -56,13 +56,15 @@ pytest-postgres: install
 	scripts/install-system-deps.sh nginx redis
 	scripts/with-postgres.sh $(VENV)/bin/pytest -m "not browser" -n 2 --dist loadgroup
 
-# The two-node browser journey (tests/twonodes) needs PostgreSQL: it runs in the second line,
-# with the journeys the issues ask for on both databases (SSO and SCIM, ID-1/ID-2; the exam).
+# The two-node browser journey (tests/twonodes) needs PostgreSQL: it runs in the second line (its own
+# Playwright, so its own pytest); the third runs the journeys the issues ask for on both databases
+# (SSO and SCIM, ID-1/ID-2; the exam).
 browser: install
 	scripts/install-system-deps.sh chromium nginx redis
 	$(MANAGE) compile_translations >/dev/null
 	$(VENV)/bin/pytest -m browser -p no:xdist --ignore=tests/twonodes
-	scripts/with-postgres.sh $(VENV)/bin/pytest -m browser -p no:xdist tests/twonodes tests/browser/test_sso_journey.py tests/browser/test_exam_journey.py
+	scripts/with-postgres.sh $(VENV)/bin/pytest -m browser -p no:xdist tests/twonodes
+	scripts/with-postgres.sh $(VENV)/bin/pytest -m browser -p no:xdist tests/browser/test_sso_journey.py tests/browser/test_exam_journey.py
 
 # Issue 11's checks from outside, every form fuzzed, the cookie key matrix: "N checks, N passed"
 # (tools/audit.py, tests/audit/; docs/contributing.md "make audit").
