@@ -56,9 +56,10 @@ def log_in(base: str) -> str:
     connection.request("POST", "/accounts/login/", body=body, headers=headers)
     answer = connection.getresponse()
     answer.read()
-    session = _cookies(answer).get("cm_account")
+    # The production profile names it __Host-cm_account (decision 0105), other profiles cm_account.
+    name, session = next(((n, v) for n, v in _cookies(answer).items() if n.endswith("cm_account")), ("", ""))
     assert answer.status == 302 and session, f"the demo member could not log in ({answer.status})"
-    return f"cm_account={session}"
+    return f"{name}={session}"
 
 
 def fetch(url: str, cookie: str = "") -> tuple[int, bytes]:
