@@ -54,6 +54,24 @@ def _parties(seller: dict[str, Any], buyer: dict[str, Any], styles: Any, *, vat_
     )
 
 
+def _amounts(rows: list[list[Any]]) -> Table:
+    """The amounts table (header, one line, VAT, total in bold), as invoices and credit notes print it."""
+    table = Table(rows, colWidths=[86 * mm, 30 * mm, 28 * mm, 30 * mm])
+    table.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f7")),
+                ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+                ("FONTNAME", (2, 3), (-1, 3), "Helvetica-Bold"),
+                ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, 1), 0.5, colors.HexColor("#999999")),
+            ]
+        )
+    )
+    return table
+
+
 def _consent_line(invoice: Invoice) -> str:
     """The buyer's consent to immediate access recorded with the period, if the order had one (BZ-2)."""
     consent = CheckoutConsent.objects.filter(subscription_id=invoice.subscription_id).first()
@@ -123,20 +141,7 @@ def _draw(invoice: Invoice) -> bytes:
         ["", "", _("Montant de TVA"), money(invoice.vat_amount, invoice.currency)],
         ["", "", _("Total à payer"), money(invoice.amount_total, invoice.currency)],
     ]
-    table = Table(rows, colWidths=[86 * mm, 30 * mm, 28 * mm, 30 * mm])
-    table.setStyle(
-        TableStyle(
-            [
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f7")),
-                ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
-                ("FONTNAME", (2, 3), (-1, 3), "Helvetica-Bold"),
-                ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LINEBELOW", (0, 0), (-1, 1), 0.5, colors.HexColor("#999999")),
-            ]
-        )
-    )
-    story += [table, Spacer(1, 6 * mm)]
+    story += [_amounts(rows), Spacer(1, 6 * mm)]
     if invoice.vat_mention:
         story.append(Paragraph(escape(invoice.vat_mention), styles["Normal"]))
     consent = _consent_line(invoice)
@@ -207,20 +212,7 @@ def _draw_credit_note(note: CreditNote) -> bytes:
         ["", "", _("Montant de TVA"), money(-note.vat_amount, note.currency)],
         ["", "", _("Total de l’avoir"), money(-note.amount_total, note.currency)],
     ]
-    table = Table(rows, colWidths=[86 * mm, 30 * mm, 28 * mm, 30 * mm])
-    table.setStyle(
-        TableStyle(
-            [
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f7")),
-                ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
-                ("FONTNAME", (2, 3), (-1, 3), "Helvetica-Bold"),
-                ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LINEBELOW", (0, 0), (-1, 1), 0.5, colors.HexColor("#999999")),
-            ]
-        )
-    )
-    story += [table, Spacer(1, 6 * mm)]
+    story += [_amounts(rows), Spacer(1, 6 * mm)]
     if note.vat_mention:
         story.append(Paragraph(escape(note.vat_mention), styles["Normal"]))
     notes = [
